@@ -1,0 +1,84 @@
+"""The event log: meetings, activities, ventures, joins, leaves, exits ...
+
+Kernels write events into an :class:`EventBuffer` (preallocated columns and a
+row count they return); :meth:`EventLog.take` moves the rows written into the
+log as a chunk, so the log is append-only and stored columnar.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from copsim.dtypes import CODE, FLOAT, INT, Activity, EventKind, Topic, enum_names
+from copsim.tables import Column, Table
+
+
+class EventBuffer(Table):
+    """Scratch columns kernels append events to."""
+
+    COLUMNS = {
+        "week": Column(INT),
+        "kind": Column(CODE),
+        "group": Column(INT, -1),
+        "firm": Column(INT, -1),
+        "other": Column(INT, -1),
+        "activity": Column(CODE, -1),
+        "topic": Column(CODE, -1),
+        "value": Column(FLOAT),
+    }
+
+    def room_for(self, extra: int) -> None:
+        """Guarantee space for ``extra`` more events before a kernel runs."""
+        self.grow_to(self.n + extra)
+
+
+class EventLog:
+    """All events of a run, in the order they happened."""
+
+    def __init__(self) -> None:
+        self.buffer = EventBuffer(4096)
+        self._chunks: list[dict[str, np.ndarray]] = []
+        self.counts = np.zeros(len(EventKind), dtype=np.int64)
+        self.activity_counts = np.zeros(len(Activity), dtype=np.int64)
+
+    def add(
+        self, week: int, kind: EventKind, *, group: int = -1, firm: int = -1,
+        other: int = -1, activity: int = -1, topic: int = -1, value: float = 0.0,
+    ) -> None:
+        """Append one event from Python code."""
+        b = self.buffer
+        b.room_for(1)
+        i = b.n
+        b.week[i], b.kind[i], b.group[i], b.firm[i] = week, kind, group, firm
+        b.other[i], b.activity[i], b.topic[i], b.value[i] = other, activity, topic, value
+        b.n += 1
+
+    def take(self) -> None:
+        """Move the buffered events into the log (called once per phase)."""
+        b = self.buffer
+        if b.n == 0:
+            return
+        chunk = {name: getattr(b, name)[: b.n].copy() for name in b.COLUMNS}
+        self.counts += np.bincount(chunk["kind"], minlength=len(EventKind))
+        acts = chunk["activity"][chunk["kind"] == EventKind.ACTIVITY]
+        self.activity_counts += np.bincount(acts, minlength=len(Activity))
+        self._chunks.append(chunk)
+        b.n = 0
+
+    def count(self, kind: EventKind) -> int:
+        """Events of one kind so far."""
+        return int(self.counts[kind])
+
+    def to_frame(self) -> pd.DataFrame:
+        """The log as a table with readable kind and activity names."""
+        self.take()
+        cols = {name: (np.concatenate([c[name] for c in self._chunks]) if self._chunks
+                       else np.empty(0, dtype=col.dtype))
+                for name, col in EventBuffer.COLUMNS.items()}
+        frame = pd.DataFrame(cols)
+        frame["kind"] = pd.Categorical.from_codes(frame["kind"], enum_names(EventKind))
+        acts = frame["activity"].to_numpy()
+        frame["activity"] = pd.Categorical.from_codes(acts, enum_names(Activity))
+        frame["topic"] = pd.Categorical.from_codes(frame["topic"].to_numpy(), enum_names(Topic))
+        return frame

@@ -1,0 +1,121 @@
+"""The model's state: one table of firms, groups, ties and ventures.
+
+Every column is documented in docs/odd.md (state variables). The Mesa agents
+in :mod:`copsim.agents` are views on rows of these tables.
+"""
+
+from __future__ import annotations
+
+from copsim.dtypes import CODE, FLAG, FLOAT, INT, N_TOPICS
+from copsim.tables import Column, Table
+
+
+class FirmTable(Table):
+    """One row per entrepreneur (micro-firm), member or not, alive or exited."""
+
+    COLUMNS = {
+        "region": Column(INT),
+        "sector": Column(INT),
+        "firm_type": Column(CODE),
+        "employees": Column(INT),
+        "knowledge": Column(FLOAT, 0.0, (N_TOPICS,)),
+        "knowledge_start": Column(FLOAT, 0.0, (N_TOPICS,)),
+        "problem_topic": Column(INT, -1),
+        "problem_severity": Column(FLOAT),
+        "assets": Column(INT),
+        "assets_revealed": Column(FLAG, False),
+        "confidence": Column(FLOAT),
+        "confidence_base": Column(FLOAT),
+        "wellbeing": Column(FLOAT),
+        "cash": Column(FLOAT),
+        "revenue_base": Column(FLOAT),
+        "revenue": Column(FLOAT),
+        "cost": Column(FLOAT),
+        "alive": Column(FLAG, False),
+        "born_week": Column(INT),
+        "exit_week": Column(INT, -1),
+        "group": Column(INT, -1),
+        "join_week": Column(INT, -1),
+        "felt_value": Column(FLOAT),
+        "meetings_attended": Column(INT),
+        "ever_member": Column(FLAG, False),
+        "hire_readiness": Column(FLOAT),
+        "innovation_boost": Column(FLOAT),
+        "venture_uplift": Column(FLOAT),
+    }
+
+
+class GroupTable(Table):
+    """One row per core group, alive or dissolved."""
+
+    COLUMNS = {
+        "region": Column(INT),
+        "mode": Column(CODE),
+        "cadence": Column(INT, 4),
+        "start_week": Column(INT),
+        "end_week": Column(INT, -1),
+        "next_meeting": Column(INT),
+        "host_cursor": Column(INT),
+        "memory": Column(FLOAT, 0.0, (N_TOPICS,)),
+        "alive": Column(FLAG, False),
+        "started": Column(FLAG, False),
+        "weeks_small": Column(INT),
+        "channel": Column(FLAG, False),
+        "expert_knowledge": Column(FLOAT),
+        "venue_eur_per_week": Column(FLOAT),
+        "facilitation": Column(FLOAT),
+        "outside_knowledge": Column(FLOAT),
+        "recruitment_hours": Column(FLOAT),
+        "members": Column(INT),
+    }
+
+
+class TieTable(Table):
+    """Trust ties as an edge list (``src < dst``) plus a key -> edge index map.
+
+    Memory grows with the number of pairs that ever met, not with N². An edge
+    whose trust decays to zero stays in the table (dormant) so its index and key
+    are stable; only ties with trust >= the tie threshold count as ties.
+    """
+
+    COLUMNS = {
+        "src": Column(INT),
+        "dst": Column(INT),
+        "trust": Column(FLOAT),
+        "last_week": Column(INT),
+        "ventures": Column(INT),
+    }
+
+    def __init__(self, index: dict, capacity: int = 1024) -> None:
+        super().__init__(capacity)
+        self.index = index  # numba typed Dict (numba engine) or dict (python engine)
+
+    def trust_of(self, a: int, b: int) -> float:
+        """Trust between two firms (0 when they have never met)."""
+        edge = self.index.get(tie_key(a, b), -1)
+        return float(self.trust[edge]) if edge >= 0 else 0.0
+
+
+class VentureTable(Table):
+    """Joint ventures between pairs of firms."""
+
+    COLUMNS = {
+        "a": Column(INT),
+        "b": Column(INT),
+        "kind": Column(CODE),
+        "start_week": Column(INT),
+        "end_week": Column(INT, -1),
+        "uplift": Column(FLOAT),
+        "status": Column(CODE),  # 0 active, 1 ended well, 2 failed
+    }
+
+
+PAIR = 4294967296  # the kernels use the same formula
+
+
+def tie_key(a: int, b: int) -> int:
+    """The dictionary key of the unordered pair (a, b); same formula as the kernels."""
+    lo, hi = (a, b) if a < b else (b, a)
+    return int(lo) * PAIR + int(hi)
+
+
