@@ -23,14 +23,26 @@ import numba
 PLAIN_PREFIX = "copsim.kernels.plain."
 
 
-def _identity(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return fn
+Kernel = Callable[..., Any]
 
 
-def _njit(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return numba.njit(cache=True, fastmath=False, parallel=False, nogil=True)(fn)
+def _plain(fn: Kernel | None = None, **_options: Any) -> Any:
+    """``@jit`` or ``@jit(...)`` for the twin: the function itself."""
+    return fn if fn is not None else _plain
 
 
-def jit_for(module_name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _njit(fn: Kernel | None = None, **options: Any) -> Any:
+    """``@jit`` or ``@jit(inline="always")``: numba with the project's options.
+
+    Small helpers called with many literal argument types are inlined at numba
+    IR level (``inline="always"``); otherwise numba compiles one specialisation
+    per distinct literal signature, which multiplied compile time by five.
+    """
+    if fn is None:
+        return lambda f: _njit(f, **options)
+    return numba.njit(cache=True, fastmath=False, parallel=False, nogil=True, **options)(fn)
+
+
+def jit_for(module_name: str) -> Any:
     """The decorator for kernels of the named module: numba, or none for the twin."""
-    return _identity if module_name.startswith(PLAIN_PREFIX) else _njit
+    return _plain if module_name.startswith(PLAIN_PREFIX) else _njit

@@ -29,7 +29,7 @@ MAX_COORDINATION_PARTNERS = 3
 FACILITATOR_TRUST = 0.5
 
 
-@jit
+@jit(inline="always")
 def _trust(tie_index, tie_trust, i, j):
     """Trust between rows i and j, and the edge index (-1 if they never met)."""
     key = (i * PAIR + j) if i < j else (j * PAIR + i)
@@ -39,7 +39,7 @@ def _trust(tie_index, tie_trust, i, j):
     return tie_trust[e], e
 
 
-@jit
+@jit(inline="always")
 def _log(ev, ev_n, week, kind, group, firm, other, activity, topic, value):
     """Append one event to the event columns ``ev``; return the new count."""
     ev_week, ev_kind, ev_group, ev_firm, ev_other, ev_activity, ev_topic, ev_value = ev
@@ -54,7 +54,7 @@ def _log(ev, ev_n, week, kind, group, firm, other, activity, topic, value):
     return ev_n + 1
 
 
-@jit
+@jit(inline="always")
 def _lesson(les, n_les, learner, topic, level, weight):
     """Append one lesson; return the new count."""
     les_learner, les_topic, les_level, les_weight = les
@@ -65,7 +65,7 @@ def _lesson(les, n_les, learner, topic, level, weight):
     return n_les + 1
 
 
-@jit
+@jit(inline="always")
 def _best_teacher(knowledge, rows, start, end, topic, exclude):
     """The attendee (not ``exclude``) who knows most about ``topic``, and that level."""
     best = -1.0
@@ -78,7 +78,7 @@ def _best_teacher(knowledge, rows, start, end, topic, exclude):
     return teacher, best
 
 
-@jit
+@jit(inline="always")
 def _form_venture(ven, ven_n, tie_ventures, edge, a, b, kind, week, uplift):
     """Record a new joint venture between rows a and b on tie ``edge``."""
     ven_a, ven_b, ven_kind, ven_start, ven_uplift = ven

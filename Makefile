@@ -1,0 +1,32 @@
+# The two commands of the README's quick start, and the set-up they share.
+# `make run` and `make test` create .venv from requirements.lock on first use.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "copsim needs Python 3.11"' \
+		|| { echo "copsim: Python 3.11 is required (set PYTHON=/path/to/python3.11)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m copsim.warmup
+	@touch $(STAMP)
+
+run: setup
+	$(BIN)/copsim run
+
+test: setup
+	$(BIN)/pytest -q
+
+bench: setup
+	$(BIN)/python benchmarks/speed_floor.py
+
+clean:
+	rm -rf $(VENV) runs test-output

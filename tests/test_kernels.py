@@ -1,0 +1,372 @@
+"""Every kernel against its plain-Python twin on random inputs, plus kernel properties.
+
+Each case builds the same random inputs twice (one per engine: a numba typed
+Dict or a plain dict for the tie index, a fresh Generator from the same seed),
+runs the kernel of each engine, and requires every output (return values,
+mutated arrays, the tie index) to be equal bit for bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from numba import types
+from numba.typed import Dict
+
+from copsim.config import Scenario
+from copsim.dtypes import N_TOPICS
+from copsim.kernels import get_kernels
+from copsim.kernels.business import N_BUSINESS_UNIFORMS
+from copsim.params import business_params, meeting_params, trust_params
+from copsim.state import PAIR
+
+SCENARIO = Scenario()
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def tie_index(engine: str, pairs: dict[int, int]) -> Any:
+    """The tie index in the engine's own dictionary type."""
+    if engine == "python":
+        return dict(pairs)
+    index = Dict.empty(types.int64, types.int64)
+    for key, edge in pairs.items():
+        index[key] = edge
+    return index
+
+
+def random_ties(rng: np.random.Generator, n: int, n_ties: int) -> dict[str, Any]:
+    """A random tie table over ``n`` firms with up to ``n_ties`` distinct edges."""
+    pairs: dict[int, int] = {}
+    src, dst = [], []
+    for _ in range(n_ties):
+        i, j = sorted(rng.choice(n, size=2, replace=False).tolist()) if n > 1 else (0, 0)
+        key = i * PAIR + j
+        if i == j or key in pairs:
+            continue
+        pairs[key] = len(src)
+        src.append(i)
+        dst.append(j)
+    m = len(src)
+    cap = m + n * n + 1
+    trust = np.zeros(cap)
+    trust[:m] = rng.random(m) * (rng.random(m) > 0.2)
+    return {"pairs": pairs, "src": np.array(src + [0] * (cap - m), dtype=np.int64),
+            "dst": np.array(dst + [0] * (cap - m), dtype=np.int64), "trust": trust,
+            "last_week": np.zeros(cap, dtype=np.int64), "ventures": np.zeros(cap, dtype=np.int64),
+            "n": m}
+
+
+def firm_arrays(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """Random firm columns covering the edge cases: exits, members, problems, debt."""
+    return {
+        "region": rng.integers(0, 2, n), "sector": rng.integers(0, 8, n),
+        "firm_type": rng.integers(0, 5, n).astype(np.int8), "employees": rng.integers(0, 10, n),
+        "knowledge": rng.random((n, N_TOPICS)), "knowledge_start": rng.random((n, N_TOPICS)) * 0.5,
+        "problem_topic": np.where(rng.random(n) < 0.5, rng.integers(0, N_TOPICS, n), -1),
+        "problem_severity": rng.random(n), "confidence": rng.random(n),
+        "confidence_base": rng.random(n), "wellbeing": rng.random(n),
+        "cash": rng.normal(1000, 3000, n), "revenue_base": rng.uniform(500, 5000, n),
+        "revenue": np.zeros(n), "cost": np.zeros(n), "alive": rng.random(n) < 0.9,
+        "exit_week": np.full(n, -1), "group": np.where(rng.random(n) < 0.5, rng.integers(0, 3, n), -1),
+        "felt_value": rng.random(n), "hire_readiness": rng.random(n),
+        "innovation_boost": rng.random(n) * 0.3, "venture_uplift": rng.random(n) * 0.1,
+        "assets": rng.integers(0, 256, n), "assets_revealed": rng.random(n) < 0.5,
+        "value": np.zeros(n),
+    }
+
+
+def assert_same(a: Any, b: Any, where: str = "") -> None:
+    """Bit-equal comparison of nested results; names the first differing element."""
+    if isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype, where
+        diff = np.flatnonzero(~((a == b) | (np.isnan(a) & np.isnan(b))
+                                if a.dtype.kind == "f" else a == b).ravel())
+        assert diff.size == 0, f"{where}: first difference at flat index {diff[:1]}"
+    elif isinstance(a, dict) or hasattr(a, "items"):
+        assert dict(a.items()) == dict(b.items()), where
+    elif isinstance(a, tuple | list):
+        assert len(a) == len(b), where
+        for k, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_same(x, y, f"{where}[{k}]")
+    else:
+        assert a == b, where
+
+
+def mutable_outputs(args: tuple) -> list[Any]:
+    """Every array and dictionary among the arguments, through nested tuples."""
+    found: list[Any] = []
+    for x in args:
+        if isinstance(x, np.ndarray | dict) or hasattr(x, "items"):
+            found.append(x)
+        elif isinstance(x, tuple):
+            found.extend(mutable_outputs(x))
+    return found
+
+
+def both_engines(build: Callable[[str], tuple[Callable[..., Any], tuple]]) -> None:
+    """Run ``build(engine)`` -> (kernel, args) for each engine and compare everything."""
+    outputs = {}
+    for engine in ("numba", "python"):
+        kernel, args = build(engine)
+        result = kernel(*args)
+        outputs[engine] = (result, mutable_outputs(args))
+    assert_same(outputs["numba"], outputs["python"], "outputs")
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 60))
+def test_update_business_parity(seed: int, n: int) -> None:
+    p = business_params(SCENARIO)
+
+    def build(engine: str) -> tuple[Callable[..., Any], tuple]:
+        rng = np.random.default_rng(seed)
+        f = firm_arrays(rng, n)
+        demand = rng.uniform(0.5, 1.2, (8, 2))
+        u = rng.random((n, N_BUSINESS_UNIFORMS))
+        args = (3, n, p, demand, u, f["region"], f["sector"], f["firm_type"], f["employees"],
+                f["knowledge"], f["knowledge_start"], f["problem_topic"], f["problem_severity"],
+                f["confidence"], f["confidence_base"], f["wellbeing"], f["cash"], f["revenue_base"],
+                f["revenue"], f["cost"], f["alive"], f["exit_week"], f["group"], f["felt_value"],
+                f["hire_readiness"], f["innovation_boost"], f["venture_uplift"],
+                np.zeros(n, dtype=np.uint8))
+        return get_kernels(engine).update_business, args
+
+    both_engines(build)
+
+
+def meeting_inputs(engine: str, seed: int, n: int, groups: int) -> dict[str, Any]:
+    """Random groups, members, firms and ties for the meeting kernels."""
+    rng = np.random.default_rng(seed)
+    f = firm_arrays(rng, n)
+    member_of = rng.integers(-1, groups, n)
+    due = np.arange(groups, dtype=np.int64)
+    lists = [np.flatnonzero(member_of == g) for g in range(groups)]
+    ptr = np.zeros(groups + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(x) for x in lists])
+    rows = np.concatenate(lists).astype(np.int64) if lists else np.zeros(0, dtype=np.int64)
+    ties = random_ties(rng, n, 3 * n)
+    return {"f": f, "due": due, "ptr": ptr, "rows": rows, "ties": ties,
+            "index": tie_index(engine, ties["pairs"]),
+            "mode": rng.integers(0, 4, groups).astype(np.int8),
+            "facilitation": rng.random(groups) * (rng.random(groups) < 0.7),
+            "outside": rng.random(groups), "expert": rng.random(groups) * (rng.random(groups) < 0.3),
+            "memory": rng.random((groups, N_TOPICS)) * 0.5,
+            "cursor": rng.integers(0, 5, groups), "attend": rng.random(len(rows)) < 0.8,
+            "rng": np.random.default_rng(seed + 1)}
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40), groups=st.integers(1, 4))
+def test_attend_meetings_parity(seed: int, n: int, groups: int) -> None:
+    p = meeting_params(SCENARIO)
+
+    def build(engine: str) -> tuple[Callable[..., Any], tuple]:
+        m = meeting_inputs(engine, seed, n, groups)
+        f, t = m["f"], m["ties"]
+        args = (p, m["due"], m["ptr"], m["rows"], m["mode"], m["facilitation"],
+                np.zeros(n, dtype=np.int64), f["firm_type"], f["cash"], f["felt_value"],
+                m["index"], t["trust"], m["rng"], np.zeros(len(m["rows"]), dtype=np.bool_))
+        return get_kernels(engine).attend_meetings, args
+
+    both_engines(build)
+
+
+def hold_args(m: dict[str, Any], p: Any) -> tuple:
+    """Arguments of hold_meetings with room for every output."""
+    f, t = m["f"], m["ties"]
+    rows = len(m["rows"])
+    groups = len(m["due"])
+    ven_cap = 5 * groups + 1
+    ev_cap = 24 * groups + 1
+    les_cap = rows * rows + 16 * rows + 1
+    ven = (np.zeros(ven_cap, dtype=np.int64), np.zeros(ven_cap, dtype=np.int64),
+           np.zeros(ven_cap, dtype=np.int8), np.zeros(ven_cap, dtype=np.int64), np.zeros(ven_cap))
+    les = (np.zeros(les_cap, dtype=np.int64), np.zeros(les_cap, dtype=np.int64),
+           np.zeros(les_cap), np.zeros(les_cap))
+    ev = (np.zeros(ev_cap, dtype=np.int64), np.zeros(ev_cap, dtype=np.int8),
+          np.zeros(ev_cap, dtype=np.int64), np.zeros(ev_cap, dtype=np.int64),
+          np.zeros(ev_cap, dtype=np.int64), np.zeros(ev_cap, dtype=np.int8),
+          np.zeros(ev_cap, dtype=np.int8), np.zeros(ev_cap))
+    return (5, p, m["due"], m["ptr"], m["rows"], m["attend"], m["mode"], m["cursor"], m["memory"],
+            m["facilitation"], m["outside"], m["expert"], f["knowledge"], f["problem_topic"],
+            f["problem_severity"], f["assets"], f["assets_revealed"], f["confidence"],
+            f["employees"], f["hire_readiness"], f["innovation_boost"], f["sector"], f["value"],
+            m["index"], t["trust"], t["ventures"], ven, 0, m["rng"],
+            np.zeros(groups + 1, dtype=np.int64), np.zeros(rows + 1, dtype=np.int64),
+            np.zeros(groups + 1, dtype=np.int64), np.zeros(groups + 1, dtype=np.int64),
+            np.zeros(groups + 1, dtype=np.bool_), les, ev, 0)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40), groups=st.integers(1, 4))
+def test_hold_meetings_parity(seed: int, n: int, groups: int) -> None:
+    p = meeting_params(SCENARIO)
+
+    def build(engine: str) -> tuple[Callable[..., Any], tuple]:
+        return get_kernels(engine).hold_meetings, hold_args(meeting_inputs(engine, seed, n, groups), p)
+
+    both_engines(build)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 30), lessons=st.integers(0, 80))
+def test_exchange_knowledge_parity(seed: int, n: int, lessons: int) -> None:
+    def build(engine: str) -> tuple[Callable[..., Any], tuple]:
+        rng = np.random.default_rng(seed)
+        args = (lessons, rng.integers(0, n, lessons), rng.integers(0, N_TOPICS, lessons),
+                rng.random(lessons), rng.random(lessons), 0.25, rng.random((n, N_TOPICS)),
+                np.zeros(n))
+        return get_kernels(engine).exchange_knowledge, args
+
+    both_engines(build)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 30), meetings=st.integers(0, 4))
+def test_strengthen_and_decay_ties_parity(seed: int, n: int, meetings: int) -> None:
+    def build(engine: str) -> tuple[Callable[..., Any], tuple]:
+        rng = np.random.default_rng(seed)
+        t = random_ties(rng, n, n)
+        sizes = rng.integers(0, n + 1, meetings)
+        rows = np.concatenate([rng.choice(n, size=s, replace=False) for s in sizes]
+                              or [np.zeros(0, dtype=np.int64)]).astype(np.int64)
+        ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        index = tie_index(engine, t["pairs"])
+        k = get_kernels(engine)
+        args = (7, meetings, ptr, rows, rng.random(meetings) * 0.3,
+                rng.integers(0, n, meetings), rng.random(meetings) < 0.5, 0.05, index,
+                t["src"], t["dst"], t["trust"], t["last_week"], t["n"])
+
+        def step(*a: Any) -> tuple[int, None]:
+            n_ties = k.strengthen_ties(*a)
+            return n_ties, k.decay_ties(7, n_ties, 0.1, t["trust"], t["last_week"])
+
+        return step, args
+
+    both_engines(build)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 30))
+def test_update_ventures_parity(seed: int, n: int) -> None:
+    p = trust_params(SCENARIO)
+
+    def build(engine: str) -> tuple[Callable[..., Any], tuple]:
+        rng = np.random.default_rng(seed)
+        t = random_ties(rng, n, 2 * n)
+        m = t["n"]
+        status = rng.integers(0, 3, m).astype(np.int8)
+        args = (9, m, p, t["src"][:m].copy(), t["dst"][:m].copy(), rng.random(m) * 0.1, status,
+                np.full(m, -1), rng.random(n) < 0.9, tie_index(engine, t["pairs"]), t["trust"],
+                t["last_week"], (status == 0).astype(np.int64), np.zeros(n), rng.random(m))
+        return get_kernels(engine).update_ventures, args
+
+    both_engines(build)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 40))
+def test_summaries_parity(seed: int, n: int) -> None:
+    def build(engine: str) -> tuple[Callable[..., Any], tuple]:
+        rng = np.random.default_rng(seed)
+        f = firm_arrays(rng, n)
+        t = random_ties(rng, max(n, 1), 2 * n)
+        k = get_kernels(engine)
+        index = tie_index(engine, t["pairs"])
+        alive = np.ones(max(n, 1), dtype=np.bool_) if n == 0 else f["alive"]
+
+        def summarise(*_: Any) -> tuple:
+            return (k.summarise_firms(n, f["alive"], f["group"], rng.integers(-1, 3, n),
+                                      f["knowledge"], f["revenue_base"], f["employees"],
+                                      f["confidence"], f["wellbeing"]),
+                    k.summarise_ties(t["n"], t["src"], t["dst"], t["trust"],
+                                     np.resize(f["group"], max(n, 1)), alive, 0.2, 0.5),
+                    k.average_clustering(t["n"], t["src"], t["dst"], t["trust"], alive, 0.2,
+                                         index, np.zeros(max(n, 1), dtype=np.int64),
+                                         np.zeros(max(n, 1) + 1, dtype=np.int64),
+                                         np.zeros(2 * t["n"] + 1, dtype=np.int64)))
+
+        return summarise, ()
+
+    both_engines(build)
+
+
+# -- properties of single kernels --------------------------------------------------------
+
+@pytest.mark.parametrize("engine", ["numba", "python"])
+def test_absorptive_capacity_peaks_at_intermediate_gap(engine: str) -> None:
+    absorb = get_kernels(engine).absorptive_capacity
+    peak = 0.25
+    gaps = np.linspace(0.0, 1.0, 101)
+    values = np.array([absorb(g, peak) for g in gaps])
+    assert values[0] == 0.0
+    assert gaps[values.argmax()] == pytest.approx(peak, abs=0.01)
+    assert absorb(0.05, peak) < absorb(peak, peak) > absorb(0.9, peak)
+
+
+def test_learning_largest_at_intermediate_gap_and_never_past_the_teacher() -> None:
+    k = get_kernels("numba")
+    gaps = [0.02, 0.25, 0.8]
+    learner = np.full(3, 0.1)
+    knowledge = np.zeros((3, N_TOPICS))
+    knowledge[:, 0] = learner
+    level = learner + np.array(gaps)
+    k.exchange_knowledge(3, np.arange(3), np.zeros(3, dtype=np.int64), level, np.full(3, 0.5),
+                         0.25, knowledge, np.zeros(3))
+    gain = knowledge[:, 0] - learner
+    assert gain[1] > gain[0] and gain[1] > gain[2]
+    assert np.all(knowledge[:, 0] <= level)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1))
+def test_knowledge_stays_in_unit_interval(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, lessons = 10, 200
+    knowledge = rng.random((n, N_TOPICS))
+    get_kernels("numba").exchange_knowledge(
+        lessons, rng.integers(0, n, lessons), rng.integers(0, N_TOPICS, lessons),
+        rng.random(lessons) * 1.5, rng.random(lessons) * 5, 0.25, knowledge, np.zeros(n))
+    assert knowledge.min() >= 0.0 and knowledge.max() <= 1.0
+
+
+def test_trust_grows_with_meetings_and_decays_without() -> None:
+    k = get_kernels("numba")
+    index = Dict.empty(types.int64, types.int64)
+    src, dst, trust, last = (np.zeros(4, dtype=np.int64), np.zeros(4, dtype=np.int64),
+                             np.zeros(4), np.zeros(4, dtype=np.int64))
+    ptr, rows = np.array([0, 2]), np.array([3, 5])
+    history = []
+    n_ties = 0
+    for week in range(5):
+        n_ties = k.strengthen_ties(week, 1, ptr, rows, np.array([0.2]), np.array([3]),
+                                   np.array([False]), 0.0, index, src, dst, trust, last, n_ties)
+        history.append(trust[0])
+    assert n_ties == 1 and (src[0], dst[0]) == (3, 5)
+    assert all(b > a for a, b in zip(history, history[1:], strict=False))
+    for week in range(5, 15):
+        before = trust[0]
+        k.decay_ties(week, n_ties, 0.05, trust, last)
+        assert trust[0] < before
+    assert 0.0 < trust[0] <= 1.0
+
+
+def test_clustering_matches_networkx() -> None:
+    rng = np.random.default_rng(3)
+    n = 25
+    t = random_ties(rng, n, 80)
+    graph = nx.Graph()
+    for e in range(t["n"]):
+        if t["trust"][e] >= 0.2:
+            graph.add_edge(int(t["src"][e]), int(t["dst"][e]))
+    got = get_kernels("numba").average_clustering(
+        t["n"], t["src"], t["dst"], t["trust"], np.ones(n, dtype=np.bool_), 0.2,
+        tie_index("numba", t["pairs"]), np.zeros(n, dtype=np.int64),
+        np.zeros(n + 1, dtype=np.int64), np.zeros(2 * t["n"] + 1, dtype=np.int64))
+    assert got == pytest.approx(nx.average_clustering(graph), abs=1e-12)

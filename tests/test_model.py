@@ -1,0 +1,224 @@
+"""The model as a whole: mechanisms, accounting, reproducibility, CRN and Mesa fit."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+
+from copsim import CopModel, Entrepreneur, Group
+from copsim.config import Scenario
+from copsim.dtypes import Activity, EventKind, VentureKind, enum_names
+from copsim.kernels import get_kernels
+from copsim.params import meeting_params
+from copsim.scenario_io import load_scenario, scale_population, validate_scenario, with_years
+from test_kernels import hold_args, meeting_inputs
+
+
+def small(years: float = 1.0, population: int = 1500, **changes: object) -> Scenario:
+    """The default scenario, smaller and shorter, with top-level sections replaced."""
+    s = with_years(scale_population(load_scenario(), population), years)
+    data = s.model_dump()
+    for key, value in changes.items():
+        section, _, field = key.partition("__")
+        if field:
+            data[section][field] = value
+        else:
+            data[key] = value
+    return validate_scenario(data)
+
+
+def early_groups(s: Scenario) -> list[dict]:
+    """The scenario's groups, all starting in the first weeks."""
+    return [{**g.model_dump(), "start_week": 2 * i} for i, g in enumerate(s.groups)]
+
+
+@cache
+def default_run() -> CopModel:
+    model = CopModel(seed=11)
+    model.run()
+    return model
+
+
+def test_every_activity_type_occurs_in_the_default_run() -> None:
+    counts = default_run().summary()["activities"]
+    assert set(counts) == set(enum_names(Activity))
+    assert all(n > 0 for n in counts.values()), counts
+
+
+def test_default_run_reaches_the_seed_patterns() -> None:
+    summary = default_run().summary()
+    assert summary["weeks"] == 260
+    assert summary["groups_started"] == 13
+    assert summary["participants_total"] >= 300
+    assert 0.05 <= summary["annual_exit_rate"] <= 0.09
+    assert summary["joint_ventures_formed"] > 0
+    assert summary["events"]["leave"] > 0  # churn: members do leave
+
+
+def test_costs_add_up_to_the_funding_spent() -> None:
+    model = default_run()
+    ts = model.timeseries_frame()
+    ledger = sum(model.ledger.entries.values())
+    assert ledger == pytest.approx(model.ledger.total, rel=1e-12)
+    assert ts["cost_week_eur"].sum() == pytest.approx(model.ledger.total, rel=1e-12)
+    assert ts["cost_to_date_eur"].iloc[-1] == pytest.approx(model.ledger.total, rel=1e-12)
+    assert set(model.ledger.by_payer()) == {"eu_regional_fund", "pbas"}
+
+
+def test_cost_of_one_group_matches_the_phase_rates() -> None:
+    base = small(years=1.0)
+    group = {**base.groups[0].model_dump(), "start_week": 0}
+    phase = {"name": "only", "basis": "group_age", "start_week": 0, "payer": "funder",
+             "facilitators": ["pbas"], "facilitation_hours_per_week": 10.0,
+             "recruitment_hours_per_week": 2.0, "other_eur_per_group_per_year": 5200.0}
+    s = small(years=1.0, groups=[group], funding={"phases": [phase]},
+              membership__critical_mass=0)
+    model = CopModel(s, seed=3)
+    model.run()
+    weekly = (10.0 + 2.0) * s.facilitators["pbas"].eur_per_hour + 5200.0 / 52
+    assert model.ledger.total == pytest.approx(52 * weekly)
+    assert model.ledger.entries[("funder", "recruitment")] == pytest.approx(52 * 2.0 * 60.0)
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers() -> None:
+    s = small()
+    runs = [CopModel(s, seed=seed) for seed in (5, 5, 6)]
+    for model in runs:
+        model.run()
+    a, b, c = (m.timeseries_frame() for m in runs)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    pd.testing.assert_frame_equal(runs[0].events.to_frame(), runs[1].events.to_frame(), check_exact=True)
+    assert not a.equals(c)
+
+
+def test_whole_run_parity_between_engines() -> None:
+    s = small(years=1.0, population=1000, groups=early_groups(small()))
+    runs = {}
+    for engine in ("numba", "python"):
+        model = CopModel(s, seed=21, engine=engine)
+        model.run()
+        runs[engine] = model
+    assert runs["numba"].events.count(EventKind.MEETING) > 20
+    pd.testing.assert_frame_equal(runs["numba"].timeseries_frame(),
+                                  runs["python"].timeseries_frame(), check_exact=True)
+    pd.testing.assert_frame_equal(runs["numba"].events.to_frame(),
+                                  runs["python"].events.to_frame(), check_exact=True)
+    pd.testing.assert_frame_equal(runs["numba"].agents_frame(), runs["python"].agents_frame(),
+                                  check_exact=True)
+
+
+def test_counterfactual_firms_get_the_same_business_draws() -> None:
+    """Common random numbers: firms that never join live the same life without the programme."""
+    programme = small(years=1.0, groups=early_groups(small()))
+    nothing = small(years=1.0, groups=[], funding={"phases": []})
+    a, b = CopModel(programme, seed=8), CopModel(nothing, seed=8)
+    a.run()
+    b.run()
+    fa, fb = a.firms, b.firms
+    assert fa.n == fb.n  # the same entrants, row for row
+    never = ~fa.ever_member[: fa.n]
+    assert (~never).sum() > 50
+    for column in ("alive", "cash", "revenue", "employees", "problem_topic", "sector", "region"):
+        np.testing.assert_array_equal(getattr(fa, column)[: fa.n][never],
+                                      getattr(fb, column)[: fb.n][never], err_msg=column)
+
+
+def test_no_programme_means_no_meetings_no_cost() -> None:
+    model = CopModel(small(groups=[], funding={"phases": []}), seed=4)
+    model.run()
+    summary = model.summary()
+    assert summary["participants_total"] == 0
+    assert summary["meetings_held"] == 0
+    assert summary["cost_total_eur"] == 0
+
+
+def solved_share(facilitation: float, seeds: range) -> float:
+    """Share of meetings in which the host's problem is solved, over many draws."""
+    p = meeting_params(Scenario())
+    solved = held = 0
+    for seed in seeds:
+        m = meeting_inputs("numba", seed, 12, 1)
+        m["attend"][:] = True
+        m["facilitation"][:] = facilitation
+        m["outside"][:] = 0.0
+        m["f"]["problem_topic"][:] = 2
+        args = hold_args(m, p)
+        _, _, _, n_ev = get_kernels("numba").hold_meetings(*args)
+        kinds = args[-2][1][:n_ev]
+        held += int((kinds == EventKind.MEETING).sum())
+        solved += int((kinds == EventKind.PROBLEM_SOLVED).sum())
+    return solved / held
+
+
+def test_facilitated_problem_solving_beats_unfacilitated() -> None:
+    seeds = range(400)
+    assert solved_share(0.8, seeds) > solved_share(0.0, seeds) + 0.05
+
+
+def test_joint_ventures_need_complementary_assets() -> None:
+    s = small(years=2.0, groups=early_groups(small()))
+    without = small(years=2.0, groups=early_groups(small()), firms__asset_probability=0.0)
+    kinds = {}
+    for name, scenario in (("with", s), ("without", without)):
+        model = CopModel(scenario, seed=2)
+        model.run()
+        v = model.ventures
+        kinds[name] = set(v.kind[: v.n].tolist())
+    asset_kinds = {VentureKind.SHARED_ASSET, VentureKind.JOINT_CAMPAIGN}
+    assert kinds["with"] & asset_kinds
+    assert not kinds["without"] & asset_kinds
+
+
+def test_trust_ties_form_in_meetings_and_fade_when_groups_stop() -> None:
+    groups = [{**g, "end_week": 40} for g in early_groups(small())]
+    model = CopModel(small(years=2.0, groups=groups), seed=9)
+    model.run()
+    ts = model.timeseries_frame().set_index("week")
+    assert ts.loc[38, "ties"] > 0
+    assert ts.loc[103, "strong_ties"] < ts.loc[38, "strong_ties"]
+    assert ts.loc[103, "ties"] < ts.loc[38, "ties"]
+
+
+# -- Mesa fit --------------------------------------------------------------------------
+
+def test_copmodel_runs_with_defaults_and_agents_are_views() -> None:
+    model = CopModel()
+    model.step()
+    firms = model.agents_by_type[Entrepreneur]
+    assert len(firms) == int(model.firms.alive[: model.firms.n].sum())
+    assert len(model.agents_by_type[Group]) == len(model.scenario.groups)
+    agent = next(iter(firms))
+    agent.confidence = 0.99
+    assert model.firms.confidence[agent.row] == 0.99
+    members = firms.select(lambda a: a.is_member)
+    assert all(a.group >= 0 for a in members)
+    f, n = model.firms, model.firms.n
+    assert firms.agg("employees", sum) == int(f.employees[:n][f.alive[:n]].sum())
+
+
+def test_datacollector_reporters_work_on_the_model() -> None:
+    model = CopModel(small(years=0.2), seed=1)
+    collector = mesa.DataCollector(
+        model_reporters={"members": lambda m: m.latest["members"]},
+        agenttype_reporters={Entrepreneur: {"cash": "cash", "knowledge": "knowledge_mean"}})
+    for _ in range(3):
+        model.step()
+        collector.collect(model)
+    frame = collector.get_agenttype_vars_dataframe(Entrepreneur)
+    assert len(frame) > 3000 and frame["knowledge"].between(0, 1).all()
+    builtin = model.datacollector.get_model_vars_dataframe()
+    assert list(builtin["members"])[1:] == [row["members"] for row in model.timeseries]
+
+
+def test_batch_run_with_explicit_seeds() -> None:
+    s = small(years=0.2, population=500)
+    results = mesa.batch_run(CopModel, parameters={"scenario": [s], "seed": [1, 2]},
+                             max_steps=10, number_processes=1, display_progress=False)
+    frame = pd.DataFrame(results)
+    assert set(frame["seed"]) == {1, 2}
+    final = frame.groupby("seed")["revenue_eur"].last()
+    assert final[1] != final[2]
