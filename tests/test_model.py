@@ -222,3 +222,65 @@ def test_batch_run_with_explicit_seeds() -> None:
     assert set(frame["seed"]) == {1, 2}
     final = frame.groupby("seed")["revenue_eur"].last()
     assert final[1] != final[2]
+
+
+def test_groups_are_founded_where_funding_allows() -> None:
+    phase = {"name": "founding", "basis": "calendar", "start_week": 0, "payer": "state",
+             "founding": True, "fixed_eur_per_year": 5200.0}
+    s = small(years=1.0, groups=[], funding={"phases": [phase]},
+              founding={"max_new_groups": 3, "check_every_weeks": 13, "min_interested": 5})
+    model = CopModel(s, seed=12)
+    model.run()
+    founded = model.events.count(EventKind.GROUP_FOUNDED)
+    assert founded == 3
+    regions = model.groups.region[: model.groups.n]
+    assert len(set(regions.tolist())) == 3  # one per region without a group
+    assert model.ledger.entries[("state", "fixed")] == pytest.approx(5200.0)
+    unfunded = CopModel(small(years=1.0, groups=[], funding={"phases": []},
+                              founding={"max_new_groups": 3}), seed=12)
+    unfunded.run()
+    assert unfunded.events.count(EventKind.GROUP_FOUNDED) == 0
+
+
+def test_groups_below_critical_mass_dissolve() -> None:
+    base = small(years=1.0)
+    tiny = {**base.groups[0].model_dump(), "start_week": 0, "initial_members": 3}
+    large = {**base.groups[1].model_dump(), "start_week": 0, "initial_members": 12}
+    model = CopModel(small(years=1.0, groups=[tiny, large], funding={"phases": []},
+                           membership__critical_mass=4), seed=5)
+    model.run()
+    dissolved = model.events.to_frame().query("kind == 'group_dissolved'")
+    assert dissolved["group"].tolist()[:1] == [0]
+    assert dissolved["week"].iloc[0] <= base.groups[0].cadence_weeks
+    assert not model.groups.alive[0]
+
+
+def test_a_shock_cuts_revenue_and_raises_exits() -> None:
+    shock = {"name": "pandemic", "start_week": 10, "duration_weeks": 20, "recovery_weeks": 10,
+             "depth": 0.5}
+    calm = CopModel(small(years=1.0, groups=[]), seed=6)
+    hit = CopModel(small(years=1.0, groups=[], environment={"shocks": [shock]}), seed=6)
+    calm.run()
+    hit.run()
+    a, b = calm.timeseries_frame(), hit.timeseries_frame()
+    assert (b["revenue_eur"][:10] == a["revenue_eur"][:10]).all()
+    assert b["demand_index"][15] == pytest.approx(0.5)
+    assert b["revenue_eur"][15] < 0.6 * a["revenue_eur"][15]
+    assert b["firms_alive"].iloc[-1] < a["firms_alive"].iloc[-1]
+
+
+def test_levers_change_the_run_mid_way_and_are_logged() -> None:
+    s = small(years=1.0, groups=early_groups(small()))
+    model = CopModel(s, seed=4)
+    model.run(weeks=10)
+    cost_before = model.ledger.total
+    model.set_lever("hours_scale", 2.0)
+    with pytest.raises(ValueError, match="between 0 and 10"):
+        model.set_lever("hours_scale", -1)
+    model.step()
+    doubled = model.ledger.total - cost_before
+    reference = CopModel(s, seed=4)
+    reference.run(weeks=11)
+    assert doubled > reference.timeseries[-1]["cost_week_eur"]
+    assert model.lever_log == [(10, "hours_scale", 2.0)]
+    assert model.events.count(EventKind.LEVER) == 1
