@@ -238,6 +238,7 @@ def test_strengthen_and_decay_ties_parity(seed: int, n: int, meetings: int) -> N
                               or [np.zeros(0, dtype=np.int64)]).astype(np.int64)
         ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         index = tie_index(engine, t["pairs"])
+        ventures = (rng.random(len(t["trust"])) < 0.3).astype(np.int64)
         k = get_kernels(engine)
         args = (7, meetings, ptr, rows, rng.random(meetings) * 0.3,
                 rng.integers(0, n, meetings), rng.random(meetings) < 0.5, 0.05, index,
@@ -245,7 +246,7 @@ def test_strengthen_and_decay_ties_parity(seed: int, n: int, meetings: int) -> N
 
         def step(*a: Any) -> tuple[int, None]:
             n_ties = k.strengthen_ties(*a)
-            return n_ties, k.decay_ties(7, n_ties, 0.1, t["trust"], t["last_week"])
+            return n_ties, k.decay_ties(8, n_ties, 0.1, t["trust"], t["last_week"], ventures)
 
         return step, args
 
@@ -350,11 +351,16 @@ def test_trust_grows_with_meetings_and_decays_without() -> None:
         history.append(trust[0])
     assert n_ties == 1 and (src[0], dst[0]) == (3, 5)
     assert all(b > a for a, b in zip(history, history[1:], strict=False))
+    ventures = np.zeros(4, dtype=np.int64)
     for week in range(5, 15):
         before = trust[0]
-        k.decay_ties(week, n_ties, 0.05, trust, last)
+        k.decay_ties(week, n_ties, 0.05, trust, last, ventures)
         assert trust[0] < before
     assert 0.0 < trust[0] <= 1.0
+    ventures[0] = 1  # partners in a joint venture keep in contact
+    before = trust[0]
+    k.decay_ties(15, n_ties, 0.05, trust, last, ventures)
+    assert trust[0] == before
 
 
 def test_clustering_matches_networkx() -> None:

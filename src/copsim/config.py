@@ -117,16 +117,16 @@ class Firms(Strict):
     wage_eur_per_week: float = param(700.0, "EUR/week", "assumption (Finnish median wage order)", "weekly cost of one employee", ge=0)
     revenue_per_employee: float = param(0.55, "fraction", ASSUMPTION, "revenue added by each employee, relative to the owner's", ge=0)
     cash_weeks: float = param(8.0, "weeks of cost", ASSUMPTION, "initial cash buffer", ge=0)
-    exit_rate_per_year: float = param(0.07, "1/year", "Finnish enterprise closure rate (Statistics Finland)",
+    exit_rate_per_year: float = param(0.07, "1/year", "Statistics Finland, enterprise openings and closures: about 7 % of enterprises close a year",
                                       "baseline annual exit probability", ge=0, le=1)
     distress_exit_multiplier: float = param(4.0, "ratio", ASSUMPTION, "exit hazard multiplier when cash is negative", ge=1)
-    resilience_exit_effect: float = param(0.5, "fraction", f"{SEED_COMMUNAL}: resilience", "exit hazard reduction at full well-being", ge=0, le=1)
+    resilience_exit_effect: float = param(0.5, "fraction", f"{SEED_COMMUNAL}: resilience", "exit hazard reduction at full well-being (and increase at none), relative to well-being 0.5", ge=0, le=1)
     entry_rate_per_year: float = param(0.07, "1/year", "assumption (entries balance closures)", "new firms per year per initial firm", ge=0, le=1)
     problem_rate_per_week: float = param(0.04, "1/week", ASSUMPTION, "chance a firm without a problem gets one", ge=0, le=1)
     problem_revenue_penalty: float = param(0.10, "fraction", ASSUMPTION, "revenue lost at full problem severity", ge=0, le=1)
     self_solve_rate: float = param(0.05, "1/week", ASSUMPTION, "chance per week of solving a problem alone at full knowledge", ge=0, le=1)
-    knowledge_revenue_effect: float = param(0.20, "fraction", ASSUMPTION, "revenue uplift at full mean knowledge over the initial mean", ge=0)
-    hire_rate_per_week: float = param(0.004, "1/week", ASSUMPTION, "chance of a first hire or expansion when ready", ge=0, le=1)
+    knowledge_revenue_effect: float = param(0.20, "fraction", ASSUMPTION, "revenue uplift per unit of mean knowledge above firms.knowledge_mean", ge=0)
+    hire_rate_per_week: float = param(0.004, "1/week", ASSUMPTION, "base weekly chance of a hire when confident and cash-rich (times growth propensity, 1 + 4 x hire readiness, knowledge / firms.knowledge_mean)", ge=0, le=1)
     hire_confidence: float = param(0.6, "0-1", ASSUMPTION, "confidence above which a firm considers hiring", ge=0, le=1)
     innovation_rate_per_week: float = param(0.01, "1/week", ASSUMPTION, "chance of trying an innovation at full confidence", ge=0, le=1)
     innovation_success: float = param(0.3, "probability", ASSUMPTION, "base success chance of an innovation", ge=0, le=1)
@@ -139,7 +139,7 @@ class Learning(Strict):
     """Knowledge exchange: the absorptive-capacity curve."""
 
     rate: float = param(0.1, "knowledge/meeting", ASSUMPTION, "gain at full trust and the ideal gap", ge=0, le=1)
-    peak_gap: float = param(0.25, "knowledge", "Cohen & Levinthal (1990); Nooteboom (2007) optimal cognitive distance",
+    peak_gap: float = param(0.25, "knowledge", "Cohen & Levinthal (1990); Nooteboom et al. (2007), Research Policy 36(7): optimal cognitive distance",
                             "knowledge gap at which learning is largest", gt=0, le=1)
     stranger_trust: float = param(0.15, "0-1", ASSUMPTION, "trust used between firms with no tie", ge=0, le=1)
     facilitation_gain: float = param(0.8, "ratio", f"{SEED_CHAPTER}: facilitator leads the process", "extra learning at full facilitation", ge=0)
@@ -191,8 +191,10 @@ class Modes(Strict):
 class ActivitySettings(Strict):
     """Chance of one of Wenger's activities in a meeting and the size of its effect."""
 
-    probability: float = Field(ge=0, le=1, description="chance per meeting when its condition holds")
-    effect: float = Field(ge=0, description="size of its effect (meaning per activity in docs/odd.md)")
+    probability: float = param(0.5, "probability", f"{SEED_CHAPTER}: Table 1, all 11 activities observed; value an assumption",
+                               "chance per meeting when its condition holds", ge=0, le=1)
+    effect: float = param(0.5, "per activity (docs/odd.md)", ASSUMPTION,
+                          "size of its effect (meaning per activity in docs/odd.md)", ge=0)
 
 
 def _default_activities() -> dict[str, ActivitySettings]:
@@ -414,9 +416,9 @@ class Scenario(Strict):
 def _unique(key: str, names: list[str]) -> None:
     for i, name in enumerate(names):
         if name in names[:i]:
-            raise KeyedValueError(f"{key}.{i}.name", f"'{name}' appears twice")
+            raise KeyedValueError(f"{key}.{i}.name", f"{name!r} appears twice")
 
 
 def _known(key: str, name: str, known: list[str]) -> None:
     if name not in known:
-        raise KeyedValueError(key, f"unknown name '{name}' (known: {', '.join(known)})")
+        raise KeyedValueError(key, f"unknown name {name!r} (known: {', '.join(known)})")

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+def error_line(message: str) -> str:
+    """The one line a user sees for an error, whatever newlines the message held."""
+    return f"copsim: error: {' '.join(message.split())}"
+
+
 class CopsimError(Exception):
     """A user-facing error: its message is one line naming file, key and reason."""
 

@@ -64,10 +64,10 @@ def group_support(s: Scenario, phases: list[FundingPhase], hours_scale: float,
     costs: list[tuple[str, str, float]] = []
     hours_by: list[tuple[str, float, float]] = []
     for phase in phases:
-        hours = phase.facilitation_hours_per_week * hours_scale
-        recruit = phase.recruitment_hours_per_week * hours_scale
-        recruitment += recruit
         keys = [k for k in phase.facilitators if s.facilitators[k].kind != "none"]
+        hours = phase.facilitation_hours_per_week * hours_scale if keys else 0.0
+        recruit = phase.recruitment_hours_per_week * hours_scale if keys else 0.0
+        recruitment += recruit
         kinds = [s.facilitators[k] for k in keys]
         hours_by.extend((k, hours / len(keys), recruit / len(keys)) for k in keys)
         if kinds and hours + recruit > 0:

@@ -1,14 +1,15 @@
 """The weekly schedule, one function per DESIGN.md step, in this order:
 
-1. ``environment_and_business``: demand with shocks; revenue, cost, cash, exits,
-   problems, hiring, innovation (kernel ``update_business``); entrants.
+1. ``environment_and_business``: demand with shocks; revenue, cost, cash, exits
+   (exited firms leave their group at once), problems, hiring, innovation (kernel
+   ``update_business``); entrants.
 2. ``support``: groups starting this week; funding phases set each group's
    facilitation, outside knowledge and recruitment effort.
 3. ``meetings``: attendance, then the meetings of groups whose cadence falls due
    (host, theme, Wenger's activities, ventures), knowledge exchange, trust.
 4. ``between_meetings``: light exchange on group channels; trust decay.
 5. ``joint_ventures``: uplift, endings and failures, trust feedback.
-6. ``membership``: leaving, recruitment, founding and dissolution of groups.
+6. ``membership``: leaving by choice, recruitment, founding and dissolution of groups.
 7. ``accounting``: every euro of the week into the ledger.
 
 Each function gathers arrays, draws from named streams, calls kernels through
@@ -94,6 +95,9 @@ def log_business_events(model: CopModel, week: int, n: int) -> None:
             log.add(week, EventKind.INNOVATION, group=g, firm=int(row),
                     value=float(bool(flags[row] & F_INNOVATION_OK)))
     model.exited_this_week = np.flatnonzero(flags & F_EXIT)
+    for row in model.exited_this_week:
+        if model.firms.group[row] >= 0:
+            model.leave(int(row), week, LEAVE_EXIT)
 
 
 def support(model: CopModel, week: int) -> None:
@@ -184,13 +188,16 @@ def meetings(model: CopModel, week: int) -> None:
 
 
 def between_meetings(model: CopModel, week: int) -> None:
-    """Step 4: exchange on group channels (one post a week per group), then trust decay."""
+    """Step 4: exchange on group channels (one post a week per group), then trust decay.
+
+    Channel learning changes knowledge only; the value members feel comes from meetings.
+    """
     g, f, t = model.groups, model.firms, model.ties
     with_channel = [gid for gid in model.alive_groups() if g.channel[gid] and len(model.members[gid]) > 1]
     if with_channel:
         rng = model.streams.generator("channel", week)
         rate = model.scenario.learning.rate * model.scenario.learning.online_channel_rate
-        learners, topics, levels = [], [], []
+        learners, topics, levels, trusts = [], [], [], []
         for gid in with_channel:
             rows = sorted(model.members[gid])
             poster = rows[int(rng.integers(0, len(rows)))]
@@ -201,13 +208,15 @@ def between_meetings(model: CopModel, week: int) -> None:
                     learners.append(row)
                     topics.append(topic)
                     levels.append(level)
+                    trusts.append(max(t.trust_of(row, poster), model.scenario.learning.stranger_trust))
         n = len(learners)
-        weights = np.full(n, rate * model.scenario.learning.stranger_trust)
+        weights = rate * np.array(trusts)
         model.kernels.exchange_knowledge(n, np.array(learners, dtype=np.int64),
                                          np.array(topics, dtype=np.int64), np.array(levels),
                                          weights, model.scenario.learning.peak_gap, f.knowledge,
                                          model.value)
-    model.kernels.decay_ties(week, t.n, model.scenario.trust.decay_per_week, t.trust, t.last_week)
+    model.kernels.decay_ties(week, t.n, model.scenario.trust.decay_per_week, t.trust, t.last_week,
+                             t.ventures)
 
 
 def joint_ventures(model: CopModel, week: int) -> None:
@@ -226,11 +235,8 @@ def joint_ventures(model: CopModel, week: int) -> None:
 
 
 def membership(model: CopModel, week: int) -> None:
-    """Step 6: exits and dissatisfied members leave; recruitment; founding; dissolution."""
+    """Step 6: dissatisfied members leave; recruitment; founding; dissolution."""
     f, s = model.firms, model.scenario
-    for row in model.exited_this_week:
-        if f.group[row] >= 0:
-            model.leave(int(row), week, LEAVE_EXIT)
     ms = s.membership
     n = f.n
     u = model.streams.uniforms("membership.leave", week, n)

@@ -20,16 +20,23 @@ from copsim.errors import OutputError
 
 
 def check_writable(out: Path) -> None:
-    """Fail early (before a long run) if the output directory cannot be written."""
-    parent = out.resolve().parent
+    """Fail early (before a long run) if the output directory cannot be written.
+
+    Missing parent directories are fine (they are created when the outputs are
+    written); the nearest existing ancestor must be a writable directory.
+    """
+    out = out.resolve()
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: (output): exists and is not a directory")
-    if not parent.is_dir():
-        raise OutputError(f"{out}: (output): parent directory {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"{out}: (output): parent directory {parent} is not writable")
     if out.exists() and not os.access(out, os.W_OK | os.X_OK):
         raise OutputError(f"{out}: (output): directory is not writable")
+    ancestor = out.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise OutputError(f"{out}: (output): {ancestor} is a file, not a directory")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise OutputError(f"{out}: (output): {ancestor} is not writable")
 
 
 @contextmanager
@@ -37,6 +44,7 @@ def atomic_directory(out: Path) -> Iterator[Path]:
     """Yield a temporary directory that replaces ``out`` when the block succeeds."""
     check_writable(out)
     out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     umask = os.umask(0)
     os.umask(umask)

@@ -122,8 +122,10 @@ def set_dotted(data: dict[str, Any], parts: list[str], value: Any, source: str) 
             if not part.isdigit() or int(part) >= len(node):
                 raise ScenarioError(f"{source}: {'.'.join(parts[: i + 1])}: no such index")
             node = node[int(part)]
-        else:
+        elif isinstance(node, dict):
             node = node.setdefault(part, {})
+        if not isinstance(node, dict | list):
+            raise ScenarioError(f"{source}: {'.'.join(parts[: i + 1])}: is a value, not a table")
     last = parts[-1]
     if isinstance(node, list):
         if not last.isdigit() or int(last) >= len(node):

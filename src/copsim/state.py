@@ -66,7 +66,6 @@ class GroupTable(Table):
         "facilitation": Column(FLOAT),
         "outside_knowledge": Column(FLOAT),
         "recruitment_hours": Column(FLOAT),
-        "members": Column(INT),
     }
 
 

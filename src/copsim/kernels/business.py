@@ -61,7 +61,7 @@ def update_business(week, n, p, demand, u, region, sector, firm_type, employees,
         cash[i] += rev - weekly_cost
 
         # Exit: baseline hazard, raised by distress, lowered by well-being (resilience).
-        hazard = p.exit_hazard * (1.0 - p.resilience_effect * (wellbeing[i] - 0.5))
+        hazard = p.exit_hazard * (1.0 - p.resilience_effect * (2.0 * wellbeing[i] - 1.0))
         if cash[i] < 0.0:
             hazard *= p.distress_multiplier
         if u[i, U_EXIT] < hazard:

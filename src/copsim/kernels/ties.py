@@ -45,9 +45,13 @@ def strengthen_ties(week, n_meetings, meet_ptr, meet_rows, meet_gain, meet_host,
 
 
 @jit
-def decay_ties(week, n_ties, decay, trust, last_week):
-    """Ties without contact this week lose a share ``decay`` of their trust."""
+def decay_ties(week, n_ties, decay, trust, last_week, ventures):
+    """Ties without contact this week lose a share ``decay`` of their trust.
+
+    Partners in an active joint venture (``ventures[e] > 0``) work together, which
+    counts as contact, so their tie does not decay.
+    """
     for e in range(n_ties):
-        if last_week[e] < week and trust[e] > 0.0:
+        if last_week[e] < week and ventures[e] == 0 and trust[e] > 0.0:
             t = trust[e] * (1.0 - decay)
             trust[e] = t if t >= DORMANT else 0.0

@@ -17,9 +17,9 @@ def update_ventures(week, n_ventures, p, a, b, uplift, status, end_week, alive, 
 
     A venture fails with hazard ``failure_rate * (1 - trust)`` (trust falls by
     ``venture_loss``), ends well with hazard ``end_rate`` (trust grows by
-    ``venture_gain``), and ends when a partner exits. Joint work counts as
-    contact, so active partners' trust does not decay. ``venture_uplift`` must
-    be zero on entry. Draws: ``u[v]`` for venture ``v``.
+    ``venture_gain``), and ends when a partner exits. Active ventures mark
+    their tie as contacted this week. ``venture_uplift`` must be zero on entry.
+    Draws: ``u[v]`` for venture ``v``.
     """
     for v in range(n_ventures):
         if status[v] != ACTIVE:
