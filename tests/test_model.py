@@ -284,3 +284,24 @@ def test_levers_change_the_run_mid_way_and_are_logged() -> None:
     assert doubled > reference.timeseries[-1]["cost_week_eur"]
     assert model.lever_log == [(10, "hours_scale", 2.0)]
     assert model.events.count(EventKind.LEVER) == 1
+
+
+def test_network_meetings_build_bridges_between_groups() -> None:
+    coordinator = {"name": "coordinator", "basis": "calendar", "start_week": 0, "payer": "ministry",
+                   "facilitators": ["researcher"], "facilitation_hours_per_week": 4.0,
+                   "cross_group_meetings_per_year": 12, "delegates_per_group": 4,
+                   "fixed_eur_per_year": 52000.0}
+    s = small(years=1.5, groups=early_groups(small()))
+    phases = [p.model_dump() for p in s.funding.phases]
+    networked = CopModel(small(years=1.5, groups=early_groups(small()),
+                               funding={"phases": phases + [coordinator]}), seed=3)
+    alone = CopModel(s, seed=3)
+    networked.run()
+    alone.run()
+    assert alone.timeseries_frame()["bridges"].max() == 0
+    assert networked.timeseries_frame()["bridges"].iloc[-1] > 0
+    events = networked.events.to_frame()
+    network_meetings = events.query("kind == 'meeting' and group == @networked.network_group")
+    assert len(network_meetings) == 20  # weeks 0, 4, ..., 76
+    assert networked.summary()["groups_started"] == alone.summary()["groups_started"]
+    assert networked.ledger.entries[("ministry", "fixed")] == pytest.approx(52000.0 * 1.5)

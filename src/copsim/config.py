@@ -268,6 +268,10 @@ class FundingPhase(Strict):
     other_eur_per_group_per_year: float = param(0.0, "EUR/year", SEED_GOOD_PRACTICE, "other costs per group (coordination, events)", ge=0)
     fixed_eur_per_year: float = param(0.0, "EUR/year", SEED_GOOD_PRACTICE, "costs independent of the number of groups", ge=0)
     founding: bool = Field(False, description="new groups may be founded while this (calendar) phase runs")
+    cross_group_meetings_per_year: float = param(
+        0.0, "meetings/year", f"{SEED_GOOD_PRACTICE}: coordinate cross-regional activities; seed 003: ecosystem",
+        "network meetings of delegates from every group (calendar phases)", ge=0, le=52)
+    delegates_per_group: int = param(3, "members", ASSUMPTION, "members each group sends to a network meeting", ge=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> FundingPhase:
@@ -277,6 +281,8 @@ class FundingPhase(Strict):
             raise KeyedValueError("founding", "needs basis = 'calendar'")
         if self.fixed_eur_per_year > 0 and self.basis != "calendar":
             raise KeyedValueError("fixed_eur_per_year", "needs basis = 'calendar'")
+        if self.cross_group_meetings_per_year > 0 and self.basis != "calendar":
+            raise KeyedValueError("cross_group_meetings_per_year", "needs basis = 'calendar'")
         return self
 
     def covers(self, week: int) -> bool:

@@ -122,6 +122,7 @@ class CopModel(mesa.Model):
         self.on_firms_added(rows, -1)
         for spec in scenario.groups:
             self.add_group(spec)
+        self.network_group = self._add_network_group()
 
         self.demand = phases.demand(self, 0)
         self.cost_week = 0.0
@@ -230,6 +231,25 @@ class CopModel(mesa.Model):
         self.venue_payer.append(spec.venue_payer)
         self.group_agents.append(Group(self, gid, spec.name))
         self.initial_members.append(spec.initial_members)
+        return gid
+
+    def _add_network_group(self) -> int:
+        """A group row for cross-group meetings, if any phase funds them (-1 if none).
+
+        It is never 'alive' (it has no members of its own and is not a regular group);
+        its delegates are chosen at each network meeting.
+        """
+        if not any(p.cross_group_meetings_per_year > 0 for p in self.scenario.funding.phases):
+            return -1
+        g = self.groups
+        gid = int(g.add_rows(1)[0])
+        g.is_network[gid] = True
+        g.next_meeting[gid] = 0
+        g.mode[gid] = MODES.index("physical")
+        self.members.append(set())
+        self.group_names.append("network")
+        self.venue_payer.append("network")
+        self.initial_members.append(0)
         return gid
 
     def alive_groups(self) -> np.ndarray:

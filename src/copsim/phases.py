@@ -103,7 +103,7 @@ def log_business_events(model: CopModel, week: int, n: int) -> None:
 def support(model: CopModel, week: int) -> None:
     """Step 2: start groups due to start, and set each group's funded support."""
     g = model.groups
-    for gid in np.flatnonzero(~g.started[: g.n] & (g.start_week[: g.n] <= week)):
+    for gid in np.flatnonzero(~g.started[: g.n] & ~g.is_network[: g.n] & (g.start_week[: g.n] <= week)):
         model.start_group(int(gid), week)
     levers = model.levers
     model.week_costs = list(fixed_costs(model.scenario, week))
@@ -124,6 +124,11 @@ def support(model: CopModel, week: int) -> None:
             g.mode[gid] = MODES.index(levers.mode)
         if levers.cadence_weeks is not None:
             g.cadence[gid] = levers.cadence_weeks
+    if model.network_group >= 0:
+        calendar = [p for p in covering_phases(model.scenario, week, -1) if p.basis == "calendar"]
+        sup = group_support(model.scenario, calendar, levers.hours_scale, levers.skill)
+        g.facilitation[model.network_group] = sup.facilitation
+        g.outside_knowledge[model.network_group] = sup.outside_knowledge
 
 
 def member_lists(model: CopModel, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -136,21 +141,51 @@ def member_lists(model: CopModel, groups: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def meetings(model: CopModel, week: int) -> None:
-    """Step 3: the meetings of every group whose cadence falls due this week."""
-    g, f, t = model.groups, model.firms, model.ties
+    """Step 3: the meetings of every group whose cadence falls due this week, then the
+    cross-group network meeting if one is due."""
+    g = model.groups
     alive = model.alive_groups()
     due = alive[g.next_meeting[alive] <= week]
     model.met_this_week = np.zeros(0, dtype=np.int64)
     model.attendance = 0
-    if len(due) == 0:
+    if len(due):
+        g.next_meeting[due] = week + g.cadence[due]
+        ptr, rows = member_lists(model, due)
+        hold(model, week, due, ptr, rows, "meetings")
+    network_meeting(model, week)
+
+
+def network_meeting(model: CopModel, week: int) -> None:
+    """A cross-group meeting of delegates from every living group, when a calendar
+    phase funds them: the most satisfied members of each group, hosted in turn."""
+    gid = model.network_group
+    phases = [p for p in model.scenario.funding.phases
+              if p.basis == "calendar" and p.covers(week) and p.cross_group_meetings_per_year > 0]
+    if gid < 0 or not phases or model.groups.next_meeting[gid] > week:
         return
-    g.next_meeting[due] = week + g.cadence[due]
-    ptr, rows = member_lists(model, due)
+    phase = phases[0]
+    model.groups.next_meeting[gid] = week + max(1, round(52 / phase.cross_group_meetings_per_year))
+    felt = model.firms.felt_value
+    delegates = []
+    for group in model.alive_groups():
+        ranked = sorted(model.members[group], key=lambda row: (-felt[row], row))
+        delegates.extend(ranked[: phase.delegates_per_group])
+    if len(delegates) < 2:
+        return
+    rows = np.array(sorted(delegates), dtype=np.int64)
+    hold(model, week, np.array([gid]), np.array([0, len(rows)]), rows, "network")
+
+
+def hold(model: CopModel, week: int, due: np.ndarray, ptr: np.ndarray, rows: np.ndarray,
+         stream: str) -> None:
+    """Attendance, meetings, learning, trust and felt value for the groups ``due``
+    with members ``rows[ptr[k]:ptr[k+1]]``; draws from streams named after ``stream``."""
+    g, f, t = model.groups, model.firms, model.ties
     attend = np.zeros(len(rows), dtype=np.bool_)
     k = model.kernels
     k.attend_meetings(model.meeting_params, due, ptr, rows, g.mode, g.facilitation, f.region,
                       f.firm_type, f.cash, f.felt_value, t.index, t.trust,
-                      model.streams.generator("meetings.attendance", week), attend)
+                      model.streams.generator(f"{stream}.attendance", week), attend)
     sizes = np.diff(ptr)
     n_due = len(due)
     lesson_room = int((sizes * sizes).sum() + 16 * sizes.sum()) + 1
@@ -166,7 +201,7 @@ def meetings(model: CopModel, week: int) -> None:
         m.problem_severity, m.assets, m.assets_revealed, m.confidence, m.employees,
         m.hire_readiness, m.innovation_boost, m.sector, value, t.index, t.trust, t.ventures,
         (v.a, v.b, v.kind, v.start_week, v.uplift), v.n,
-        model.streams.generator("meetings.activities", week),
+        model.streams.generator(f"{stream}.activities", week),
         sc.meet_ptr, sc.meet_rows, sc.meet_group, sc.meet_host, sc.meet_visit,
         (sc.les_learner, sc.les_topic, sc.les_level, sc.les_weight),
         (ev.week, ev.kind, ev.group, ev.firm, ev.other, ev.activity, ev.topic, ev.value), ev.n)
@@ -183,8 +218,8 @@ def meetings(model: CopModel, week: int) -> None:
     alpha = model.scenario.membership.felt_value_memory
     m.felt_value[attendees] = (1 - alpha) * m.felt_value[attendees] + alpha * np.minimum(value[attendees], 1.0)
     m.meetings_attended[attendees] += 1
-    model.met_this_week = attendees
-    model.attendance = len(attendees)
+    model.met_this_week = np.concatenate([model.met_this_week, attendees])
+    model.attendance += len(attendees)
 
 
 def between_meetings(model: CopModel, week: int) -> None:

@@ -59,6 +59,7 @@ class GroupTable(Table):
         "memory": Column(FLOAT, 0.0, (N_TOPICS,)),
         "alive": Column(FLAG, False),
         "started": Column(FLAG, False),
+        "is_network": Column(FLAG, False),
         "weeks_small": Column(INT),
         "channel": Column(FLAG, False),
         "expert_knowledge": Column(FLOAT),
