@@ -305,3 +305,21 @@ def test_network_meetings_build_bridges_between_groups() -> None:
     assert len(network_meetings) == 20  # weeks 0, 4, ..., 76
     assert networked.summary()["groups_started"] == alone.summary()["groups_started"]
     assert networked.ledger.entries[("ministry", "fixed")] == pytest.approx(52000.0 * 1.5)
+
+
+def test_tracked_cohort_is_the_same_firms_in_the_counterfactual() -> None:
+    programme = small(years=1.0, groups=early_groups(small()))
+    nothing = small(years=1.0, groups=[], funding={"phases": []})
+    with_programme = CopModel(programme, seed=8, track_members_at=20)
+    with_programme.run()
+    members = with_programme.tracked_rows
+    assert members is not None and len(members) > 50
+    assert (with_programme.firms.ever_member[members]).all()
+    alone = CopModel(nothing, seed=8, track_rows=members)
+    alone.run()
+    a, b = with_programme.timeseries_frame(), alone.timeseries_frame()
+    assert a["tracked_alive"][:20].isna().all() and a["tracked_alive"][20:].notna().all()
+    assert b["tracked_alive"].notna().all()
+    assert b["tracked_alive"].iloc[-1] == alone.firms.alive[members].sum()
+    summary = with_programme.summary()
+    assert 0 < summary["participants_with_strong_tie"] <= summary["participants_with_partner"] <= 1

@@ -15,6 +15,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from copsim.config import Scenario
@@ -31,23 +32,29 @@ class Job:
     scenario: Scenario
     seed: int
     engine: Engine = "numba"
+    track_rows: tuple[int, ...] | None = None  # see CopModel(track_rows=...)
+    track_members_at: int | None = None
 
 
 @dataclass
 class JobResult:
-    """What a job returns: its summary and its weekly table."""
+    """What a job returns: its summary, weekly table and the end state of every firm."""
 
     job: Job
     summary: dict[str, Any]
     timeseries: pd.DataFrame
+    firms: pd.DataFrame
+    tracked_rows: np.ndarray | None
 
 
 def run_job(job: Job) -> JobResult:
     """Run one job in this process (no agent views: clients read arrays and tables)."""
     from copsim.runner import simulate
 
-    result = simulate(job.scenario, seed=job.seed, engine=job.engine, agent_views=False)
-    return JobResult(job, result.summary, result.timeseries)
+    rows = None if job.track_rows is None else np.array(job.track_rows, dtype=np.int64)
+    result = simulate(job.scenario, seed=job.seed, engine=job.engine, agent_views=False,
+                      track_rows=rows, track_members_at=job.track_members_at)
+    return JobResult(job, result.summary, result.timeseries, result.firms, result.tracked_rows)
 
 
 def default_workers() -> int:

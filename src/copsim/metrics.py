@@ -49,6 +49,8 @@ TIMESERIES = {
     "cost_week_eur": "programme spending this week, EUR",
     "cost_to_date_eur": "programme spending so far, EUR",
     "demand_index": "mean demand multiplier over sectors and regions (1 = normal)",
+    "tracked_alive": "tracked firms still alive (NaN when no cohort is tracked yet)",
+    "tracked_revenue_eur": "weekly revenue of the tracked firms, EUR (NaN when none tracked)",
 }
 
 
@@ -99,7 +101,50 @@ def weekly_row(model: CopModel, week: int, joins: int, leaves: int, jv_formed: i
         "cost_week_eur": model.cost_week,
         "cost_to_date_eur": model.ledger.total,
         "demand_index": float(model.demand.mean()),
+        **tracked(model),
     }
+
+
+def tracked(model: CopModel) -> dict[str, float]:
+    """Survivors and revenue of the tracked cohort (see ``CopModel.track``)."""
+    rows = model.tracked_rows
+    if rows is None:
+        return {"tracked_alive": math.nan, "tracked_revenue_eur": math.nan}
+    alive = model.firms.alive[rows]
+    return {"tracked_alive": float(alive.sum()),
+            "tracked_revenue_eur": float(model.firms.revenue[rows][alive].sum())}
+
+
+def partner_rows(model: CopModel) -> tuple[np.ndarray, np.ndarray]:
+    """Firms with at least one strong tie, and firms with a tie or venture partner.
+
+    "Partner" follows eKollega's hoped-for result: a new sparring partner (a strong
+    tie), business partner or customer (a joint venture of any kind).
+    """
+    f, t, v = model.firms, model.ties, model.ventures
+    strong = t.trust[: t.n] >= model.scenario.trust.strong_threshold
+    has_strong = np.zeros(f.n, dtype=bool)
+    has_strong[t.src[: t.n][strong]] = True
+    has_strong[t.dst[: t.n][strong]] = True
+    has_partner = has_strong.copy()
+    has_partner[v.a[: v.n]] = True
+    has_partner[v.b[: v.n]] = True
+    return has_strong, has_partner
+
+
+def firm_outcomes(model: CopModel) -> pd.DataFrame:
+    """End state of every firm, for comparing the same firms across scenarios (CRN)."""
+    f = model.firms
+    n = f.n
+    has_strong, has_partner = partner_rows(model)
+    return pd.DataFrame({
+        "row": np.arange(n), "born_week": f.born_week[:n], "ever_member": f.ever_member[:n],
+        "alive": f.alive[:n], "revenue_eur": np.where(f.alive[:n], f.revenue[:n], 0.0),
+        "employment": np.where(f.alive[:n], 1 + f.employees[:n], 0),
+        "knowledge": f.knowledge[:n].mean(axis=1),
+        "knowledge_gain": (f.knowledge[:n] - f.knowledge_start[:n]).mean(axis=1),
+        "strong_tie": has_strong, "partner": has_partner,
+    })
 
 
 def clustering(model: CopModel) -> float:
@@ -139,6 +184,7 @@ def run_summary(model: CopModel, timeseries: pd.DataFrame) -> dict[str, Any]:
         "participant_survival_rate": float(f.alive[:n][ever].mean()) if participants else math.nan,
         "annual_exit_rate": _annual_exit_rate(model),
         "knowledge_gain_members": _knowledge_gain(model, ever),
+        **_partner_shares(model, ever),
         "cost_total_eur": round(cost, 2),
         "cost_per_participant_eur": round(cost / participants, 2) if participants else None,
         "cost_per_joint_venture_eur": round(cost / jv, 2) if jv else None,
@@ -147,6 +193,15 @@ def run_summary(model: CopModel, timeseries: pd.DataFrame) -> dict[str, Any]:
         "activities": dict(zip(enum_names(Activity), map(int, model.events.activity_counts), strict=True)),
         "events": dict(zip(enum_names(EventKind), map(int, model.events.counts), strict=True)),
     }
+
+
+def _partner_shares(model: CopModel, ever: np.ndarray) -> dict[str, float]:
+    """Shares of participants who leave with a strong tie, and with any partner."""
+    if not ever.any():
+        return {"participants_with_strong_tie": math.nan, "participants_with_partner": math.nan}
+    has_strong, has_partner = partner_rows(model)
+    return {"participants_with_strong_tie": float(has_strong[ever].mean()),
+            "participants_with_partner": float(has_partner[ever].mean())}
 
 
 def _annual_exit_rate(model: CopModel) -> float:

@@ -73,10 +73,15 @@ class CopModel(mesa.Model):
         seed: integer seed (recorded for provenance); None draws one.
         engine: "numba" (compiled kernels) or "python" (the same kernels as plain Python).
         agent_views: create a Mesa agent per firm (set False for the largest runs).
+        track_rows: firms whose survival and revenue are reported every week
+            (``tracked_alive``, ``tracked_revenue_eur``), e.g. a programme's members in
+            its counterfactual run.
+        track_members_at: track the firms that are members at the start of this week.
     """
 
     def __init__(self, scenario: Scenario | str | Path | None = None, *, seed: int | None = None,
-                 engine: Engine = "numba", agent_views: bool = True) -> None:
+                 engine: Engine = "numba", agent_views: bool = True,
+                 track_rows: np.ndarray | None = None, track_members_at: int | None = None) -> None:
         seed = secrets.randbelow(2**31) if seed is None else int(seed)
         super().__init__(seed=seed)
         if not isinstance(scenario, Scenario):
@@ -96,6 +101,8 @@ class CopModel(mesa.Model):
         self.events = EventLog()
         self.ledger = Ledger()
         self.agent_views = agent_views
+        self.tracked_rows = None if track_rows is None else np.asarray(track_rows, dtype=INT)
+        self.track_members_at = track_members_at
 
         self.firms = FirmTable(scenario.population + scenario.population // 4 + 16)
         self.groups = GroupTable(len(scenario.groups) + scenario.founding.max_new_groups + 1)
@@ -144,6 +151,8 @@ class CopModel(mesa.Model):
     def step(self) -> None:
         """Simulate one week (see :mod:`copsim.phases` for the order)."""
         week = self.week
+        if week == self.track_members_at:
+            self.tracked_rows = np.flatnonzero(self.firms.group[: self.firms.n] >= 0)
         joins, leaves = self.events.count(EventKind.JOIN), self.events.count(EventKind.LEAVE)
         formed = self.events.count(EventKind.VENTURE_FORMED)
         meetings = self.events.count(EventKind.MEETING)

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from copsim import __version__
 from copsim.config import Scenario
 from copsim.kernels import Engine
+from copsim.metrics import firm_outcomes
 from copsim.model import CopModel
 from copsim.plotting import plot_timeseries
 from copsim.results import atomic_directory, write_json
@@ -30,6 +32,8 @@ class RunResult:
     events: pd.DataFrame
     agents: pd.DataFrame
     summary: dict[str, Any]
+    firms: pd.DataFrame  # end state of every firm (metrics.firm_outcomes)
+    tracked_rows: np.ndarray | None
     provenance: dict[str, Any] = field(default_factory=dict)
 
 
@@ -45,9 +49,11 @@ def provenance(scenario: Scenario, seed: int, engine: Engine) -> dict[str, Any]:
 
 
 def simulate(scenario: Scenario, *, seed: int, engine: Engine = "numba",
-             progress: Callable[[int], None] | None = None, agent_views: bool = True) -> RunResult:
-    """Run a scenario to its horizon and collect its outputs."""
-    model = CopModel(scenario, seed=seed, engine=engine, agent_views=agent_views)
+             progress: Callable[[int], None] | None = None, agent_views: bool = True,
+             track_rows: np.ndarray | None = None, track_members_at: int | None = None) -> RunResult:
+    """Run a scenario to its horizon and collect its outputs (tracking: see CopModel)."""
+    model = CopModel(scenario, seed=seed, engine=engine, agent_views=agent_views,
+                     track_rows=track_rows, track_members_at=track_members_at)
     try:
         model.run(progress=progress)
         return RunResult(
@@ -55,6 +61,8 @@ def simulate(scenario: Scenario, *, seed: int, engine: Engine = "numba",
             events=model.events.to_frame(),
             agents=model.agents_frame(),
             summary=model.summary(),
+            firms=firm_outcomes(model),
+            tracked_rows=model.tracked_rows,
             provenance=provenance(scenario, seed, engine),
         )
     finally:
