@@ -20,11 +20,13 @@ from numba import types
 from numba.typed import Dict
 
 from copsim.config import Scenario
-from copsim.dtypes import N_TOPICS
+from copsim.dtypes import N_TOPICS, WEEK
 from copsim.kernels import get_kernels
 from copsim.kernels.business import N_BUSINESS_UNIFORMS
 from copsim.params import business_params, meeting_params, trust_params
-from copsim.state import PAIR
+from copsim.events import EventBuffer
+from copsim.state import PAIR, FirmTable, GroupTable, TieTable, VentureTable
+from copsim.tables import Table
 
 SCENARIO = Scenario()
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -53,18 +55,24 @@ def random_ties(rng: np.random.Generator, n: int, n_ties: int) -> dict[str, Any]
         src.append(i)
         dst.append(j)
     m = len(src)
-    cap = m + n * n + 1
-    trust = np.zeros(cap)
-    trust[:m] = rng.random(m) * (rng.random(m) > 0.2)
-    return {"pairs": pairs, "src": np.array(src + [0] * (cap - m), dtype=np.int64),
-            "dst": np.array(dst + [0] * (cap - m), dtype=np.int64), "trust": trust,
-            "last_week": np.zeros(cap, dtype=np.int64), "ventures": np.zeros(cap, dtype=np.int64),
-            "n": m}
+    ties = TieTable({}, m + n * n + 1)
+    ties.n = m
+    ties.src[:m] = src
+    ties.dst[:m] = dst
+    ties.trust[:m] = rng.random(m) * (rng.random(m) > 0.2)
+    return {"pairs": pairs, "src": ties.src, "dst": ties.dst, "trust": ties.trust,
+            "last_week": ties.last_week, "ventures": ties.ventures, "n": m}
+
+
+def as_table_dtypes(columns: dict[str, np.ndarray], table: type[Table]) -> dict[str, np.ndarray]:
+    """The arrays in the dtypes the model allocates, so tests compile what runs use."""
+    return {name: (a.astype(table.COLUMNS[name].dtype) if name in table.COLUMNS else a)
+            for name, a in columns.items()}
 
 
 def firm_arrays(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     """Random firm columns covering the edge cases: exits, members, problems, debt."""
-    return {
+    return as_table_dtypes({
         "region": rng.integers(0, 2, n), "sector": rng.integers(0, 8, n),
         "firm_type": rng.integers(0, 5, n).astype(np.int8), "employees": rng.integers(0, 10, n),
         "knowledge": rng.random((n, N_TOPICS)), "knowledge_start": rng.random((n, N_TOPICS)) * 0.5,
@@ -78,7 +86,7 @@ def firm_arrays(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         "innovation_boost": rng.random(n) * 0.3, "venture_uplift": rng.random(n) * 0.1,
         "assets": rng.integers(0, 256, n), "assets_revealed": rng.random(n) < 0.5,
         "value": np.zeros(n),
-    }
+    }, FirmTable)
 
 
 def assert_same(a: Any, b: Any, where: str = "") -> None:
@@ -153,11 +161,14 @@ def meeting_inputs(engine: str, seed: int, n: int, groups: int) -> dict[str, Any
     ties = random_ties(rng, n, 3 * n)
     return {"f": f, "due": due, "ptr": ptr, "rows": rows, "ties": ties,
             "index": tie_index(engine, ties["pairs"]),
-            "mode": rng.integers(0, 4, groups).astype(np.int8),
-            "facilitation": rng.random(groups) * (rng.random(groups) < 0.7),
-            "outside": rng.random(groups), "expert": rng.random(groups) * (rng.random(groups) < 0.3),
-            "memory": rng.random((groups, N_TOPICS)) * 0.5,
-            "cursor": rng.integers(0, 5, groups), "attend": rng.random(len(rows)) < 0.8,
+            **as_table_dtypes({
+                "mode": rng.integers(0, 4, groups),
+                "facilitation": rng.random(groups) * (rng.random(groups) < 0.7),
+                "outside_knowledge": rng.random(groups),
+                "expert_knowledge": rng.random(groups) * (rng.random(groups) < 0.3),
+                "memory": rng.random((groups, N_TOPICS)) * 0.5,
+                "host_cursor": rng.integers(0, 5, groups)}, GroupTable),
+            "attend": rng.random(len(rows)) < 0.8,
             "rng": np.random.default_rng(seed + 1)}
 
 
@@ -170,7 +181,7 @@ def test_attend_meetings_parity(seed: int, n: int, groups: int) -> None:
         m = meeting_inputs(engine, seed, n, groups)
         f, t = m["f"], m["ties"]
         args = (p, m["due"], m["ptr"], m["rows"], m["mode"], m["facilitation"],
-                np.zeros(n, dtype=np.int64), f["firm_type"], f["cash"], f["felt_value"],
+                f["region"] * 0, f["firm_type"], f["cash"], f["felt_value"],
                 m["index"], t["trust"], m["rng"], np.zeros(len(m["rows"]), dtype=np.bool_))
         return get_kernels(engine).attend_meetings, args
 
@@ -182,25 +193,22 @@ def hold_args(m: dict[str, Any], p: Any) -> tuple:
     f, t = m["f"], m["ties"]
     rows = len(m["rows"])
     groups = len(m["due"])
-    ven_cap = 5 * groups + 1
-    ev_cap = 24 * groups + 1
+    v = VentureTable(5 * groups + 1)
+    ev = EventBuffer(24 * groups + 1)
     les_cap = rows * rows + 16 * rows + 1
-    ven = (np.zeros(ven_cap, dtype=np.int64), np.zeros(ven_cap, dtype=np.int64),
-           np.zeros(ven_cap, dtype=np.int8), np.zeros(ven_cap, dtype=np.int64), np.zeros(ven_cap))
     les = (np.zeros(les_cap, dtype=np.int64), np.zeros(les_cap, dtype=np.int64),
            np.zeros(les_cap), np.zeros(les_cap))
-    ev = (np.zeros(ev_cap, dtype=np.int64), np.zeros(ev_cap, dtype=np.int8),
-          np.zeros(ev_cap, dtype=np.int64), np.zeros(ev_cap, dtype=np.int64),
-          np.zeros(ev_cap, dtype=np.int64), np.zeros(ev_cap, dtype=np.int8),
-          np.zeros(ev_cap, dtype=np.int8), np.zeros(ev_cap))
-    return (5, p, m["due"], m["ptr"], m["rows"], m["attend"], m["mode"], m["cursor"], m["memory"],
-            m["facilitation"], m["outside"], m["expert"], f["knowledge"], f["problem_topic"],
+    return (5, p, m["due"], m["ptr"], m["rows"], m["attend"], m["mode"], m["host_cursor"],
+            m["memory"], m["facilitation"], m["outside_knowledge"], m["expert_knowledge"],
+            f["knowledge"], f["problem_topic"],
             f["problem_severity"], f["assets"], f["assets_revealed"], f["confidence"],
             f["employees"], f["hire_readiness"], f["innovation_boost"], f["sector"], f["value"],
-            m["index"], t["trust"], t["ventures"], ven, 0, m["rng"],
+            m["index"], t["trust"], t["ventures"], (v.a, v.b, v.kind, v.start_week, v.uplift), 0,
+            m["rng"],
             np.zeros(groups + 1, dtype=np.int64), np.zeros(rows + 1, dtype=np.int64),
             np.zeros(groups + 1, dtype=np.int64), np.zeros(groups + 1, dtype=np.int64),
-            np.zeros(groups + 1, dtype=np.bool_), les, ev, 0)
+            np.zeros(groups + 1, dtype=np.bool_), les,
+            (ev.week, ev.kind, ev.group, ev.firm, ev.other, ev.activity, ev.topic, ev.value), 0)
 
 
 @SETTINGS
@@ -263,9 +271,10 @@ def test_update_ventures_parity(seed: int, n: int) -> None:
         t = random_ties(rng, n, 2 * n)
         m = t["n"]
         status = rng.integers(0, 3, m).astype(np.int8)
+        t["ventures"][:m] = status == 0
         args = (9, m, p, t["src"][:m].copy(), t["dst"][:m].copy(), rng.random(m) * 0.1, status,
-                np.full(m, -1), rng.random(n) < 0.9, tie_index(engine, t["pairs"]), t["trust"],
-                t["last_week"], (status == 0).astype(np.int64), np.zeros(n), rng.random(m))
+                np.full(m, -1, dtype=WEEK), rng.random(n) < 0.9, tie_index(engine, t["pairs"]),
+                t["trust"], t["last_week"], t["ventures"], np.zeros(n), rng.random(m))
         return get_kernels(engine).update_ventures, args
 
     both_engines(build)
@@ -283,7 +292,7 @@ def test_summaries_parity(seed: int, n: int) -> None:
         alive = np.ones(max(n, 1), dtype=np.bool_) if n == 0 else f["alive"]
 
         def summarise(*_: Any) -> tuple:
-            return (k.summarise_firms(n, f["alive"], f["group"], rng.integers(-1, 3, n),
+            return (k.summarise_firms(n, f["alive"], f["group"], rng.integers(-1, 3, n).astype(WEEK),
                                       f["knowledge"], f["revenue_base"], f["employees"],
                                       f["confidence"], f["wellbeing"]),
                     k.summarise_ties(t["n"], t["src"], t["dst"], t["trust"],
@@ -340,8 +349,8 @@ def test_knowledge_stays_in_unit_interval(seed: int) -> None:
 def test_trust_grows_with_meetings_and_decays_without() -> None:
     k = get_kernels("numba")
     index = Dict.empty(types.int64, types.int64)
-    src, dst, trust, last = (np.zeros(4, dtype=np.int64), np.zeros(4, dtype=np.int64),
-                             np.zeros(4), np.zeros(4, dtype=np.int64))
+    ties = TieTable(index, 4)
+    src, dst, trust, last, ventures = ties.src, ties.dst, ties.trust, ties.last_week, ties.ventures
     ptr, rows = np.array([0, 2]), np.array([3, 5])
     history = []
     n_ties = 0
@@ -351,7 +360,6 @@ def test_trust_grows_with_meetings_and_decays_without() -> None:
         history.append(trust[0])
     assert n_ties == 1 and (src[0], dst[0]) == (3, 5)
     assert all(b > a for a, b in zip(history, history[1:], strict=False))
-    ventures = np.zeros(4, dtype=np.int64)
     for week in range(5, 15):
         before = trust[0]
         k.decay_ties(week, n_ties, 0.05, trust, last, ventures)

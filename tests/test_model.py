@@ -144,7 +144,7 @@ def solved_share(facilitation: float, seeds: range) -> float:
         m = meeting_inputs("numba", seed, 12, 1)
         m["attend"][:] = True
         m["facilitation"][:] = facilitation
-        m["outside"][:] = 0.0
+        m["outside_knowledge"][:] = 0.0
         m["f"]["problem_topic"][:] = 2
         args = hold_args(m, p)
         _, _, _, n_ev = get_kernels("numba").hold_meetings(*args)

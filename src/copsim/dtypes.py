@@ -11,7 +11,9 @@ from enum import IntEnum
 import numpy as np
 
 FLOAT = np.float64  # all continuous state; float64 keeps the two engines bit-equal
-INT = np.int64  # row references and counts (int64: tie keys are row * 2**32 + row)
+INT = np.int64  # row references (int64: tie keys are row * 2**32 + row)
+WEEK = np.int32  # weeks, group indices and counts
+SMALL = np.int16  # regions, sectors, asset bitmasks
 KEY = np.int64  # tie keys: row * 2**32 + row
 CODE = np.int8  # enum codes
 FLAG = np.bool_

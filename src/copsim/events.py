@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from copsim.dtypes import CODE, FLOAT, INT, Activity, EventKind, Topic, enum_names
+from copsim.dtypes import CODE, FLOAT, WEEK, Activity, EventKind, Topic, enum_names
 from copsim.tables import Column, Table
 
 
@@ -18,11 +18,11 @@ class EventBuffer(Table):
     """Scratch columns kernels append events to."""
 
     COLUMNS = {
-        "week": Column(INT),
+        "week": Column(WEEK),
         "kind": Column(CODE),
-        "group": Column(INT, -1),
-        "firm": Column(INT, -1),
-        "other": Column(INT, -1),
+        "group": Column(WEEK, -1),
+        "firm": Column(WEEK, -1),
+        "other": Column(WEEK, -1),
         "activity": Column(CODE, -1),
         "topic": Column(CODE, -1),
         "value": Column(FLOAT),
@@ -54,17 +54,35 @@ class EventLog:
         b.other[i], b.activity[i], b.topic[i], b.value[i] = other, activity, topic, value
         b.n += 1
 
+    def add_many(self, week: int, kind: EventKind, firm: np.ndarray, *,
+                 group: np.ndarray | int = -1, value: np.ndarray | float = 0.0) -> None:
+        """Append one event per firm in ``firm`` (vectorised; for exits, entries ...)."""
+        self.take()  # keep the log in order
+        n = len(firm)
+        if n == 0:
+            return
+        cols = EventBuffer.COLUMNS
+        chunk = {name: np.full(n, col.fill, dtype=col.dtype) for name, col in cols.items()}
+        chunk["week"][:] = week
+        chunk["kind"][:] = kind
+        chunk["firm"][:] = firm
+        chunk["group"][:] = group
+        chunk["value"][:] = value
+        self._append(chunk)
+
     def take(self) -> None:
         """Move the buffered events into the log (called once per phase)."""
         b = self.buffer
         if b.n == 0:
             return
-        chunk = {name: getattr(b, name)[: b.n].copy() for name in b.COLUMNS}
+        self._append({name: getattr(b, name)[: b.n].copy() for name in b.COLUMNS})
+        b.n = 0
+
+    def _append(self, chunk: dict[str, np.ndarray]) -> None:
         self.counts += np.bincount(chunk["kind"], minlength=len(EventKind))
         acts = chunk["activity"][chunk["kind"] == EventKind.ACTIVITY]
         self.activity_counts += np.bincount(acts, minlength=len(Activity))
         self._chunks.append(chunk)
-        b.n = 0
 
     def count(self, kind: EventKind) -> int:
         """Events of one kind so far."""

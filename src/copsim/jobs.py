@@ -52,8 +52,7 @@ def run_job(job: Job) -> JobResult:
     from copsim.runner import simulate
 
     rows = None if job.track_rows is None else np.array(job.track_rows, dtype=np.int64)
-    result = simulate(job.scenario, seed=job.seed, engine=job.engine, agent_views=False,
-                      track_rows=rows, track_members_at=job.track_members_at)
+    result = simulate(job.scenario, seed=job.seed, engine=job.engine, track_rows=rows, track_members_at=job.track_members_at)
     return JobResult(job, result.summary, result.timeseries, result.firms, result.tracked_rows)
 
 

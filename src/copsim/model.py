@@ -192,10 +192,10 @@ class CopModel(mesa.Model):
         self.grow_scratch(self.firms.n)
         for row, region in zip(rows.tolist(), self.firms.region[rows].tolist(), strict=True):
             self.region_rows[region].append(row)
-            if self.agent_views:
-                self.firm_agents[row] = Entrepreneur(self, row)
-            if week >= 0:
-                self.events.add(week, EventKind.ENTRY, firm=row)
+        if self.agent_views:
+            self.firm_agents.update((row, Entrepreneur(self, row)) for row in rows.tolist())
+        if week >= 0:
+            self.events.add_many(week, EventKind.ENTRY, rows)
 
     def grow_scratch(self, n: int) -> None:
         """Keep the per-firm scratch arrays as long as the firm table."""

@@ -77,24 +77,19 @@ def environment_and_business(model: CopModel, week: int) -> None:
 
 def log_business_events(model: CopModel, week: int, n: int) -> None:
     """Events from the business flags: exits of every firm, other news of members."""
-    flags = model.flags[:n]
-    group = model.firms.group[:n]
-    log = model.events
-    for row in np.flatnonzero(flags & F_EXIT):
-        log.add(week, EventKind.EXIT, group=int(group[row]), firm=int(row),
-                value=float(model.firms.cash[row]))
-    news = np.flatnonzero(((flags & (F_SOLVED | F_HIRE | F_INNOVATION)) != 0) & (group >= 0))
-    for row in news:
-        g = int(group[row])
-        if flags[row] & F_SOLVED:
-            log.add(week, EventKind.PROBLEM_SOLVED, group=g, firm=int(row))
-        if flags[row] & F_HIRE:
-            log.add(week, EventKind.HIRE, group=g, firm=int(row),
-                    value=float(model.firms.employees[row]))
-        if flags[row] & F_INNOVATION:
-            log.add(week, EventKind.INNOVATION, group=g, firm=int(row),
-                    value=float(bool(flags[row] & F_INNOVATION_OK)))
-    model.exited_this_week = np.flatnonzero(flags & F_EXIT)
+    f, flags, log = model.firms, model.flags[:n], model.events
+    group = f.group[:n]
+    exits = np.flatnonzero(flags & F_EXIT)
+    log.add_many(week, EventKind.EXIT, exits, group=group[exits], value=f.cash[exits])
+    member = group >= 0
+    solved = np.flatnonzero((flags & F_SOLVED != 0) & member)
+    log.add_many(week, EventKind.PROBLEM_SOLVED, solved, group=group[solved])
+    hired = np.flatnonzero((flags & F_HIRE != 0) & member)
+    log.add_many(week, EventKind.HIRE, hired, group=group[hired], value=f.employees[hired])
+    tried = np.flatnonzero((flags & F_INNOVATION != 0) & member)
+    log.add_many(week, EventKind.INNOVATION, tried, group=group[tried],
+                 value=(flags[tried] & F_INNOVATION_OK != 0).astype(float))
+    model.exited_this_week = exits
     for row in model.exited_this_week:
         if model.firms.group[row] >= 0:
             model.leave(int(row), week, LEAVE_EXIT)
@@ -273,11 +268,10 @@ def membership(model: CopModel, week: int) -> None:
     """Step 6: dissatisfied members leave; recruitment; founding; dissolution."""
     f, s = model.firms, model.scenario
     ms = s.membership
-    n = f.n
-    u = model.streams.uniforms("membership.leave", week, n)
-    tenure = week - f.join_week[:n]
-    leaving = np.flatnonzero((f.group[:n] >= 0) & (tenure >= ms.grace_weeks)
-                             & (f.felt_value[:n] < ms.leave_threshold) & (u < ms.leave_rate_per_week))
+    members = np.flatnonzero(f.group[: f.n] >= 0)
+    u = model.streams.generator("membership.leave", week).random(len(members))
+    leaving = members[(week - f.join_week[members] >= ms.grace_weeks)
+                      & (f.felt_value[members] < ms.leave_threshold) & (u < ms.leave_rate_per_week)]
     for row in leaving:
         model.leave(int(row), week, LEAVE_CHOICE)
     recruit(model, week)

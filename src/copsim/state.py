@@ -6,7 +6,7 @@ in :mod:`copsim.agents` are views on rows of these tables.
 
 from __future__ import annotations
 
-from copsim.dtypes import CODE, FLAG, FLOAT, INT, N_TOPICS
+from copsim.dtypes import CODE, FLAG, FLOAT, INT, N_TOPICS, SMALL, WEEK
 from copsim.tables import Column, Table
 
 
@@ -14,15 +14,15 @@ class FirmTable(Table):
     """One row per entrepreneur (micro-firm), member or not, alive or exited."""
 
     COLUMNS = {
-        "region": Column(INT),
-        "sector": Column(INT),
+        "region": Column(SMALL),
+        "sector": Column(SMALL),
         "firm_type": Column(CODE),
-        "employees": Column(INT),
+        "employees": Column(CODE),
         "knowledge": Column(FLOAT, 0.0, (N_TOPICS,)),
         "knowledge_start": Column(FLOAT, 0.0, (N_TOPICS,)),
-        "problem_topic": Column(INT, -1),
+        "problem_topic": Column(CODE, -1),
         "problem_severity": Column(FLOAT),
-        "assets": Column(INT),
+        "assets": Column(SMALL),
         "assets_revealed": Column(FLAG, False),
         "confidence": Column(FLOAT),
         "confidence_base": Column(FLOAT),
@@ -32,12 +32,12 @@ class FirmTable(Table):
         "revenue": Column(FLOAT),
         "cost": Column(FLOAT),
         "alive": Column(FLAG, False),
-        "born_week": Column(INT),
-        "exit_week": Column(INT, -1),
-        "group": Column(INT, -1),
-        "join_week": Column(INT, -1),
+        "born_week": Column(WEEK),
+        "exit_week": Column(WEEK, -1),
+        "group": Column(WEEK, -1),
+        "join_week": Column(WEEK, -1),
         "felt_value": Column(FLOAT),
-        "meetings_attended": Column(INT),
+        "meetings_attended": Column(WEEK),
         "ever_member": Column(FLAG, False),
         "hire_readiness": Column(FLOAT),
         "innovation_boost": Column(FLOAT),
@@ -49,18 +49,18 @@ class GroupTable(Table):
     """One row per core group, alive or dissolved."""
 
     COLUMNS = {
-        "region": Column(INT),
+        "region": Column(SMALL),
         "mode": Column(CODE),
-        "cadence": Column(INT, 4),
-        "start_week": Column(INT),
-        "end_week": Column(INT, -1),
-        "next_meeting": Column(INT),
-        "host_cursor": Column(INT),
+        "cadence": Column(WEEK, 4),
+        "start_week": Column(WEEK),
+        "end_week": Column(WEEK, -1),
+        "next_meeting": Column(WEEK),
+        "host_cursor": Column(WEEK),
         "memory": Column(FLOAT, 0.0, (N_TOPICS,)),
         "alive": Column(FLAG, False),
         "started": Column(FLAG, False),
         "is_network": Column(FLAG, False),
-        "weeks_small": Column(INT),
+        "weeks_small": Column(WEEK),
         "channel": Column(FLAG, False),
         "expert_knowledge": Column(FLOAT),
         "venue_eur_per_week": Column(FLOAT),
@@ -82,8 +82,8 @@ class TieTable(Table):
         "src": Column(INT),
         "dst": Column(INT),
         "trust": Column(FLOAT),
-        "last_week": Column(INT),
-        "ventures": Column(INT),
+        "last_week": Column(WEEK),
+        "ventures": Column(WEEK),
     }
 
     def __init__(self, index: dict, capacity: int = 1024) -> None:
@@ -103,8 +103,8 @@ class VentureTable(Table):
         "a": Column(INT),
         "b": Column(INT),
         "kind": Column(CODE),
-        "start_week": Column(INT),
-        "end_week": Column(INT, -1),
+        "start_week": Column(WEEK),
+        "end_week": Column(WEEK, -1),
         "uplift": Column(FLOAT),
         "status": Column(CODE),  # 0 active, 1 ended well, 2 failed
     }
