@@ -288,7 +288,6 @@ def test_summaries_parity(seed: int, n: int) -> None:
         f = firm_arrays(rng, n)
         t = random_ties(rng, max(n, 1), 2 * n)
         k = get_kernels(engine)
-        index = tie_index(engine, t["pairs"])
         alive = np.ones(max(n, 1), dtype=np.bool_) if n == 0 else f["alive"]
 
         def summarise(*_: Any) -> tuple:
@@ -298,9 +297,10 @@ def test_summaries_parity(seed: int, n: int) -> None:
                     k.summarise_ties(t["n"], t["src"], t["dst"], t["trust"],
                                      np.resize(f["group"], max(n, 1)), alive, 0.2, 0.5),
                     k.average_clustering(t["n"], t["src"], t["dst"], t["trust"], alive, 0.2,
-                                         index, np.zeros(max(n, 1), dtype=np.int64),
+                                         np.zeros(max(n, 1), dtype=np.int64),
                                          np.zeros(max(n, 1) + 1, dtype=np.int64),
-                                         np.zeros(2 * t["n"] + 1, dtype=np.int64)))
+                                         np.zeros(2 * t["n"] + 1, dtype=np.int64),
+                                         np.zeros(max(n, 1), dtype=np.bool_)))
 
         return summarise, ()
 
@@ -381,6 +381,24 @@ def test_clustering_matches_networkx() -> None:
             graph.add_edge(int(t["src"][e]), int(t["dst"][e]))
     got = get_kernels("numba").average_clustering(
         t["n"], t["src"], t["dst"], t["trust"], np.ones(n, dtype=np.bool_), 0.2,
-        tie_index("numba", t["pairs"]), np.zeros(n, dtype=np.int64),
-        np.zeros(n + 1, dtype=np.int64), np.zeros(2 * t["n"] + 1, dtype=np.int64))
+        np.zeros(n, dtype=np.int64), np.zeros(n + 1, dtype=np.int64),
+        np.zeros(2 * t["n"] + 1, dtype=np.int64), np.zeros(n, dtype=np.bool_))
     assert got == pytest.approx(nx.average_clustering(graph), abs=1e-12)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 40), groups=st.integers(1, 4))
+def test_channel_lessons_parity(seed: int, n: int, groups: int) -> None:
+    def build(engine: str) -> tuple[Callable[..., Any], tuple]:
+        m = meeting_inputs(engine, seed, n, groups)
+        keep = np.flatnonzero(np.diff(m["ptr"]) > 0)
+        ptr = np.concatenate([[0], np.cumsum(np.diff(m["ptr"])[keep])]).astype(np.int64)
+        posters = m["rows"][ptr[:-1]] if len(keep) else np.zeros(0, dtype=np.int64)
+        cap = len(m["rows"]) + 1
+        les = (np.zeros(cap, dtype=np.int64), np.zeros(cap, dtype=np.int64), np.zeros(cap),
+               np.zeros(cap))
+        return get_kernels(engine).channel_lessons, (
+            m["due"][keep], ptr, m["rows"], posters, m["f"]["knowledge"], m["index"],
+            m["ties"]["trust"], 0.05, 0.15, les)
+
+    both_engines(build)

@@ -151,9 +151,9 @@ def clustering(model: CopModel) -> float:
     """Mean local clustering of the living tie network (kernel ``average_clustering``)."""
     f, t = model.firms, model.ties
     return float(model.kernels.average_clustering(
-        t.n, t.src, t.dst, t.trust, f.alive, model.scenario.trust.tie_threshold, t.index,
+        t.n, t.src, t.dst, t.trust, f.alive, model.scenario.trust.tie_threshold,
         np.zeros(f.n, dtype=np.int64), np.zeros(f.n + 1, dtype=np.int64),
-        np.zeros(2 * t.n + 1, dtype=np.int64)))
+        np.zeros(2 * t.n + 1, dtype=np.int64), np.zeros(f.n, dtype=np.bool_)))
 
 
 def run_summary(model: CopModel, timeseries: pd.DataFrame) -> dict[str, Any]:

@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from copsim.dtypes import GroupMode, EventKind, enum_names
-from copsim.funding import NO_SUPPORT, covering_phases, fixed_costs, founding_allowed, group_support
+from copsim.funding import (
+    NO_SUPPORT, Support, covering_phases, fixed_costs, founding_allowed, group_support,
+)
 from copsim.kernels.business import (
     F_EXIT, F_HIRE, F_INNOVATION, F_INNOVATION_OK, F_SOLVED, N_BUSINESS_UNIFORMS,
 )
@@ -103,9 +105,14 @@ def support(model: CopModel, week: int) -> None:
     levers = model.levers
     model.week_costs = list(fixed_costs(model.scenario, week))
     model.facilitator_hours = {}
+    supports: dict[tuple[int, ...], Support] = {}  # groups under the same phases get the same
     for gid in model.alive_groups():
         phases = covering_phases(model.scenario, week, week - int(g.start_week[gid]))
-        sup = group_support(model.scenario, phases, levers.hours_scale, levers.skill) if phases else NO_SUPPORT
+        key = tuple(map(id, phases))
+        if key not in supports:
+            supports[key] = (group_support(model.scenario, phases, levers.hours_scale, levers.skill)
+                             if phases else NO_SUPPORT)
+        sup = supports[key]
         g.facilitation[gid] = sup.facilitation
         g.outside_knowledge[gid] = sup.outside_knowledge
         g.recruitment_hours[gid] = sup.recruitment_hours
@@ -223,28 +230,21 @@ def between_meetings(model: CopModel, week: int) -> None:
     Channel learning changes knowledge only; the value members feel comes from meetings.
     """
     g, f, t = model.groups, model.firms, model.ties
-    with_channel = [gid for gid in model.alive_groups() if g.channel[gid] and len(model.members[gid]) > 1]
-    if with_channel:
+    alive = model.alive_groups()
+    sizes = np.array([len(model.members[gid]) for gid in alive], dtype=np.int64)
+    groups = alive[g.channel[alive] & (sizes > 1)]
+    if len(groups):
+        ptr, rows = member_lists(model, groups)
         rng = model.streams.generator("channel", week)
-        rate = model.scenario.learning.rate * model.scenario.learning.online_channel_rate
-        learners, topics, levels, trusts = [], [], [], []
-        for gid in with_channel:
-            rows = sorted(model.members[gid])
-            poster = rows[int(rng.integers(0, len(rows)))]
-            topic = int(np.argmax(f.knowledge[poster]))
-            level = float(f.knowledge[poster, topic])
-            for row in rows:
-                if row != poster and f.knowledge[row, topic] < level:
-                    learners.append(row)
-                    topics.append(topic)
-                    levels.append(level)
-                    trusts.append(max(t.trust_of(row, poster), model.scenario.learning.stranger_trust))
-        n = len(learners)
-        weights = rate * np.array(trusts)
-        model.kernels.exchange_knowledge(n, np.array(learners, dtype=np.int64),
-                                         np.array(topics, dtype=np.int64), np.array(levels),
-                                         weights, model.scenario.learning.peak_gap, f.knowledge,
-                                         model.value)
+        posters = rows[ptr[:-1] + rng.integers(0, np.diff(ptr))]
+        sc = model.scratch
+        sc.ensure_meetings(0, 0, len(rows))
+        les = (sc.les_learner, sc.les_topic, sc.les_level, sc.les_weight)
+        learning = model.scenario.learning
+        n = model.kernels.channel_lessons(groups, ptr, rows, posters, f.knowledge, t.index, t.trust,
+                                          learning.rate * learning.online_channel_rate,
+                                          learning.stranger_trust, les)
+        model.kernels.exchange_knowledge(n, *les, learning.peak_gap, f.knowledge, model.value)
     model.kernels.decay_ties(week, t.n, model.scenario.trust.decay_per_week, t.trust, t.last_week,
                              t.ventures)
 

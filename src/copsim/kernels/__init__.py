@@ -21,7 +21,7 @@ ENGINES: tuple[Engine, ...] = ("numba", "python")
 MODULES = ("business", "meetings", "exchange", "ties", "ventures", "summary")
 KERNELS = {
     "business": ("update_business",),
-    "meetings": ("attend_meetings", "hold_meetings"),
+    "meetings": ("attend_meetings", "hold_meetings", "channel_lessons"),
     "exchange": ("absorptive_capacity", "exchange_knowledge"),
     "ties": ("strengthen_ties", "decay_ties"),
     "ventures": ("update_ventures",),

@@ -381,3 +381,29 @@ def hold_meetings(week, p, due, member_ptr, member_rows, attend, g_mode, g_host_
         q += 1
         meet_ptr[q] = n_rows
     return q, n_les, ven_n, ev_n
+
+
+@jit
+def channel_lessons(groups, member_ptr, member_rows, posters, knowledge, tie_index, tie_trust,
+                    rate, stranger_trust, les):
+    """Lessons from one post on each group's online channel between meetings.
+
+    ``posters[k]`` posts on the topic it knows best; every other member of group
+    ``groups[k]`` who knows less gets a lesson at the poster's level with weight
+    ``rate * max(trust, stranger_trust)``. Returns the number of lessons written.
+    """
+    n_topics = knowledge.shape[1]
+    n_les = 0
+    for k in range(groups.shape[0]):
+        poster = posters[k]
+        topic = 0
+        for t in range(1, n_topics):
+            if knowledge[poster, t] > knowledge[poster, topic]:
+                topic = t
+        level = knowledge[poster, topic]
+        for a in range(member_ptr[k], member_ptr[k + 1]):
+            i = member_rows[a]
+            if i != poster and knowledge[i, topic] < level:
+                trust = max(_trust(tie_index, tie_trust, i, poster)[0], stranger_trust)
+                n_les = _lesson(les, n_les, i, topic, level, rate * trust)
+    return n_les

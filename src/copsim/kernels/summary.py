@@ -8,8 +8,6 @@ from copsim.kernels._jit import jit_for
 
 jit = jit_for(__name__)
 
-PAIR = 4294967296
-
 # Slots of the array returned by summarise_firms.
 (S_ALIVE, S_MEMBERS, S_KNOWLEDGE, S_KNOWLEDGE_SQ, S_KNOWLEDGE_MEMBERS, S_REVENUE, S_EMPLOYMENT,
  S_CONFIDENCE, S_WELLBEING, S_COHORT_ALIVE, S_MEMBER_REVENUE, S_KNOWLEDGE_MAX) = range(12)
@@ -74,12 +72,13 @@ def summarise_ties(n_ties, src, dst, trust, group, alive, tie_threshold, strong_
 
 
 @jit
-def average_clustering(n_ties, src, dst, trust, alive, tie_threshold, tie_index, degree, ptr, nbr):
+def average_clustering(n_ties, src, dst, trust, alive, tie_threshold, degree, ptr, nbr, mark):
     """Mean local clustering coefficient over firms with at least one living tie.
 
     Same definition as ``networkx.average_clustering`` on the graph of living
-    ties. ``degree`` (zeroed, one slot per firm), ``ptr`` (firms + 1) and
-    ``nbr`` (2 * n_ties) are scratch arrays.
+    ties. Triangles at a firm are counted by marking its neighbours and walking
+    theirs (array look-ups, no hashing). ``degree`` and ``mark`` (zeroed/False, one
+    slot per firm), ``ptr`` (firms + 1) and ``nbr`` (2 * n_ties) are scratch arrays.
     """
     n = degree.shape[0]
     for e in range(n_ties):
@@ -107,13 +106,15 @@ def average_clustering(n_ties, src, dst, trust, alive, tie_threshold, tie_index,
         nodes += 1
         if d < 2:
             continue
-        triangles = 0
         for a in range(ptr[i], ptr[i + 1]):
-            for b in range(a + 1, ptr[i + 1]):
-                v = nbr[a]
-                w = nbr[b]
-                key = (v * PAIR + w) if v < w else (w * PAIR + v)
-                if key in tie_index and trust[tie_index[key]] >= tie_threshold:
-                    triangles += 1
-        total += 2.0 * triangles / (d * (d - 1))
+            mark[nbr[a]] = True
+        paths = 0  # each triangle at i is found twice, once from each of its two neighbours
+        for a in range(ptr[i], ptr[i + 1]):
+            v = nbr[a]
+            for b in range(ptr[v], ptr[v + 1]):
+                if mark[nbr[b]]:
+                    paths += 1
+        for a in range(ptr[i], ptr[i + 1]):
+            mark[nbr[a]] = False
+        total += paths / (d * (d - 1))
     return total / nodes if nodes > 0 else 0.0

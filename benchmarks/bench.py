@@ -1,0 +1,236 @@
+"""Scaling benchmark: the default scenario from 1,000 to 1,000,000 entrepreneurs.
+
+One process, one run of this script (``python benchmarks/bench.py``):
+
+- numba engine at N = 1k, 10k, 100k, 300k and 1M for one simulated year, and the
+  plain-Python engine at the sizes it finishes in a few minutes (1k, 10k, 100k);
+- agent-weeks per second, seconds per simulated year, peak resident memory of the
+  process during each run (freed memory is returned to the system and the kernel's
+  high-water mark reset before each run; the resident set at that moment, the
+  interpreter and libraries, is reported as the baseline);
+- national runs: 300,000 entrepreneurs for ten simulated years, with the default
+  13 groups, and as a national programme (13 regions and groups repeated 27 times:
+  302,400 entrepreneurs in 351 groups);
+- numba compile time with an empty cache and with a warm one (each in a fresh
+  process, timed to the end of its first model step);
+- ratios: numba against plain Python at the same N, and numba against a
+  memory-bandwidth floor measured here (copying the model's state arrays once per
+  simulated week with NumPy).
+
+The scenario is ``microentre`` (13 groups) with its regions scaled to N, without
+Mesa agent views (as ``copsim run`` and sweeps run it). Results go to
+``benchmarks/results.json`` and ``benchmarks/results.md``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import copsim
+from copsim.model import CopModel
+from copsim.config import Scenario
+from copsim.scenario_io import load_scenario, scale_population, validate_scenario, with_years
+
+HERE = Path(__file__).resolve().parent
+SIZES = [1_000, 10_000, 100_000, 300_000, 1_000_000]
+PYTHON_SIZES = [1_000, 10_000, 100_000]
+NATIONAL = (300_000, 10.0)
+KERNEL_CACHE = Path(copsim.__file__).parent / "kernels" / "__pycache__"
+
+FIRST_STEP = """
+import time
+start = time.perf_counter()
+from copsim.model import CopModel
+from copsim.scenario_io import load_scenario, scale_population, with_years
+base = with_years(scale_population(load_scenario(), 200), 0.1)
+data = base.model_dump()
+data["groups"] = [{**data["groups"][0], "start_week": 0}]
+CopModel(base.model_validate(data), seed=0).step()
+print(time.perf_counter() - start)
+"""
+
+
+def reset_peak_memory() -> float:
+    """Return freed memory to the system, reset the resident-set high-water mark of
+    this process (Linux) and return the resident set now, in MiB (the baseline)."""
+    gc.collect()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    Path("/proc/self/clear_refs").write_text("5")
+    return memory_mib("VmRSS")
+
+
+def memory_mib(field: str = "VmHWM") -> float:
+    """A memory field of /proc/self/status (default: the high-water mark), in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def state_bytes(model: CopModel) -> int:
+    """Bytes of every state array row in use: what one weekly pass must stream."""
+    total = 0
+    for table in (model.firms, model.groups, model.ties, model.ventures):
+        total += sum(getattr(table, name)[: table.n].nbytes for name in table.COLUMNS)
+    return total
+
+
+def bandwidth_floor(nbytes: int, repeats: int = 5) -> float:
+    """Seconds to copy ``nbytes`` once with NumPy (best of a few): a weekly floor."""
+    src = np.ones(nbytes, dtype=np.uint8)
+    dst = np.empty_like(src)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        np.copyto(dst, src)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def national_programme(copies: int) -> Scenario:
+    """The default scenario's 13 regions and groups, repeated ``copies`` times:
+    a national programme with groups everywhere, launched over the first 4 years."""
+    base = load_scenario().model_dump()
+    regions, groups = [], []
+    for c in range(copies):
+        regions += [{**r, "name": f"{r['name']}-{c}"} for r in base["regions"]]
+        groups += [{**g, "name": f"{g['name']}-{c}", "region": f"{g['region']}-{c}"}
+                   for g in base["groups"]]
+    return validate_scenario({**base, "regions": regions, "groups": groups}, "national programme")
+
+
+def measure(n: int, engine: str, years: float = 1.0, scenario: Scenario | None = None) -> dict[str, Any]:
+    """One run (by default the scaled default scenario); time, memory, bandwidth floor."""
+    if scenario is None:
+        scenario = scale_population(load_scenario(), n)
+    scenario = with_years(scenario, years)
+    n = scenario.population
+    baseline = reset_peak_memory()
+    start = time.perf_counter()
+    model = CopModel(scenario, seed=1, engine=engine, agent_views=False)
+    init = time.perf_counter() - start
+    start = time.perf_counter()
+    model.run()
+    run = time.perf_counter() - start
+    weeks = scenario.run.weeks
+    floor = bandwidth_floor(state_bytes(model)) * weeks
+    row = {
+        "n": scenario.population, "groups": len(scenario.groups), "engine": engine, "years": years, "init_s": round(init, 3),
+        "run_s": round(run, 3), "s_per_year": round(run / years, 3),
+        "agent_weeks_per_s": round(n * weeks / run),
+        "ns_per_agent_week": round(run / (n * weeks) * 1e9, 1),
+        "peak_rss_mib": round(memory_mib(), 1), "baseline_rss_mib": round(baseline, 1),
+        "state_mib": round(state_bytes(model) / 2**20, 1),
+        "bandwidth_floor_s": round(floor, 4), "ratio_to_floor": round(run / floor, 2),
+    }
+    model.release()
+    print(f"  {engine:6s} N={n:>9,}: {row['s_per_year']:8.2f} s/year, "
+          f"{row['agent_weeks_per_s']:>12,} agent-weeks/s, peak {row['peak_rss_mib']:7.0f} MiB",
+          flush=True)
+    return row
+
+
+def compile_times() -> dict[str, float]:
+    """Wall seconds of a fresh process to its first step: empty cache, then warm cache."""
+    def first_step() -> float:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", FIRST_STEP], check=True, capture_output=True)
+        return time.perf_counter() - start
+
+    for path in [*KERNEL_CACHE.glob("*.nbi"), *KERNEL_CACHE.glob("*.nbc")]:
+        path.unlink()
+    cold = first_step()
+    cached = min(first_step() for _ in range(3))
+    return {"cold_first_step_s": round(cold, 2), "cached_first_step_s": round(cached, 2),
+            "compile_s": round(cold - cached, 2)}
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The results as markdown tables."""
+    rows = results["runs"]
+    python = {r["n"]: r for r in rows if r["engine"] == "python"}
+    lines = ["| N | engine | s / simulated year | agent-weeks / s | ns / agent-week | peak RSS MiB "
+             "(baseline) | x floor | numba vs python |", "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        speedup = (f"{python[r['n']]['run_s'] / r['run_s']:.0f}x"
+                   if r["engine"] == "numba" and r["n"] in python else "")
+        lines.append(f"| {r['n']:,} | {r['engine']} | {r['s_per_year']:.2f} | "
+                     f"{r['agent_weeks_per_s']:,} | {r['ns_per_agent_week']} | "
+                     f"{r['peak_rss_mib']:.0f} ({r['baseline_rss_mib']:.0f}) | {r['ratio_to_floor']} | "
+                     f"{speedup} |")
+    nat = results["national"]
+    prog = results["national_programme"]
+    c = results["compile"]
+    t = results["targets"]
+    lines += [
+        "",
+        f"National run, {nat['n']:,} entrepreneurs x {nat['years']:g} years: "
+        f"{nat['run_s']:.1f} s (+{nat['init_s']:.1f} s set-up), peak RSS {nat['peak_rss_mib']:.0f} MiB.",
+        f"National programme, {prog['n']:,} entrepreneurs in {prog['groups']} groups x "
+        f"{prog['years']:g} years: {prog['run_s']:.1f} s (+{prog['init_s']:.1f} s set-up), "
+        f"peak RSS {prog['peak_rss_mib']:.0f} MiB.",
+        f"Compile: first step of a fresh process {c['cold_first_step_s']} s with an empty numba "
+        f"cache, {c['cached_first_step_s']} s with the cache.",
+        "",
+        "| target | measured | met |", "|---|---|---|",
+        *[f"| {k} | {v['measured']} | {'yes' if v['met'] else 'NO'} |" for k, v in t.items()],
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def targets(runs: list[dict[str, Any]], national: dict[str, Any],
+            compiled: dict[str, float]) -> dict[str, dict[str, Any]]:
+    """The issue's targets, checked against the measurements."""
+    by = {(r["engine"], r["n"]): r for r in runs}
+    speedup = by[("python", 10_000)]["run_s"] / by[("numba", 10_000)]["run_s"]
+    linear = by[("numba", 1_000_000)]["ns_per_agent_week"] / by[("numba", 10_000)]["ns_per_agent_week"]
+    floor = by[("numba", 1_000_000)]["ratio_to_floor"]
+    return {
+        "numba >= 30x python at N=10,000": {"measured": f"{speedup:.0f}x", "met": speedup >= 30},
+        "300,000 x 10 years < 60 s": {"measured": f"{national['run_s'] + national['init_s']:.1f} s",
+                                       "met": national["run_s"] + national["init_s"] < 60},
+        "peak memory < 2 GiB (national run)": {"measured": f"{national['peak_rss_mib']:.0f} MiB",
+                                              "met": national["peak_rss_mib"] < 2048},
+        "s/agent-week at 1M <= 1.5x at 10k": {"measured": f"{linear:.2f}x", "met": linear <= 1.5},
+        "within 5x of the bandwidth floor at 1M": {"measured": f"{floor}x", "met": floor <= 5},
+        "cached first step < 3 s": {"measured": f"{compiled['cached_first_step_s']} s",
+                                    "met": compiled["cached_first_step_s"] < 3},
+    }
+
+
+def main() -> None:
+    print("compile times (fresh processes) ...", flush=True)
+    compiled = compile_times()
+    print(f"  {compiled}")
+    measure(1_000, "numba")  # warm this process's dispatchers before timing
+    runs = [measure(n, "numba") for n in SIZES]
+    runs += [measure(n, "python") for n in PYTHON_SIZES]
+    print("national runs ...", flush=True)
+    national = measure(NATIONAL[0], "numba", years=NATIONAL[1])
+    programme = measure(0, "numba", years=NATIONAL[1], scenario=national_programme(27))
+    results = {
+        "copsim_version": copsim.__version__,
+        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
+        "scenario": "microentre scaled to N, 1 simulated year, seed 1, no agent views",
+        "compile": compiled, "runs": runs, "national": national,
+        "national_programme": programme,
+        "targets": targets(runs, national, compiled),
+    }
+    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    table = markdown(results)
+    (HERE / "results.md").write_text(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
