@@ -85,7 +85,7 @@ def firm_arrays(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         "felt_value": rng.random(n), "hire_readiness": rng.random(n),
         "innovation_boost": rng.random(n) * 0.3, "venture_uplift": rng.random(n) * 0.1,
         "assets": rng.integers(0, 256, n), "assets_revealed": rng.random(n) < 0.5,
-        "value": np.zeros(n),
+        "value": np.zeros(n), "last_hosted": rng.integers(-1, 5, n),
     }, FirmTable)
 
 
@@ -166,8 +166,7 @@ def meeting_inputs(engine: str, seed: int, n: int, groups: int) -> dict[str, Any
                 "facilitation": rng.random(groups) * (rng.random(groups) < 0.7),
                 "outside_knowledge": rng.random(groups),
                 "expert_knowledge": rng.random(groups) * (rng.random(groups) < 0.3),
-                "memory": rng.random((groups, N_TOPICS)) * 0.5,
-                "host_cursor": rng.integers(0, 5, groups)}, GroupTable),
+                "memory": rng.random((groups, N_TOPICS)) * 0.5}, GroupTable),
             "attend": rng.random(len(rows)) < 0.8,
             "rng": np.random.default_rng(seed + 1)}
 
@@ -198,7 +197,7 @@ def hold_args(m: dict[str, Any], p: Any) -> tuple:
     les_cap = rows * rows + 16 * rows + 1
     les = (np.zeros(les_cap, dtype=np.int64), np.zeros(les_cap, dtype=np.int64),
            np.zeros(les_cap), np.zeros(les_cap))
-    return (5, p, m["due"], m["ptr"], m["rows"], m["attend"], m["mode"], m["host_cursor"],
+    return (5, p, m["due"], m["ptr"], m["rows"], m["attend"], m["mode"], f["last_hosted"],
             m["memory"], m["facilitation"], m["outside_knowledge"], m["expert_knowledge"],
             f["knowledge"], f["problem_topic"],
             f["problem_severity"], f["assets"], f["assets_revealed"], f["confidence"],

@@ -323,3 +323,14 @@ def test_tracked_cohort_is_the_same_firms_in_the_counterfactual() -> None:
     assert b["tracked_alive"].iloc[-1] == alone.firms.alive[members].sum()
     summary = with_programme.summary()
     assert 0 < summary["participants_with_strong_tie"] <= summary["participants_with_partner"] <= 1
+
+
+def test_hosting_goes_round_every_member_before_anyone_hosts_twice() -> None:
+    group = {**small().groups[0].model_dump(), "start_week": 0, "initial_members": 10}
+    s = small(years=1.0, groups=[group], funding={"phases": []}, membership__leave_rate_per_week=0.0,
+              membership__word_of_mouth_per_week=0.0, attendance__base=10.0)
+    model = CopModel(s, seed=2)
+    model.run(weeks=40)
+    hosts = model.events.to_frame().query("kind == 'meeting'")["firm"].tolist()
+    assert len(hosts) == 10
+    assert len(set(hosts)) == 10  # ten meetings, ten different hosts

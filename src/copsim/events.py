@@ -88,10 +88,17 @@ class EventLog:
         """Events of one kind so far."""
         return int(self.counts[kind])
 
-    def to_frame(self) -> pd.DataFrame:
-        """The log as a table with readable kind and activity names."""
+    @property
+    def n_chunks(self) -> int:
+        """Chunks in the log so far: a bookmark for :meth:`to_frame` (``start``)."""
         self.take()
-        cols = {name: (np.concatenate([c[name] for c in self._chunks]) if self._chunks
+        return len(self._chunks)
+
+    def to_frame(self, start: int = 0) -> pd.DataFrame:
+        """The log (from chunk ``start`` on) as a table with readable kind and activity names."""
+        self.take()
+        chunks = self._chunks[start:]
+        cols = {name: (np.concatenate([c[name] for c in chunks]) if chunks
                        else np.empty(0, dtype=col.dtype))
                 for name, col in EventBuffer.COLUMNS.items()}
         frame = pd.DataFrame(cols)

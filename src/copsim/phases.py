@@ -198,7 +198,7 @@ def hold(model: CopModel, week: int, due: np.ndarray, ptr: np.ndarray, rows: np.
     value = model.value
     value[rows] = model.scenario.membership.peer_value
     n_meet, n_les, v.n, ev.n = k.hold_meetings(
-        week, model.meeting_params, due, ptr, rows, attend, g.mode, g.host_cursor, g.memory,
+        week, model.meeting_params, due, ptr, rows, attend, g.mode, m.last_hosted, g.memory,
         g.facilitation, g.outside_knowledge, g.expert_knowledge, m.knowledge, m.problem_topic,
         m.problem_severity, m.assets, m.assets_revealed, m.confidence, m.employees,
         m.hire_readiness, m.innovation_boost, m.sector, value, t.index, t.trust, t.ventures,

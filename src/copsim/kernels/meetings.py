@@ -125,7 +125,7 @@ def attend_meetings(p, due, member_ptr, member_rows, g_mode, g_facilitation, reg
 
 
 @jit
-def hold_meetings(week, p, due, member_ptr, member_rows, attend, g_mode, g_host_cursor, g_memory,
+def hold_meetings(week, p, due, member_ptr, member_rows, attend, g_mode, last_hosted, g_memory,
                   g_facilitation, g_outside, g_expert, knowledge, problem_topic, problem_severity,
                   assets, assets_revealed, confidence, employees, hire_readiness, innovation_boost,
                   sector, value, tie_index, tie_trust, tie_ventures, ven, ven_n, rng, meet_ptr,
@@ -135,7 +135,7 @@ def hold_meetings(week, p, due, member_ptr, member_rows, attend, g_mode, g_host_
     Writes meetings (attendees in ``meet_rows[meet_ptr[q]:meet_ptr[q + 1]]``),
     lessons ``les``, ventures ``ven`` (from ``ven_n``) and events ``ev`` (from
     ``ev_n``). Mutates problems, confidence, hire readiness, innovation boost,
-    revealed assets, group memory, the host rotation and ``value`` (what each
+    revealed assets, group memory, ``last_hosted`` and ``value`` (what each
     attendee got from the meeting). Returns ``(meetings, lessons, ven_n, ev_n)``.
     Draws per meeting held: ``rng.random(11)`` then the draws of each activity
     in activity order. The caller guarantees room in every output.
@@ -162,16 +162,13 @@ def hold_meetings(week, p, due, member_ptr, member_rows, attend, g_mode, g_host_
             ev_n = _log(ev, ev_n, week, EV_CANCELLED, g, -1, -1, -1, -1, m)
             continue
 
-        # The host is the next member in rotation who came; the theme is the host's
-        # problem, or else the topic the host knows best.
-        n_members = end - start
-        host = -1
-        for step in range(n_members):
-            slot = (g_host_cursor[g] + step) % n_members
-            if attend[start + slot]:
-                host = member_rows[start + slot]
-                g_host_cursor[g] = slot + 1
-                break
+        # Hosting goes in turn: the attendee who hosted least recently (never first,
+        # then by row); the theme is the host's problem, or else what the host knows best.
+        host = meet_rows[base]
+        for a in range(base + 1, n_rows):
+            if last_hosted[meet_rows[a]] < last_hosted[host]:
+                host = meet_rows[a]
+        last_hosted[host] = week
         theme = problem_topic[host]
         if theme < 0:
             theme = 0

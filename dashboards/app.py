@@ -1,0 +1,25 @@
+"""The copsim dashboard (``copsim dashboard``, or ``solara run dashboards/app.py``).
+
+Pages: Explore (one run, live, with mid-run levers). The app is a thin client:
+everything it shows comes from copsim's engine and its viz components.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import solara
+
+# Mesa 3.3.1's own SolaraViz module trips Solara's hook checker on import; not ours.
+warnings.filterwarnings("ignore", message=".*ComponentsView.*use_state.*")
+
+from copsim.viz.explore import ExplorePage  # noqa: E402
+
+
+@solara.component
+def Page() -> None:
+    """The dashboard's pages as tabs."""
+    solara.Title("copsim")
+    with solara.lab.Tabs():
+        with solara.lab.Tab("Explore"):
+            ExplorePage()

@@ -1,0 +1,55 @@
+"""``copsim dashboard``: serve the Solara dashboard on localhost, with no internet needed."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from copsim.errors import CopsimError
+
+APP = Path(__file__).resolve().parents[3] / "dashboards" / "app.py"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``dashboard`` parser."""
+    parser = sub.add_parser("dashboard", help="serve the interactive dashboard on localhost")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default: this machine only)")
+    parser.set_defaults(action=action)
+
+
+def port_free(host: str, port: int) -> bool:
+    """Whether nothing listens on the port yet."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def serve(app: Path, host: str, port: int, what: str) -> int:
+    """Run a Solara app with local front-end assets until interrupted."""
+    if not 0 < port < 65536:
+        raise CopsimError(f"--port: {port}: not a port number")
+    if not port_free(host, port):
+        raise CopsimError(f"--port: {port}: already in use on {host}")
+    shown = "localhost" if host in ("127.0.0.1", "localhost") else host
+    print(f"copsim {what}: http://{shown}:{port}/  (Ctrl-C to stop)", flush=True)
+    command = [sys.executable, "-m", "solara", "run", str(app), "--host", host, "--port", str(port),
+               "--production", "--no-open", "--no-check-version", "--log-level", "warning"]
+    try:
+        # Solara's asset proxy serves the front end from the installed solara-assets.
+        return subprocess.run(command, check=False).returncode
+    except KeyboardInterrupt:
+        return 0
+
+
+def action(args: argparse.Namespace) -> int:
+    """Serve the dashboard."""
+    return serve(APP, args.host, args.port, "dashboard")

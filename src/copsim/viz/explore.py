@@ -1,0 +1,198 @@
+"""The Explore page: watch one run live, change levers mid-run, read the story.
+
+Mesa's own ``PlotMatplotlib`` draws the time series (from the model's Mesa
+DataCollector, with lever changes marked by ``post_process``); the controls,
+levers, the network view (a Vue SVG component, so clicking a firm works in the
+browser), the feed and the entrepreneur's card are copsim's own components.
+Each browser tab builds its own :class:`ExploreSession`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import solara
+from matplotlib.axes import Axes
+from mesa.visualization.components.matplotlib_components import PlotMatplotlib
+
+from copsim.viz.session import ExploreSession, scenario_names
+
+MODES = ["physical", "online", "hybrid", "communal_space"]
+PLOTS = [
+    {"members": "tab:blue", "attendance": "tab:orange"},
+    {"knowledge_members": "tab:green", "knowledge_mean": "tab:gray"},
+    {"ties": "tab:purple", "strong_ties": "tab:red", "jv_active": "tab:brown"},
+]
+
+
+@solara.component_vue(str(Path(__file__).with_name("network.vue")))
+def NetworkView(nodes: list, edges: list, selected: int,
+                event_select: Callable[[int], None]) -> None:
+    """SVG network: nodes by group or knowledge, sized by revenue; ventures highlighted."""
+
+
+def marker_drawer(markers: list[tuple[int, str]]) -> Callable[[Axes], None]:
+    """A Mesa ``post_process``: a compact figure, lever changes as labelled lines."""
+    def draw(ax: Axes) -> None:
+        ax.figure.set_size_inches(5.2, 2.1)
+        ax.figure.subplots_adjust(left=0.11, right=0.98, top=0.96, bottom=0.2)
+        ax.tick_params(labelsize=7)
+        for week, label in markers:
+            ax.axvline(week + 1, color="black", linestyle="--", linewidth=0.8)
+            ax.annotate(label, (week + 1, 1.0), xycoords=("data", "axes fraction"),
+                        rotation=90, va="top", ha="right", fontsize=7)
+        ax.legend(loc="upper left", fontsize=7)
+        ax.set_xlabel("week", fontsize=7)
+    return draw
+
+
+@solara.component
+def LeverField(label: str, value: str, apply: Callable[[str], None]) -> None:
+    """A typed lever: applied on Enter or blur; an impossible value shows the reason."""
+    error = solara.use_reactive("")
+
+    def on_value(text: str) -> None:
+        try:
+            apply(text)
+            error.value = ""
+        except ValueError as exc:
+            error.value = f"{label}: refused ({exc})"
+
+    solara.InputText(label, value=value, on_value=on_value, continuous_update=False)
+    if error.value:
+        solara.Error(error.value, dense=True, classes=["copsim-lever-error"])
+
+
+@solara.component
+def Levers(session: ExploreSession, changed: Callable[[], None]) -> None:
+    """Mid-run levers: funding, facilitation, recruitment, mode, cadence, a shock."""
+    lv = session.model.levers
+
+    def lever(name: str, convert: Callable[[str], object]) -> Callable[[str], None]:
+        def apply(text: str) -> None:
+            try:
+                value = convert(text)
+            except ValueError:
+                raise ValueError(f"'{text}' is not a number") from None
+            with session.lock:
+                session.set_lever(name, value)
+            changed()
+        return apply
+
+    def shock() -> None:
+        with session.lock:
+            session.shock(0.3)
+        changed()
+
+    def set_mode(mode: str) -> None:
+        with session.lock:
+            session.set_lever("mode", mode)
+        changed()
+
+    with solara.Card("Levers (apply mid-run)"):
+        LeverField("Funding level (x funded hours)", str(lv.hours_scale), lever("hours_scale", float))
+        LeverField("Facilitator skill (0-1)", "" if lv.skill is None else str(lv.skill),
+                   lever("skill", float))
+        LeverField("Recruitment effort (x)", str(lv.recruitment_scale), lever("recruitment_scale", float))
+        LeverField("Meeting cadence (weeks)", "" if lv.cadence_weeks is None else str(lv.cadence_weeks),
+                   lever("cadence_weeks", int))
+        solara.Select("Meeting mode", values=MODES, value=lv.mode or "physical", on_value=set_mode)
+        solara.Button("Shock: demand -30 %", on_click=shock, color="error", outlined=True)
+
+
+@solara.component
+def Card(session: ExploreSession, row: int) -> None:
+    """The selected entrepreneur: firm, knowledge, ties and history."""
+    with session.lock:
+        c = session.card(row)
+    with solara.Card(c["name"], subtitle=f"{c['sector']}, {c['type']}, {c['region']}",
+                     classes=["copsim-card"]):
+        solara.Markdown(
+            f"**Group:** {c['group']} ({c['meetings']} meetings)  \n"
+            f"**Employees:** {c['employees']}, **revenue** {c['revenue']:,} EUR/week, "
+            f"**cash** {c['cash']:,} EUR  \n"
+            f"**Confidence** {c['confidence']}, **well-being** {c['wellbeing']}  \n"
+            f"**Problem:** {c['problem']}; **assets:** {', '.join(c['assets']) or 'none'}  \n"
+            f"**Knowledge:** " + ", ".join(f"{k} {v}" for k, v in c["knowledge"].items()) + "  \n"
+            f"**Ties:** " + (", ".join(f"{n} ({t})" for n, t in c["ties"]) or "none") +
+            ("" if c["alive"] else "  \n**Closed down.**"))
+        for line in c["history"]:
+            solara.Text(line, style={"font-size": "0.85em", "display": "block"})
+
+
+@solara.component
+def ExplorePage() -> None:
+    """Scenario picker, play controls, levers, network, plots, feed and card."""
+    scenario = solara.use_reactive("microentre")
+    population = solara.use_reactive(500)
+    seed = solara.use_reactive(1)
+    generation = solara.use_reactive(0)  # bumped by Reset
+    session = solara.use_memo(
+        lambda: ExploreSession(scenario.value, population.value, seed.value),
+        dependencies=[scenario.value, population.value, seed.value, generation.value])
+    frame = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
+    speed = solara.use_reactive(4)
+    colour_by = solara.use_reactive("group")
+    selected = solara.use_reactive(-1)
+
+    def redraw() -> None:
+        frame.value += 1
+
+    def step() -> None:
+        with session.lock:
+            session.step()
+        redraw()
+
+    def play_loop() -> None:
+        while playing.value:
+            started = time.perf_counter()
+            step()
+            time.sleep(max(0.0, 1.0 / speed.value - (time.perf_counter() - started)))
+
+    solara.lab.use_task(play_loop, dependencies=[playing.value, session], prefer_threaded=True)
+
+    def reset() -> None:
+        playing.value = False
+        selected.value = -1
+        generation.value += 1
+
+    with session.lock:
+        net = session.network(colour_by.value)
+        week, lines, markers = session.week, list(session.lines[:8]), list(session.markers)
+    with solara.Columns([1, 3, 2]):
+        with solara.Column():
+            with solara.Card("Run"):
+                solara.Select("Scenario", values=scenario_names(), value=scenario)
+                solara.InputInt("Entrepreneurs", value=population, continuous_update=False)
+                solara.InputInt("Seed", value=seed, continuous_update=False)
+                solara.Text(f"Week {week}", classes=["copsim-week"])
+                with solara.Row():
+                    solara.Button("Pause" if playing.value else "Play",
+                                  on_click=lambda: playing.set(not playing.value),
+                                  color="primary", classes=["copsim-play"])
+                    solara.Button("Step", on_click=step, disabled=playing.value,
+                                  classes=["copsim-step"])
+                    solara.Button("Reset", on_click=reset, classes=["copsim-reset"])
+                solara.SliderInt("Speed (weeks per second)", value=speed, min=1, max=20)
+            Levers(session, redraw)
+        with solara.Column():
+            solara.ToggleButtonsSingle(value=colour_by, values=["group", "knowledge"])
+            NetworkView(nodes=net["nodes"], edges=net["edges"], selected=selected.value,
+                        event_select=lambda row: selected.set(int(row)))
+            solara.Text("Colour: group (grey: not a member) or knowledge; size: revenue; "
+                        "orange: joint ventures. Click a firm for its card.",
+                        style={"font-size": "0.8em"})
+            with solara.Card("What happened", classes=["copsim-feed"]):
+                for line in lines:
+                    solara.Text(line, style={"font-size": "0.85em", "display": "block"})
+        with solara.Column():
+            if selected.value >= 0:
+                Card(session, selected.value).key("card")
+            for i, measure in enumerate(PLOTS):
+                # Keys keep each plot's memoised figure its own when the card appears above.
+                PlotMatplotlib(session.model, measure, dependencies=[frame.value, i],
+                               post_process=marker_drawer(markers)).key(f"plot-{i}")
