@@ -7,6 +7,7 @@ from pathlib import Path
 
 from copsim.kernels import ENGINES
 from copsim.scenario_io import DEFAULT_SCENARIO, load_scenario, scale_population, with_years
+from copsim.shocks import with_shock
 
 
 def non_negative_int(text: str) -> int:
@@ -29,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--out", type=Path, help="output directory (default: runs/<scenario>-seed<N>)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a scenario value, e.g. --set learning.rate=0.2")
+    run.add_argument("--shock", help="shock overlay: a name in scenarios/shocks/ or a file")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     run.set_defaults(action=action)
 
@@ -45,6 +47,7 @@ def action(args: argparse.Namespace) -> int:
         scenario = with_years(scenario, args.years)
     if args.population is not None:
         scenario = scale_population(scenario, args.population)
+    scenario = with_shock(scenario, args.shock)
     out = args.out or Path("runs") / f"{scenario.name}-seed{args.seed}"
     check_writable(out)
     with tqdm(total=scenario.run.weeks, unit="week", disable=args.quiet, desc=scenario.name) as bar:

@@ -1,10 +1,12 @@
 """The Explore page: watch one run live, change levers mid-run, read the story.
 
-Mesa's own ``PlotMatplotlib`` draws the time series (from the model's Mesa
-DataCollector, with lever changes marked by ``post_process``); the controls,
-levers, the network view (a Vue SVG component, so clicking a firm works in the
-browser), the feed and the entrepreneur's card are copsim's own components.
-Each browser tab builds its own :class:`ExploreSession`.
+The time series come from the model's Mesa ``DataCollector`` and are drawn in
+the browser by a small SVG component: Mesa's ``PlotMatplotlib`` renders a PNG on
+the server (about 35 ms each on this machine), and three of them per frame broke
+the 250 ms frame budget. The controls, levers, the network view (a Vue SVG
+component, so clicking a firm works in the browser), the feed and the
+entrepreneur's card are copsim's own components. Each browser tab builds its own
+:class:`ExploreSession`.
 """
 
 from __future__ import annotations
@@ -15,16 +17,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import solara
-from matplotlib.axes import Axes
-from mesa.visualization.components.matplotlib_components import PlotMatplotlib
 
 from copsim.viz.session import ExploreSession, scenario_names
 
 MODES = ["physical", "online", "hybrid", "communal_space"]
-PLOTS = [
-    {"members": "tab:blue", "attendance": "tab:orange"},
-    {"knowledge_members": "tab:green", "knowledge_mean": "tab:gray"},
-    {"ties": "tab:purple", "strong_ties": "tab:red", "jv_active": "tab:brown"},
+PANELS = [
+    ("Membership", {"members": "#1f77b4", "attendance": "#ff7f0e"}),
+    ("Knowledge (0-1)", {"knowledge_members": "#2ca02c", "knowledge_mean": "#7f7f7f"}),
+    ("Trust and ventures", {"ties": "#9467bd", "strong_ties": "#d62728", "jv_active": "#e6550d"}),
 ]
 
 
@@ -34,19 +34,19 @@ def NetworkView(nodes: list, edges: list, selected: int,
     """SVG network: nodes by group or knowledge, sized by revenue; ventures highlighted."""
 
 
-def marker_drawer(markers: list[tuple[int, str]]) -> Callable[[Axes], None]:
-    """A Mesa ``post_process``: a compact figure, lever changes as labelled lines."""
-    def draw(ax: Axes) -> None:
-        ax.figure.set_size_inches(5.2, 2.1)
-        ax.figure.subplots_adjust(left=0.11, right=0.98, top=0.96, bottom=0.2)
-        ax.tick_params(labelsize=7)
-        for week, label in markers:
-            ax.axvline(week + 1, color="black", linestyle="--", linewidth=0.8)
-            ax.annotate(label, (week + 1, 1.0), xycoords=("data", "axes fraction"),
-                        rotation=90, va="top", ha="right", fontsize=7)
-        ax.legend(loc="upper left", fontsize=7)
-        ax.set_xlabel("week", fontsize=7)
-    return draw
+@solara.component_vue(str(Path(__file__).with_name("timeseries.vue")))
+def TimeSeriesView(panels: list, markers: list, weeks: int) -> None:
+    """Small-multiple line charts with lever changes as labelled dashed lines."""
+
+
+def panels(session: ExploreSession) -> list[dict]:
+    """The weekly outputs to plot, from the model's Mesa DataCollector (NaN as gaps)."""
+    frame = session.model.datacollector.get_model_vars_dataframe().iloc[1:]  # row 0: before week 0
+    def values(column: str) -> list[float | None]:
+        return [None if v != v else round(float(v), 4) for v in frame[column]]
+    return [{"title": title, "lines": [{"name": name, "color": colour, "values": values(name)}
+                                       for name, colour in lines.items()]}
+            for title, lines in PANELS]
 
 
 @solara.component
@@ -160,9 +160,14 @@ def ExplorePage() -> None:
         selected.value = -1
         generation.value += 1
 
-    with session.lock:
-        net = session.network(colour_by.value)
-        week, lines, markers = session.week, list(session.lines[:8]), list(session.markers)
+    def snapshot() -> tuple:
+        with session.lock:
+            return (session.network(colour_by.value), panels(session), session.week,
+                    list(session.lines[:8]), list(session.markers))
+
+    # Redrawn when a step (``frame``), the colouring or the session changes.
+    net, series, week, lines, markers = solara.use_memo(
+        snapshot, dependencies=[frame.value, colour_by.value, session])
     with solara.Columns([1, 3, 2]):
         with solara.Column():
             with solara.Card("Run"):
@@ -192,7 +197,5 @@ def ExplorePage() -> None:
         with solara.Column():
             if selected.value >= 0:
                 Card(session, selected.value).key("card")
-            for i, measure in enumerate(PLOTS):
-                # Keys keep each plot's memoised figure its own when the card appears above.
-                PlotMatplotlib(session.model, measure, dependencies=[frame.value, i],
-                               post_process=marker_drawer(markers)).key(f"plot-{i}")
+            TimeSeriesView(panels=series, markers=[{"week": w, "label": label} for w, label in markers],
+                           weeks=week)

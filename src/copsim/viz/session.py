@@ -93,7 +93,7 @@ class ExploreSession:
         radius = 2.5 + 6.0 * np.sqrt(revenue / max(revenue.max(), 1.0))
         member = f.group[rows] >= 0
         knowledge = f.knowledge[rows].mean(axis=1)
-        nodes = [{"id": int(row), "x": round(float(x), 1), "y": round(float(y), 1),
+        nodes = [{"id": int(row), "x": round(float(x)), "y": round(float(y)),
                   "r": round(float(r), 1), "o": 1.0 if m else 0.25,
                   "c": (PALETTE[int(grp) % len(PALETTE)] if m else "#999999") if colour_by == "group"
                   else knowledge_colour(float(k))}
@@ -101,14 +101,11 @@ class ExploreSession:
                                                       knowledge, strict=True)]
         where = {int(row): i for i, row in enumerate(rows)}
         live = np.flatnonzero(t.trust[: t.n] >= self.model.scenario.trust.tie_threshold)
-        edges = []
+        edges = []  # [node index, node index, width, in a joint venture]: compact to send
         for e in live.tolist():
             a, b = where.get(int(t.src[e])), where.get(int(t.dst[e]))
-            if a is None or b is None:
-                continue
-            edges.append({"x1": nodes[a]["x"], "y1": nodes[a]["y"], "x2": nodes[b]["x"],
-                          "y2": nodes[b]["y"], "w": round(float(0.4 + 2.5 * t.trust[e]), 2),
-                          "jv": bool(t.ventures[e] > 0)})
+            if a is not None and b is not None:
+                edges.append([a, b, round(float(0.4 + 2.5 * t.trust[e]), 1), int(t.ventures[e] > 0)])
         return {"nodes": nodes, "edges": edges}
 
     def _group_centres(self) -> dict[int, tuple[float, float]]:

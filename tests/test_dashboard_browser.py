@@ -1,0 +1,182 @@
+"""The dashboard in a real browser: Playwright driving Debian's chromium.
+
+The server is ``copsim dashboard`` on a free local port; every request the page
+makes to anything but that server is blocked and recorded, so the tests also show
+that the dashboard needs no internet. Screenshots go to ``test-output/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+OUTPUT = Path(__file__).resolve().parents[1] / "test-output"
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Debian's chromium is not installed (.ci/run installs it)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {seconds} s")
+
+
+def serve(command: str) -> Iterator[str]:
+    """Start a copsim server subcommand on a free port; yield its URL; stop it."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "copsim.cli", command, "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for(url)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def dashboard() -> Iterator[str]:
+    yield from serve("dashboard")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        yield b
+        b.close()
+
+
+class Tab:
+    """One browser tab on the dashboard, recording requests that leave the machine."""
+
+    def __init__(self, browser: object, url: str) -> None:
+        self.context = browser.new_context(viewport={"width": 1600, "height": 1300})
+        self.page = self.context.new_page()
+        self.external: list[str] = []
+        self.page.route("**/*", self._route)
+        self.page.goto(url)
+        self.page.wait_for_selector(".copsim-week", timeout=90_000)
+
+    def _route(self, route: object) -> None:
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1", "http://localhost", "ws://", "data:", "blob:")):
+            route.continue_()
+        else:
+            self.external.append(url)
+            route.abort()
+
+    def week(self) -> int:
+        return int(self.page.locator(".copsim-week").inner_text().split()[-1])
+
+    def wait_week(self, week: int) -> None:
+        self.page.wait_for_function(
+            f"document.querySelector('.copsim-week').innerText.endsWith(' {week}')", timeout=30_000)
+
+    def step(self, times: int = 1) -> None:
+        for _ in range(times):
+            before = self.week()
+            self.page.click(".copsim-step")
+            self.wait_week(before + 1)
+
+    def network(self) -> str:
+        return self.page.locator("svg.copsim-network").inner_html()
+
+    def plots(self) -> str:
+        return self.page.locator(".copsim-timeseries").inner_html()
+
+    def shot(self, name: str) -> None:
+        OUTPUT.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def test_play_levers_network_and_card(dashboard: str, browser: object) -> None:
+    tab = Tab(browser, dashboard)
+    try:
+        assert tab.week() == 0
+        tab.page.click(".copsim-play")
+        tab.page.wait_for_function(
+            "parseInt(document.querySelector('.copsim-week').innerText.split(' ').pop()) >= 12",
+            timeout=60_000)
+        tab.page.click(".copsim-play")  # pause
+        tab.step(2)
+        assert tab.page.locator("circle.copsim-node").count() > 400
+        network_before, plots_before = tab.network(), tab.plots()
+
+        field = tab.page.get_by_label("Funding level (x funded hours)")
+        field.fill("2.5")
+        field.press("Enter")
+        tab.step(3)
+        assert tab.network() != network_before
+        assert tab.plots() != plots_before
+        assert tab.page.locator(".copsim-lever-error").count() == 0
+        tab.shot("explore-after-lever")
+
+        tab.page.locator("circle.copsim-node").nth(3).click(force=True)
+        tab.page.wait_for_selector(".copsim-card", timeout=30_000)
+        assert "Knowledge:" in tab.page.locator(".copsim-card").inner_text()
+        tab.shot("explore-card")
+        assert tab.external == []
+    finally:
+        tab.close()
+
+
+@pytest.mark.parametrize("typed", ["-3", "lots", "99"])
+def test_invalid_lever_values_are_refused_visibly(dashboard: str, browser: object,
+                                                  typed: str) -> None:
+    tab = Tab(browser, dashboard)
+    try:
+        field = tab.page.get_by_label("Funding level (x funded hours)")
+        field.fill(typed)
+        field.press("Enter")
+        error = tab.page.locator(".copsim-lever-error")
+        error.wait_for(timeout=30_000)
+        assert "refused" in error.inner_text()
+        tab.step()  # the run goes on
+        assert tab.week() == 1
+    finally:
+        tab.close()
+
+
+def test_two_tabs_have_their_own_model(dashboard: str, browser: object) -> None:
+    first, second = Tab(browser, dashboard), Tab(browser, dashboard)
+    try:
+        first.step(4)
+        second.page.reload()
+        second.page.wait_for_selector(".copsim-week", timeout=90_000)
+        assert first.week() == 4
+        assert second.week() == 0
+        second.step()
+        assert (first.week(), second.week()) == (4, 1)
+    finally:
+        first.close()
+        second.close()
