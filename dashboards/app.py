@@ -1,6 +1,7 @@
 """The copsim dashboard (``copsim dashboard``, or ``solara run dashboards/app.py``).
 
-Pages: Explore (one run, live, with mid-run levers). The app is a thin client:
+Pages: Explore (one run, live, with mid-run levers); Compare (funding models side
+by side against no programme, the code of ``copsim compare``). The app is a thin client:
 everything it shows comes from copsim's engine and its viz components.
 """
 
@@ -13,6 +14,7 @@ import solara
 # Mesa 3.3.1's own SolaraViz module trips Solara's hook checker on import; not ours.
 warnings.filterwarnings("ignore", message=".*ComponentsView.*use_state.*")
 
+from copsim.viz.compare_page import ComparePage  # noqa: E402
 from copsim.viz.explore import ExplorePage  # noqa: E402
 
 
@@ -23,3 +25,5 @@ def Page() -> None:
     with solara.lab.Tabs():
         with solara.lab.Tab("Explore"):
             ExplorePage()
+        with solara.lab.Tab("Compare"):
+            ComparePage()

@@ -180,3 +180,25 @@ def test_two_tabs_have_their_own_model(dashboard: str, browser: object) -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_compare_page_runs_a_tiny_comparison(dashboard: str, browser: object) -> None:
+    tab = Tab(browser, dashboard)
+    try:
+        page = tab.page
+        page.get_by_role("tab", name="Compare").click()
+        for label, value in (("Replicates", "2"), ("Years", "1"),
+                             ("Entrepreneurs (population of every scenario)", "1200")):
+            page.get_by_label(label).fill(value)
+            page.get_by_label(label).press("Enter")
+        page.click(".copsim-compare-run")
+        page.wait_for_selector(".copsim-compare-done", timeout=180_000)
+        text = page.inner_text("body")
+        for expected in ("Participants reached", "Cost per participant", "microentre",
+                         "self_organised", "no programme"):
+            assert expected in text
+        assert page.locator("img").count() >= 2  # banded time series, cost against outcome
+        tab.shot("compare")
+        assert tab.external == []
+    finally:
+        tab.close()

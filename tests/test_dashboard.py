@@ -1,0 +1,80 @@
+"""Dashboard pieces without a browser: the session, the layout, the feed, and the
+Solara components rendered with Solara's own test helpers (``solara.render``)."""
+
+from __future__ import annotations
+
+import ipyvuetify as v
+import solara
+
+from copsim.viz import feed
+from copsim.viz.explore import ExplorePage, LeverField
+from copsim.viz.session import ExploreSession
+
+
+def positions(net: dict) -> dict[int, tuple[float, float]]:
+    return {n["id"]: (n["x"], n["y"]) for n in net["nodes"]}
+
+
+def test_layout_stays_put_between_frames() -> None:
+    session = ExploreSession("microentre", 500, 3)
+    session.step(60)
+    before = session.network()
+    members_before = {n["id"] for n in before["nodes"] if n["o"] == 1.0}
+    session.step(5)
+    after = session.network()
+    members_after = {n["id"] for n in after["nodes"] if n["o"] == 1.0}
+    a, b = positions(before), positions(after)
+    unchanged = [row for row in a.keys() & b.keys()
+                 if (row in members_before) == (row in members_after)]
+    assert len(unchanged) > 400
+    assert all(a[row] == b[row] for row in unchanged)  # no jumping
+    assert len(after["edges"]) > 0
+
+
+def test_network_edges_point_at_nodes_and_mark_ventures() -> None:
+    session = ExploreSession("microentre", 500, 1)
+    session.step(150)
+    net = session.network("knowledge")
+    n = len(net["nodes"])
+    assert all(0 <= a < n and 0 <= b < n for a, b, _, _ in net["edges"])
+    assert any(jv for *_, jv in net["edges"])
+    assert all(node["c"].startswith("#") for node in net["nodes"])
+
+
+def test_feed_tells_meetings_in_plain_words() -> None:
+    session = ExploreSession("microentre", 500, 1)
+    session.step(40)
+    meetings = [line for line in session.lines if " group met at " in line]
+    assert meetings and all(line.startswith("week ") and "theme: " in line for line in meetings)
+    assert feed.firm_name(session.model, 5) == feed.firm_name(session.model, 5)
+
+
+def test_card_describes_a_member() -> None:
+    session = ExploreSession("microentre", 500, 1)
+    session.step(30)
+    member = next(row for row in range(session.model.firms.n) if session.model.firms.group[row] >= 0)
+    card = session.card(member)
+    assert card["group"] != "not a member"
+    assert len(card["knowledge"]) == 8 and any("joined" in line for line in card["history"])
+
+
+def test_explore_page_steps_and_refuses_bad_levers() -> None:
+    box, rc = solara.render(ExplorePage(), handle_error=False)
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    rc.find(children=["Week 2"]).assert_single()
+    funding = rc.find(v.TextField, label="Funding level (x funded hours)")
+    funding.widget.v_model = "-1"
+    funding.widget.fire_event("keyup.enter")
+    rc.find(v.Alert).assert_single()
+    assert "refused" in str(rc.find(v.Alert).widget.children)
+
+
+def test_lever_field_applies_good_values() -> None:
+    applied: list[str] = []
+    box, rc = solara.render(LeverField("x", "1.0", applied.append), handle_error=False)
+    field = rc.find(v.TextField)
+    field.widget.v_model = "2.0"
+    field.widget.fire_event("keyup.enter")
+    assert applied == ["2.0"]
+    assert not rc.find(v.Alert).widgets
