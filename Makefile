@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench dashboard compare clean
 
 setup: $(STAMP)
 
@@ -27,6 +27,12 @@ test: setup
 
 bench: setup
 	$(BIN)/python benchmarks/speed_floor.py
+
+dashboard: setup
+	$(BIN)/copsim dashboard
+
+compare: setup
+	$(BIN)/copsim compare microentre self_organised national_coordinator ecosystem --reps 5
 
 clean:
 	rm -rf $(VENV) runs test-output
