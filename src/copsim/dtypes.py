@@ -14,7 +14,6 @@ FLOAT = np.float64  # all continuous state; float64 keeps the two engines bit-eq
 INT = np.int64  # row references (int64: tie keys are row * 2**32 + row)
 WEEK = np.int32  # weeks, group indices and counts
 SMALL = np.int16  # regions, sectors, asset bitmasks
-KEY = np.int64  # tie keys: row * 2**32 + row
 CODE = np.int8  # enum codes
 FLAG = np.bool_
 

@@ -90,11 +90,6 @@ class TieTable(Table):
         super().__init__(capacity)
         self.index = index  # numba typed Dict (numba engine) or dict (python engine)
 
-    def trust_of(self, a: int, b: int) -> float:
-        """Trust between two firms (0 when they have never met)."""
-        edge = self.index.get(tie_key(a, b), -1)
-        return float(self.trust[edge]) if edge >= 0 else 0.0
-
 
 class VentureTable(Table):
     """Joint ventures between pairs of firms."""
@@ -110,12 +105,4 @@ class VentureTable(Table):
     }
 
 
-PAIR = 4294967296  # the kernels use the same formula
-
-
-def tie_key(a: int, b: int) -> int:
-    """The dictionary key of the unordered pair (a, b); same formula as the kernels."""
-    lo, hi = (a, b) if a < b else (b, a)
-    return int(lo) * PAIR + int(hi)
-
-
+PAIR = 4294967296  # tie key = lo * PAIR + hi, the formula of the kernels

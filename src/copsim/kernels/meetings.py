@@ -15,7 +15,7 @@ from copsim.kernels._jit import jit_for
 
 jit = jit_for(__name__)
 
-PAIR = 4294967296  # tie key = lo * PAIR + hi, the same formula as state.tie_key
+PAIR = 4294967296  # tie key = lo * PAIR + hi, as state.PAIR (kept here for numba's cache)
 
 # EventKind, Activity and VentureKind values, kept in this file so the cache sees changes.
 EV_MEETING, EV_CANCELLED, EV_ACTIVITY, EV_VENTURE, EV_SOLVED = 0, 1, 2, 3, 12

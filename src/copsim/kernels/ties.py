@@ -6,7 +6,7 @@ from copsim.kernels._jit import jit_for
 
 jit = jit_for(__name__)
 
-PAIR = 4294967296  # tie key = lo * PAIR + hi, the same formula as state.tie_key
+PAIR = 4294967296  # tie key = lo * PAIR + hi, as state.PAIR (kept here for numba's cache)
 DORMANT = 0.01  # trust below this is set to zero (the edge stays, dormant)
 
 
