@@ -11,11 +11,11 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from copsim.commands import compare, dashboard, run, validate
+from copsim.commands import analyze, compare, dashboard, run, sweep, validate
 from copsim.errors import CopsimError, error_line
 
 EXIT_USAGE = 2
-COMMANDS = (run, validate, compare, dashboard)
+COMMANDS = (run, validate, compare, sweep, analyze, dashboard)
 
 
 class OneLineParser(argparse.ArgumentParser):
