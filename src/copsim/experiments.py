@@ -42,9 +42,9 @@ from copsim import __version__
 from copsim.config import KeyedValueError, Scenario, Strict
 from copsim.dtypes import Activity, EventKind, enum_names
 from copsim.errors import ScenarioError
-from copsim.metrics import TIMESERIES
-from copsim.scenario_io import _first_error_line as first_error_line  # the scenario format
+from copsim.metrics import SUMMARY_NUMBERS, TIMESERIES
 from copsim.scenario_io import (
+    first_error_line,
     load_scenario,
     resolve_scenario_path,
     scale_population,
@@ -91,13 +91,7 @@ REDUCTIONS: dict[str, Callable[[pd.Series], float]] = {
 }
 
 # Numeric scalars of metrics.run_summary, and its tables of counts ("activities.visits").
-SUMMARY_KEYS = (
-    "weeks", "population_start", "firms_alive_end", "participants_total", "members_end",
-    "groups_started", "groups_active_end", "meetings_held", "joint_ventures_formed",
-    "joint_ventures_failed", "survival_rate", "participant_survival_rate", "annual_exit_rate",
-    "knowledge_gain_members", "participants_with_strong_tie", "participants_with_partner",
-    "cost_total_eur", "cost_per_participant_eur", "cost_per_joint_venture_eur",
-)
+SUMMARY_KEYS = SUMMARY_NUMBERS
 SUMMARY_TABLES: dict[str, tuple[str, ...] | None] = {
     "activities": tuple(enum_names(Activity)),
     "events": tuple(enum_names(EventKind)),

@@ -9,10 +9,16 @@ are recycled after a number of jobs so that finished models are freed.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from multiprocessing import forkserver
+from multiprocessing.context import BaseContext
 from typing import Any
 
 import numpy as np
@@ -79,7 +85,7 @@ def run_jobs(jobs: Iterable[Job], workers: int | None = None,
             yield result
         return
     own = executor is None
-    pool = executor or ProcessPoolExecutor(max_workers=workers, max_tasks_per_child=JOBS_PER_WORKER)
+    pool = executor or LocalPool(workers)
     try:
         futures = [pool.submit(run_job, job) for job in jobs]
         for future in as_completed(futures):
@@ -89,4 +95,77 @@ def run_jobs(jobs: Iterable[Job], workers: int | None = None,
             yield result
     finally:
         if own:
-            pool.shutdown(cancel_futures=True)
+            pool.shutdown()
+
+
+class LocalPool:
+    """A process pool that replaces itself when a worker dies (BrokenProcessPool).
+
+    Workers are recycled after ``jobs.JOBS_PER_WORKER`` runs so that nothing a
+    model leaves behind accumulates, and they stop when the parent process is
+    gone (killed). They are forked from a fork server that imported this module
+    and compiled the kernels once (:func:`warm_context`), so a new worker costs
+    milliseconds rather than the seconds of a fresh interpreter.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.context = warm_context()
+        self.pool = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self.context,
+                                   max_tasks_per_child=JOBS_PER_WORKER,
+                                   initializer=_exit_with, initargs=(os.getpid(),))
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """Submit to the pool, first replacing it if a worker died."""
+        try:
+            return self.pool.submit(fn, *args)
+        except BrokenProcessPool:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = self._new()
+            return self.pool.submit(fn, *args)
+
+    def shutdown(self) -> None:
+        """Stop the workers (running jobs finish; queued ones are cancelled)."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+_WARM = "COPSIM_WORKERS_FORKSERVER"
+
+
+def warm_context() -> BaseContext:
+    """The ``forkserver`` context, its server preloaded with this module and warmed.
+
+    The variable ``COPSIM_WORKERS_FORKSERVER`` is set only while the server starts,
+    so only the server's import of this module compiles the kernels (see the end
+    of this module). A server already running is reused as it is.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    os.environ[_WARM] = "1"
+    try:
+        forkserver.ensure_running()
+    finally:
+        os.environ.pop(_WARM, None)
+    return context
+
+
+def _exit_with(pid: int) -> None:
+    """Pool initializer: end this worker soon after process ``pid`` (its parent) is gone."""
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+    threading.Thread(target=watch, daemon=True, name="copsim-watch-parent").start()
+
+
+if os.environ.get(_WARM) == "1":  # imported as the preload of the workers' fork server
+    import copsim.runner  # noqa: F401 - imported lazily by jobs.run_job (matplotlib: ~0.8 s)
+    from copsim.warmup import compile_kernels
+
+    compile_kernels()

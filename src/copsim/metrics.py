@@ -54,6 +54,16 @@ TIMESERIES = {
 }
 
 
+# Numeric values of summary.json (what experiments may record as outcomes).
+SUMMARY_NUMBERS = (
+    "weeks", "population_start", "firms_alive_end", "participants_total", "members_end",
+    "groups_started", "groups_active_end", "meetings_held", "joint_ventures_formed",
+    "joint_ventures_failed", "survival_rate", "participant_survival_rate", "annual_exit_rate",
+    "knowledge_gain_members", "participants_with_strong_tie", "participants_with_partner",
+    "cost_total_eur", "cost_per_participant_eur", "cost_per_joint_venture_eur",
+)
+
+
 def weekly_row(model: CopModel, week: int, joins: int, leaves: int, jv_formed: int,
                meetings: int) -> dict[str, float]:
     """One row of timeseries.parquet, from the state at the end of the week."""

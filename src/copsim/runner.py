@@ -19,7 +19,6 @@ from copsim.config import Scenario
 from copsim.kernels import Engine
 from copsim.metrics import firm_outcomes
 from copsim.model import CopModel
-from copsim.plotting import plot_timeseries
 from copsim.results import atomic_directory, write_json
 from copsim.scenario_io import scenario_hash
 
@@ -75,6 +74,8 @@ def simulate(scenario: Scenario, *, seed: int, engine: Engine = "numba",
 
 def write_run(result: RunResult, out: Path) -> None:
     """Write every output file of a run into ``out``, atomically."""
+    from copsim.plotting import plot_timeseries  # matplotlib: ~0.8 s that batch workers never need
+
     with atomic_directory(out) as tmp:
         result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
         result.events.to_parquet(tmp / "events.parquet", index=False)

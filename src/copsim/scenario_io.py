@@ -49,10 +49,11 @@ def validate_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Sc
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_first_error_line(exc, source)) from None
+        raise ScenarioError(first_error_line(exc, source)) from None
 
 
-def _first_error_line(exc: ValidationError, source: str) -> str:
+def first_error_line(exc: ValidationError, source: str) -> str:
+    """The first problem of a pydantic error as one line: ``source: dotted.key: reason``."""
     error = exc.errors(include_url=False)[0]
     loc = [str(part) for part in error["loc"]]
     cause = (error.get("ctx") or {}).get("error")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from copsim.config import Scenario, Shock
 from copsim.errors import ScenarioError
-from copsim.scenario_io import SCENARIO_DIR, _first_error_line, _read_toml, validate_scenario
+from copsim.scenario_io import SCENARIO_DIR, _read_toml, first_error_line, validate_scenario
 
 SHOCK_DIR = SCENARIO_DIR / "shocks"
 
@@ -50,7 +50,7 @@ def load_shocks(name_or_path: str | Path) -> tuple[Path, list[Shock]]:
     try:
         parsed = ShockFile.model_validate(_read_toml(path))
     except ValidationError as exc:
-        raise ScenarioError(_first_error_line(exc, str(path))) from None
+        raise ScenarioError(first_error_line(exc, str(path))) from None
     if not parsed.shocks:
         raise ScenarioError(f"{path}: shocks: a shock file needs at least one [[shocks]] table")
     return path, parsed.shocks

@@ -28,19 +28,14 @@ from __future__ import annotations
 import fcntl
 import json
 import math
-import multiprocessing
 import os
 import queue
-import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Executor, Future
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from multiprocessing import forkserver
-from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +46,7 @@ import pyarrow.parquet as pq
 from copsim import __version__
 from copsim.errors import OutputError
 from copsim.experiments import Outcome, Plan, Task, outcome_values
-from copsim.jobs import JOBS_PER_WORKER, Job, default_workers, run_job
+from copsim.jobs import Job, LocalPool, default_workers, run_job
 from copsim.kernels import Engine
 from copsim.results import check_writable
 
@@ -224,72 +219,6 @@ def _write_text_atomic(path: Path, text: str) -> None:
 # --- running ----------------------------------------------------------------------------------
 
 
-class LocalPool:
-    """A process pool that replaces itself when a worker dies (BrokenProcessPool).
-
-    Workers are recycled after ``jobs.JOBS_PER_WORKER`` runs so that nothing a
-    model leaves behind accumulates, and they stop when the sweep's process is
-    gone (killed). They are forked from a fork server that imported this module
-    and compiled the kernels once (:func:`warm_context`), so a new worker costs
-    milliseconds rather than the seconds of a fresh interpreter.
-    """
-
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self.context = warm_context()
-        self.pool = self._new()
-
-    def _new(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self.context,
-                                   max_tasks_per_child=JOBS_PER_WORKER,
-                                   initializer=_exit_with, initargs=(os.getpid(),))
-
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
-        """Submit to the pool, first replacing it if a worker died."""
-        try:
-            return self.pool.submit(fn, *args)
-        except BrokenProcessPool:
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            self.pool = self._new()
-            return self.pool.submit(fn, *args)
-
-    def shutdown(self) -> None:
-        """Stop the workers (running jobs finish; queued ones are cancelled)."""
-        self.pool.shutdown(wait=False, cancel_futures=True)
-
-
-_WARM = "COPSIM_SWEEP_FORKSERVER"
-
-
-def warm_context() -> BaseContext:
-    """The ``forkserver`` context, its server preloaded with this module and warmed.
-
-    The variable ``COPSIM_SWEEP_FORKSERVER`` is set only while the server starts,
-    so only the server's import of this module compiles the kernels (see the end
-    of this module). A server already running is reused as it is.
-    """
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    os.environ[_WARM] = "1"
-    try:
-        forkserver.ensure_running()
-    finally:
-        os.environ.pop(_WARM, None)
-    return context
-
-
-def _exit_with(pid: int) -> None:
-    """Pool initializer: end this worker soon after process ``pid`` (the sweep) is gone."""
-    def watch() -> None:
-        while True:
-            time.sleep(1.0)
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                os._exit(0)
-    threading.Thread(target=watch, daemon=True, name="copsim-watch-parent").start()
-
-
 @dataclass
 class SweepReport:
     """What a sweep did."""
@@ -433,9 +362,3 @@ def _row(plan: Plan, task: Task, finished: Finished, attempts: int) -> dict[str,
             "status": status, "error": error, "copsim_version": __version__,
             "wall_s": finished.wall_s, "attempts": attempts}
 
-
-if os.environ.get(_WARM) == "1":  # imported as the preload of the sweep's fork server
-    import copsim.runner  # noqa: F401 - imported lazily by jobs.run_job (matplotlib: ~0.8 s)
-    from copsim.warmup import compile_kernels
-
-    compile_kernels()
