@@ -1,7 +1,8 @@
 """The copsim dashboard (``copsim dashboard``, or ``solara run dashboards/app.py``).
 
 Pages: Explore (one run, live, with mid-run levers); Compare (funding models side
-by side against no programme, the code of ``copsim compare``). The app is a thin client:
+by side against no programme, the code of ``copsim compare``); Sweeps (a sweep's
+sensitivity indices and heatmaps, the code of ``copsim analyze``). The app is a thin client:
 everything it shows comes from copsim's engine and its viz components.
 """
 
@@ -16,6 +17,7 @@ warnings.filterwarnings("ignore", message=".*ComponentsView.*use_state.*")
 
 from copsim.viz.compare_page import ComparePage  # noqa: E402
 from copsim.viz.explore import ExplorePage  # noqa: E402
+from copsim.viz.sweeps_page import SweepsPage  # noqa: E402
 
 
 @solara.component
@@ -27,3 +29,5 @@ def Page() -> None:
             ExplorePage()
         with solara.lab.Tab("Compare"):
             ComparePage()
+        with solara.lab.Tab("Sweeps"):
+            SweepsPage()

@@ -202,3 +202,49 @@ def test_compare_page_runs_a_tiny_comparison(dashboard: str, browser: object) ->
         assert tab.external == []
     finally:
         tab.close()
+
+
+TINY_GRID = """
+name = "tiny_grid"
+base = "microentre"
+population = 600
+years = 0.5
+design = "grid"
+replicates = 1
+seed = 7
+[[factors]]
+name = "skill"
+key = "facilitators.pbas.skill"
+values = [0.3, 0.9]
+[[factors]]
+name = "hours"
+key = "funding.phases.0.facilitation_hours_per_week"
+values = [5.0, 20.0]
+[[outcomes]]
+name = "participants_total"
+"""
+
+
+def test_sweeps_page_shows_the_analysis(dashboard: str, browser: object, tmp_path: Path) -> None:
+    experiment = tmp_path / "tiny.toml"
+    experiment.write_text(TINY_GRID)
+    out = tmp_path / "sweep"
+    subprocess.run([sys.executable, "-m", "copsim.cli", "sweep", str(experiment), "--out", str(out),
+                    "--workers", "1"], check=True, capture_output=True, timeout=300)
+    tab = Tab(browser, dashboard)
+    try:
+        page = tab.page
+        page.get_by_role("tab", name="Sweeps").click()
+        field = page.get_by_label("Sweep output directory")
+        field.fill(str(out))
+        field.press("Enter")
+        page.wait_for_selector(".copsim-sweep-analyse:not([disabled])", timeout=30_000)
+        page.click(".copsim-sweep-analyse")
+        page.wait_for_selector(".copsim-sweep-summary, .copsim-sweep-error", timeout=120_000)
+        assert page.locator(".copsim-sweep-error").count() == 0, page.inner_text(".copsim-sweep-error")
+        assert "participants_total" in page.inner_text(".copsim-sweep-summary")
+        assert page.locator("img").count() >= 1  # the heatmap over skill and hours
+        tab.shot("sweeps")
+        assert tab.external == []
+    finally:
+        tab.close()
