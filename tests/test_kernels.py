@@ -200,6 +200,7 @@ def hold_args(m: dict[str, Any], p: Any) -> tuple:
     return (5, p, m["due"], m["ptr"], m["rows"], m["attend"], m["mode"], f["last_hosted"],
             m["memory"], m["facilitation"], m["outside_knowledge"], m["expert_knowledge"],
             f["knowledge"], f["problem_topic"],
+            m.get("raised", np.full(len(f["problem_topic"]), -1, dtype=np.int8)),
             f["problem_severity"], f["assets"], f["assets_revealed"], f["confidence"],
             f["employees"], f["hire_readiness"], f["innovation_boost"], f["sector"], f["value"],
             m["index"], t["trust"], t["ventures"], (v.a, v.b, v.kind, v.start_week, v.uplift), 0,

@@ -11,11 +11,11 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from copsim.commands import analyze, compare, dashboard, run, sweep, validate
+from copsim.commands import analyze, compare, dashboard, run, sweep, validate, workshop
 from copsim.errors import CopsimError, error_line
 
 EXIT_USAGE = 2
-COMMANDS = (run, validate, compare, sweep, analyze, dashboard)
+COMMANDS = (run, validate, compare, sweep, analyze, dashboard, workshop)
 
 
 class OneLineParser(argparse.ArgumentParser):

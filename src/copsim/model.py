@@ -22,6 +22,7 @@ from numba.typed import Dict
 from copsim import phases
 from copsim.agents import Entrepreneur, Facilitator, Group
 from copsim.config import GroupSpec, Scenario, Shock
+from copsim.decisions import Decisions
 from copsim.dtypes import CODE, FLOAT, INT, EventKind, GroupMode, enum_names
 from copsim.events import EventLog
 from copsim.funding import Ledger
@@ -112,6 +113,8 @@ class CopModel(mesa.Model):
         self.scratch = MeetingScratch()
         self.flags = np.zeros(self.firms.capacity, dtype=np.uint8)
         self.value = np.zeros(self.firms.capacity, dtype=FLOAT)
+        self.raised = np.full(self.firms.capacity, -1, dtype=CODE)  # topics raised (7.13)
+        self.decisions = Decisions()  # people's choices in workshop mode; empty: the model's
         self.members: list[set[int]] = []
         self.initial_members: list[int] = []
         self.lever_log: list[tuple[int, str, object]] = []
@@ -202,6 +205,7 @@ class CopModel(mesa.Model):
         if len(self.flags) < self.firms.capacity:
             self.flags = np.zeros(self.firms.capacity, dtype=np.uint8)
             self.value = np.zeros(self.firms.capacity, dtype=FLOAT)
+            self.raised = np.full(self.firms.capacity, -1, dtype=CODE)
 
     def candidate(self, region: int, rng: np.random.Generator, tries: int = 20) -> int:
         """A random living non-member firm of the region (-1 if none found)."""

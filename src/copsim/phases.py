@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from copsim import decisions
 from copsim.dtypes import GroupMode, EventKind, enum_names
 from copsim.funding import (
     NO_SUPPORT, Support, covering_phases, fixed_costs, founding_allowed, group_support,
@@ -188,9 +189,15 @@ def hold(model: CopModel, week: int, due: np.ndarray, ptr: np.ndarray, rows: np.
     k.attend_meetings(model.meeting_params, due, ptr, rows, g.mode, g.facilitation, f.region,
                       f.firm_type, f.cash, f.felt_value, t.index, t.trust,
                       model.streams.generator(f"{stream}.attendance", week), attend)
+    human = model.decisions if stream == "meetings" and model.decisions.for_meetings() else None
+    if human is not None:  # workshop mode (docs/odd.md 7.13); never in a plain run
+        decisions.force_attendance(human, rows, attend)
+        decisions.mark_raised(human, model.raised)
     sizes = np.diff(ptr)
     n_due = len(due)
     lesson_room = int((sizes * sizes).sum() + 16 * sizes.sum()) + 1
+    if human is not None:
+        lesson_room += 2 * len(human.partner)
     model.scratch.ensure_meetings(n_due, len(rows), lesson_room)
     model.events.buffer.room_for(MAX_EVENTS_PER_MEETING * n_due)
     model.ventures.grow_to(model.ventures.n + MAX_VENTURES_PER_MEETING * n_due)
@@ -200,7 +207,7 @@ def hold(model: CopModel, week: int, due: np.ndarray, ptr: np.ndarray, rows: np.
     n_meet, n_les, v.n, ev.n = k.hold_meetings(
         week, model.meeting_params, due, ptr, rows, attend, g.mode, m.last_hosted, g.memory,
         g.facilitation, g.outside_knowledge, g.expert_knowledge, m.knowledge, m.problem_topic,
-        m.problem_severity, m.assets, m.assets_revealed, m.confidence, m.employees,
+        model.raised, m.problem_severity, m.assets, m.assets_revealed, m.confidence, m.employees,
         m.hire_readiness, m.innovation_boost, m.sector, value, t.index, t.trust, t.ventures,
         (v.a, v.b, v.kind, v.start_week, v.uplift), v.n,
         model.streams.generator(f"{stream}.activities", week),
@@ -208,6 +215,11 @@ def hold(model: CopModel, week: int, due: np.ndarray, ptr: np.ndarray, rows: np.
         (sc.les_learner, sc.les_topic, sc.les_level, sc.les_weight),
         (ev.week, ev.kind, ev.group, ev.firm, ev.other, ev.activity, ev.topic, ev.value), ev.n)
     model.events.take()
+    talked: list[tuple[int, int, float]] = []
+    if human is not None:
+        decisions.mark_raised(human, model.raised, -1)
+        n_les, talked = decisions.conversations(model, human, week, n_meet, n_les)
+        decisions.agreed_ventures(model, human, week, n_meet)
     k.exchange_knowledge(n_les, sc.les_learner, sc.les_topic, sc.les_level, sc.les_weight,
                          model.scenario.learning.peak_gap, m.knowledge, value)
     attendees = sc.meet_rows[: sc.meet_ptr[n_meet]]
@@ -217,6 +229,7 @@ def hold(model: CopModel, week: int, due: np.ndarray, ptr: np.ndarray, rows: np.
     t.n = k.strengthen_ties(week, n_meet, sc.meet_ptr, sc.meet_rows, gain, sc.meet_host,
                             sc.meet_visit, model.scenario.activities["visits"].effect, t.index,
                             t.src, t.dst, t.trust, t.last_week, t.n)
+    decisions.conversation_trust(model, week, talked)
     alpha = model.scenario.membership.felt_value_memory
     m.felt_value[attendees] = (1 - alpha) * m.felt_value[attendees] + alpha * np.minimum(value[attendees], 1.0)
     m.meetings_attended[attendees] += 1
@@ -273,7 +286,8 @@ def membership(model: CopModel, week: int) -> None:
     leaving = members[(week - f.join_week[members] >= ms.grace_weeks)
                       & (f.felt_value[members] < ms.leave_threshold) & (u < ms.leave_rate_per_week)]
     for row in leaving:
-        model.leave(int(row), week, LEAVE_CHOICE)
+        if int(row) not in model.decisions.players:  # people leave only by exit (7.13)
+            model.leave(int(row), week, LEAVE_CHOICE)
     recruit(model, week)
     if week % s.founding.check_every_weeks == 0 and founding_allowed(s, week):
         model.found_groups(week)

@@ -126,11 +126,18 @@ def attend_meetings(p, due, member_ptr, member_rows, g_mode, g_facilitation, reg
 
 @jit
 def hold_meetings(week, p, due, member_ptr, member_rows, attend, g_mode, last_hosted, g_memory,
-                  g_facilitation, g_outside, g_expert, knowledge, problem_topic, problem_severity,
-                  assets, assets_revealed, confidence, employees, hire_readiness, innovation_boost,
-                  sector, value, tie_index, tie_trust, tie_ventures, ven, ven_n, rng, meet_ptr,
-                  meet_rows, meet_group, meet_host, meet_visit, les, ev, ev_n):
+                  g_facilitation, g_outside, g_expert, knowledge, problem_topic, raised,
+                  problem_severity, assets, assets_revealed, confidence, employees,
+                  hire_readiness, innovation_boost, sector, value, tie_index, tie_trust,
+                  tie_ventures, ven, ven_n, rng, meet_ptr, meet_rows, meet_group, meet_host,
+                  meet_visit, les, ev, ev_n):
     """Hold the meeting of every due group that at least two members attend.
+
+    ``raised[i]`` is the topic firm ``i`` chose to raise (workshop mode, -1 = none:
+    the model's own rule): a host's raised topic is the theme, and problem solving
+    happens only when the theme is the host's problem; in requests for information a
+    raised topic is what the firm asks about. With every ``raised`` at -1 the meeting
+    is exactly the model's (docs/odd.md 7.4, 7.5, 7.13).
 
     Writes meetings (attendees in ``meet_rows[meet_ptr[q]:meet_ptr[q + 1]]``),
     lessons ``les``, ventures ``ven`` (from ``ven_n``) and events ``ev`` (from
@@ -169,7 +176,9 @@ def hold_meetings(week, p, due, member_ptr, member_rows, attend, g_mode, last_ho
             if last_hosted[meet_rows[a]] < last_hosted[host]:
                 host = meet_rows[a]
         last_hosted[host] = week
-        theme = problem_topic[host]
+        theme = raised[host]
+        if theme < 0:
+            theme = problem_topic[host]
         if theme < 0:
             theme = 0
             for t in range(1, n_topics):
@@ -198,8 +207,10 @@ def hold_meetings(week, p, due, member_ptr, member_rows, attend, g_mode, last_ho
 
         draws = rng.random(11)
 
-        # Problem-solving: the group works on the host's problem.
-        if problem_topic[host] >= 0 and draws[A_PROBLEM] < prob[A_PROBLEM]:
+        # Problem-solving: the group works on the host's problem (unless the host raised
+        # another topic).
+        if (problem_topic[host] >= 0 and theme == problem_topic[host]
+                and draws[A_PROBLEM] < prob[A_PROBLEM]):
             topic = problem_topic[host]
             teacher, best = _best_teacher(knowledge, meet_rows, base, n_rows, topic, host)
             if f > 0.0 and outside > best:
@@ -215,14 +226,17 @@ def hold_meetings(week, p, due, member_ptr, member_rows, attend, g_mode, last_ho
             ev_n = _log(ev, ev_n, week, EV_ACTIVITY, g, host, teacher, A_PROBLEM, topic,
                         1.0 if solved else 0.0)
 
-        # Requests for information: a member with a problem asks whoever knows most.
+        # Requests for information: a member with a problem (or a raised topic) asks
+        # whoever knows most.
         if draws[A_REQUEST] < prob[A_REQUEST]:
             offset = rng.integers(0, m)
             for step in range(m):
                 i = meet_rows[base + (offset + step) % m]
-                if i == host or problem_topic[i] < 0:
+                topic = raised[i]
+                if topic < 0:
+                    topic = problem_topic[i]
+                if i == host or topic < 0:
                     continue
-                topic = problem_topic[i]
                 teacher, best = _best_teacher(knowledge, meet_rows, base, n_rows, topic, i)
                 if best > knowledge[i, topic]:
                     trust = max(_trust(tie_index, tie_trust, i, teacher)[0], p.stranger_trust)

@@ -1,0 +1,176 @@
+"""Workshop mode in real browsers: Playwright driving Debian's chromium.
+
+``copsim workshop`` runs on a free local port; a facilitator, a projector and three
+participants (phone-sized) each have their own browser context. They play two rounds;
+a participant reloads and keeps their entrepreneur; a forged action for another
+entrepreneur and a replayed one are refused; the debrief appears everywhere and the
+record downloads. Every request to anything but the server is blocked and recorded.
+Screenshots go to ``test-output/``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from copsim.workshop.loadtest import LocalServer, local_server
+from test_dashboard_browser import CHROMIUM, OUTPUT, browser  # noqa: F401 (browser: a fixture)
+
+playwright = pytest.importorskip("playwright.sync_api")
+expect = playwright.expect
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Debian's chromium is not installed (.ci/run installs it)")
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def workshop() -> Iterator[LocalServer]:
+    with local_server("--rounds", "2", "--round-seconds", "300", "--seed", "3") as server:
+        yield server
+
+
+class Person:
+    """One browser context (its own storage, so its own participant)."""
+
+    def __init__(self, browser: Any, url: str, viewport: dict[str, int]) -> None:
+        self.context = browser.new_context(viewport=viewport, accept_downloads=True)
+        self.page = self.context.new_page()
+        self.external: list[str] = []
+        self.page.route("**/*", self._route)
+        self.page.goto(url)
+
+    def _route(self, route: Any) -> None:
+        if route.request.url.startswith(("http://127.0.0.1", "data:", "blob:")):
+            route.continue_()
+        else:
+            self.external.append(route.request.url)
+            route.abort()
+
+    def shot(self, name: str, full: bool = True) -> None:
+        OUTPUT.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=full)
+
+    def text(self, selector: str) -> str:
+        return self.page.locator(selector).inner_text()
+
+
+class Participant(Person):
+    def join(self, code: str, name: str) -> None:
+        self.page.fill("#code", code.lower())
+        self.page.fill("#name", name)
+        self.page.click("#join-form button")
+        self.page.wait_for_selector("#firm-name", timeout=30_000)
+        self.firm = self.text("#firm-name")
+
+    def decide(self, round_id: int, attend: bool = True, topic: str | None = None,
+               talk: bool = False, propose: bool = False) -> None:
+        self.page.wait_for_selector(f"#decide h2:has-text('Round {round_id}')", timeout=30_000)
+        self.page.check(f"input[name=attend][value={'yes' if attend else 'no'}]")
+        if topic:
+            self.page.select_option("#topic", topic)
+        if talk:
+            self.page.select_option("#talk_to", index=1)
+        if propose:
+            self.page.select_option("#propose_to", index=1)
+        self.page.click("#send")
+        self.page.wait_for_selector("#sent-status:has-text('Decision received')", timeout=30_000)
+
+    def api(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        """A request from this page with its own token (as a forger would send it)."""
+        return self.page.evaluate(
+            """async ([method, path, body]) => {
+                 const r = await fetch(path, {method, body: body === null ? undefined : JSON.stringify(body),
+                   headers: {"Content-Type": "application/json",
+                             "X-Copsim-Token": localStorage.getItem("copsim-workshop-token")}});
+                 return {status: r.status, data: await r.json()};
+               }""", [method, path, body])
+
+
+def wait_state(page: Any, text: str) -> None:
+    """Wait for the facilitator's status line (the pages' CSP forbids eval: no wait_for_function)."""
+    page.wait_for_selector(f"#state:has-text({json.dumps(text)})", timeout=60_000)
+
+
+def test_a_facilitator_and_three_participants_play_two_rounds(workshop: LocalServer, browser: Any) -> None:
+    facilitator = Person(browser, workshop.facilitator, {"width": 1280, "height": 1000})
+    projector = Person(browser, workshop.base + "projector", {"width": 1600, "height": 1000})
+    people = [Participant(browser, workshop.base, PHONE) for _ in range(3)]
+    try:
+        for person, name in zip(people, ["Anna", "Ben", "Carl"], strict=True):
+            person.join(workshop.code, name)
+        assert len({p.firm for p in people}) == 3
+        projector.page.wait_for_selector("svg#network circle.person", timeout=30_000)
+        expect(projector.page.locator("circle.person")).to_have_count(3, timeout=30_000)
+        people[0].shot("workshop-participant-card", full=False)
+
+        # Round 1: everyone decides; the round closes as soon as all three have.
+        facilitator.page.click("#open")
+        wait_state(facilitator.page, "Round 1 of 2 open")
+        projector.page.wait_for_selector("#timer", timeout=30_000)
+        people[0].decide(1, attend=True, topic="export", talk=True)
+        people[1].decide(1, attend=False)
+        people[2].decide(1, attend=True, propose=True)
+        projector.shot("workshop-projector-round", full=False)
+        wait_state(facilitator.page, "1 of 2 rounds played")
+
+        # A participant who reloads keeps their entrepreneur.
+        people[1].page.reload()
+        people[1].page.wait_for_selector("#firm-name", timeout=30_000)
+        assert people[1].text("#firm-name") == people[1].firm
+
+        # Round 2: forged and replayed actions are refused; the facilitator closes it.
+        facilitator.page.click("#open")
+        wait_state(facilitator.page, "Round 2 of 2 open")
+        people[0].page.wait_for_selector("#decide h2:has-text('Round 2')", timeout=30_000)
+        other_row = people[1].api("GET", "/api/me")["data"]["row"]
+        forged = people[0].api("POST", "/api/decide", {
+            "round": 2, "nonce": "forged-action-01",
+            "decision": {"entrepreneur": other_row, "attend": False}})
+        assert forged["status"] == 403 and forged["data"]["error"] == "not_yours"
+        own_row = people[0].api("GET", "/api/me")["data"]["row"]
+        body = {"round": 2, "nonce": "replayed-action-1", "decision": {"entrepreneur": own_row, "attend": True}}
+        assert people[0].api("POST", "/api/decide", body)["status"] == 200
+        replay = people[0].api("POST", "/api/decide", body)
+        assert replay["status"] == 409 and replay["data"]["error"] == "replay"
+        people[0].decide(2, attend=True, topic="finance")
+        people[1].decide(2, attend=True, talk=True)
+        people[0].page.reload()  # mid-round: still the same entrepreneur and decision
+        people[0].page.wait_for_selector("#firm-name", timeout=30_000)
+        assert people[0].text("#firm-name") == people[0].firm
+        facilitator.page.click("#close")  # Carl has not decided: the model plays him
+
+        # The debrief appears for everyone; the record downloads.
+        for p in [facilitator, projector, *people]:
+            p.page.wait_for_selector(".copsim-debrief", timeout=60_000)
+        assert "played by people" in projector.text("#debrief")
+        projector.shot("workshop-projector-debrief", full=False)
+        people[2].shot("workshop-participant-debrief")
+        facilitator.shot("workshop-facilitator")
+        with facilitator.page.expect_download() as info:
+            facilitator.page.click("#download")
+        record = json.loads(open(info.value.path(), encoding="utf-8").read())
+        assert record["decisions"] == 5 and [r["closed_by"] for r in record["rounds"]] == [
+            "everyone decided", "facilitator"]
+        assert {p["name"] for p in record["participants"]} == {"Anna", "Ben", "Carl"}
+        assert all(p.external == [] for p in [facilitator, projector, *people])
+    finally:
+        for p in [facilitator, projector, *people]:
+            p.context.close()
+
+
+def test_wrong_code_gets_a_clear_message(workshop: LocalServer, browser: Any) -> None:
+    person = Participant(browser, workshop.base, PHONE)
+    try:
+        person.page.fill("#code", "ZZZZZZ" if workshop.code != "ZZZZZZ" else "YYYYYY")
+        person.page.fill("#name", "Eve")
+        person.page.click("#join-form button")
+        person.page.wait_for_selector("#join-error:has-text('not right')", timeout=30_000)
+        bad = person.page.goto(workshop.base.rstrip("/") + "/facilitator#key=wrong")
+        assert bad.ok
+        wait_state(person.page, "facilitator key")
+    finally:
+        person.context.close()
