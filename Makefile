@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench dashboard compare clean
+.PHONY: setup run test bench dashboard compare sweep workshop clean
 
 setup: $(STAMP)
 
@@ -33,6 +33,13 @@ dashboard: setup
 
 compare: setup
 	$(BIN)/copsim compare microentre self_organised national_coordinator ecosystem --reps 5
+
+sweep: setup
+	$(BIN)/copsim sweep experiments/facilitation_vs_funding.toml
+	$(BIN)/copsim analyze sweeps/facilitation_vs_funding
+
+workshop: setup
+	$(BIN)/copsim workshop
 
 clean:
 	rm -rf $(VENV) runs test-output
