@@ -91,7 +91,7 @@ def test_analyze_writes_tables_and_figures(design: str, tmp_path: Path,
     analysed = {o for o in outcomes if f"{design}_{o}.csv" in files}
     assert analysed and {f"{design}_{o}.png" for o in analysed} <= files
     assert "summary.txt" in files
-    assert printed.startswith(f"Experiment tiny")
+    assert printed.startswith("Experiment tiny")
     assert f"{design} design" in printed and "Written to" in printed
     assert (out / "analysis" / "summary.txt").read_text().strip() in printed
     if design == "grid":  # heatmap over the first two factors; the csv keeps every combination

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from copsim.config import WEEKS_PER_YEAR, Scenario
-from copsim.dtypes import Activity, FirmType, GroupMode, enum_names
+from copsim.dtypes import Activity, GroupMode, enum_names
 
 # Weekly workload by firm type (solo, lifestyle, family, growth, start-up): solo and
 # start-up owners have least slack (seed 001: limited time resources).

@@ -23,7 +23,7 @@ import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from copsim.compare import (  # noqa: E402
-    CONFIDENCE, LEAD_WEEKS, METRICS, NO_PROGRAMME, Interval, Metric, cell, markdown_table,
+    CONFIDENCE, LEAD_WEEKS, METRICS, NO_PROGRAMME, Interval, cell, markdown_table,
     metrics_for, number, row_interval, table_notes,
 )
 from copsim.config import Scenario  # noqa: E402

@@ -11,7 +11,6 @@ entrepreneur's card are copsim's own components. Each browser tab builds its own
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -117,7 +116,7 @@ def Card(session: ExploreSession, row: int) -> None:
             f"**Confidence** {c['confidence']}, **well-being** {c['wellbeing']}  \n"
             f"**Problem:** {c['problem']}; **assets:** {', '.join(c['assets']) or 'none'}  \n"
             f"**Knowledge:** " + ", ".join(f"{k} {v}" for k, v in c["knowledge"].items()) + "  \n"
-            f"**Ties:** " + (", ".join(f"{n} ({t})" for n, t in c["ties"]) or "none") +
+            "**Ties:** " + (", ".join(f"{n} ({t})" for n, t in c["ties"]) or "none") +
             ("" if c["alive"] else "  \n**Closed down.**"))
         for line in c["history"]:
             solara.Text(line, style={"font-size": "0.85em", "display": "block"})
