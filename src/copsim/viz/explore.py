@@ -11,6 +11,7 @@ entrepreneur's card are copsim's own components. Each browser tab builds its own
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,15 +28,21 @@ PANELS = [
 ]
 
 
+# The Vue views take their data as one JSON string (not named ``data``: Vue reserves it): Solara's renderer walks every nested
+# list and dict of a component's arguments, which for 500 nodes and 2,000 edges cost more
+# than the rest of a frame.
+
+
 @solara.component_vue(str(Path(__file__).with_name("network.vue")))
-def NetworkView(nodes: list, edges: list, selected: int,
-                event_select: Callable[[int], None]) -> None:
-    """SVG network: nodes by group or knowledge, sized by revenue; ventures highlighted."""
+def NetworkView(graph: str, selected: int, event_select: Callable[[int], None]) -> None:
+    """SVG network (``graph``: JSON of nodes and edges): nodes by group or knowledge, sized
+    by revenue; ventures highlighted; clicking a node calls ``event_select(row)``."""
 
 
 @solara.component_vue(str(Path(__file__).with_name("timeseries.vue")))
-def TimeSeriesView(panels: list, markers: list, weeks: int) -> None:
-    """Small-multiple line charts with lever changes as labelled dashed lines."""
+def TimeSeriesView(chart: str) -> None:
+    """Small-multiple line charts (``chart``: JSON of panels, markers and the week) with lever
+    changes as labelled dashed lines."""
 
 
 def panels(session: ExploreSession) -> list[dict]:
@@ -161,11 +168,13 @@ def ExplorePage() -> None:
 
     def snapshot() -> tuple:
         with session.lock:
-            return (session.network(colour_by.value), panels(session), session.week,
-                    list(session.lines[:8]), list(session.markers))
+            series = {"panels": panels(session), "weeks": session.week,
+                      "markers": [{"week": w, "label": label} for w, label in session.markers]}
+            return (json.dumps(session.network(colour_by.value)), json.dumps(series),
+                    session.week, list(session.lines[:8]))
 
     # Redrawn when a step (``frame``), the colouring or the session changes.
-    net, series, week, lines, markers = solara.use_memo(
+    net, series, week, lines = solara.use_memo(
         snapshot, dependencies=[frame.value, colour_by.value, session])
     with solara.Columns([1, 3, 2]):
         with solara.Column():
@@ -185,7 +194,7 @@ def ExplorePage() -> None:
             Levers(session, redraw)
         with solara.Column():
             solara.ToggleButtonsSingle(value=colour_by, values=["group", "knowledge"])
-            NetworkView(nodes=net["nodes"], edges=net["edges"], selected=selected.value,
+            NetworkView(graph=net, selected=selected.value,
                         event_select=lambda row: selected.set(int(row)))
             solara.Text("Colour: group (grey: not a member) or knowledge; size: revenue; "
                         "orange: joint ventures. Click a firm for its card.",
@@ -196,5 +205,4 @@ def ExplorePage() -> None:
         with solara.Column():
             if selected.value >= 0:
                 Card(session, selected.value).key("card")
-            TimeSeriesView(panels=series, markers=[{"week": w, "label": label} for w, label in markers],
-                           weeks=week)
+            TimeSeriesView(chart=series)
