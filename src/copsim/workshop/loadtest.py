@@ -14,7 +14,6 @@ import http.client
 import ipaddress
 import json
 import queue
-import random
 import re
 import socket
 import statistics
@@ -26,10 +25,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 MAX_SECONDS = 120.0  # no phase of a load run lasts longer
 PRINTED = (re.compile(r"Participants: (\S+)  join code: ([A-Z0-9]{6})"),
            re.compile(r"Projector:    (\S+)"), re.compile(r"Facilitator:  (\S+)#key=(\S+)"))
 
+
+
+def pick(rng: np.random.Generator, items: list[Any]) -> Any:
+    """One item, drawn from a simulated client's own generator."""
+    return items[int(rng.integers(len(items)))]
 
 @dataclass
 class LocalServer:
@@ -156,17 +162,17 @@ class Player(Client):
             raise AssertionError(f"/api/me: {status} {data}")
         return data
 
-    def decide(self, round_id: int, rng: random.Random) -> tuple[int, Any]:
+    def decide(self, round_id: int, rng: np.random.Generator) -> tuple[int, Any]:
         me = self.me()
         peers = me["peers"]
-        decision: dict[str, Any] = {"entrepreneur": self.row, "attend": rng.random() < 0.8,
-                                    "topic": rng.choice(me["topics"])["key"]}
+        decision: dict[str, Any] = {"entrepreneur": self.row, "attend": bool(rng.random() < 0.8),
+                                    "topic": pick(rng, me["topics"])["key"]}
         if peers:
-            decision["talk_to"] = rng.choice(peers)["row"]
+            decision["talk_to"] = pick(rng, peers)["row"]
             unplayed = [p["row"] for p in peers if p["player"] is None]
             if unplayed and rng.random() < 0.5:  # proposals to people would wait for answers
-                decision["propose_to"] = rng.choice(unplayed)
-        nonce = f"{self.row:05d}-{round_id:03d}-{rng.getrandbits(40):010x}"
+                decision["propose_to"] = pick(rng, unplayed)
+        nonce = f"{self.row:05d}-{round_id:03d}-{int(rng.integers(2**40)):010x}"
         return self.request("POST", "/api/decide", {"round": round_id, "nonce": nonce,
                                                     "decision": decision},
                             headers={"X-Copsim-Token": self.token})
@@ -323,7 +329,7 @@ def run(host: str, port: int, code: str, key: str, clients: int = 40, rounds: in
             status, _ = facilitator.request("POST", "/api/facilitator/open", {}, fac)
             assert status == 200, f"open round {k}: {status}"
             opened = time.monotonic()
-            rngs = [random.Random(seed * 1000 + k * 100 + i) for i in range(len(playing))]
+            rngs = [np.random.default_rng([seed, k, i]) for i in range(len(playing))]
             results = in_threads(list(zip(playing, rngs, strict=True)),
                                  lambda pr: pr[0].decide(k, pr[1]))  # noqa: B023
             ok = [r for r in results if isinstance(r, tuple) and r[0] == 200]

@@ -28,7 +28,6 @@ dropped out or were never there are played by the model.
 from __future__ import annotations
 
 import logging
-import random
 import secrets
 import threading
 import time
@@ -130,7 +129,7 @@ class Room:
         self.claimed: dict[int, str] = {}  # row -> token digest
         self.proposals: list[Proposal] = []
         self.actions: list[dict[str, Any]] = []  # the facilitator's, for the record
-        self.random = random.Random(seed)
+        self.assign_rng = self.model.streams.generator("workshop.assign")  # who gets whom
         self.started_wall = time.time()
         self.version = 0
         self._cards: dict[int, dict[str, Any]] = {}
@@ -434,7 +433,7 @@ class Room:
                 fewest, best = playing, free
         if not best:
             raise WorkshopError(409, "full", "Every entrepreneur is taken: ask the facilitator.")
-        return self.random.choice(best)
+        return best[int(self.assign_rng.integers(len(best)))]
 
     def _group_mates(self, row: int) -> set[int]:
         gid = int(self.model.firms.group[row])
