@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 
 import copsim
-from copsim.model import CopModel
-from copsim.config import Scenario
-from copsim.scenario_io import load_scenario, scale_population, validate_scenario, with_years
+from copsim.engine.model import CopModel
+from copsim.scenario.schema import Scenario
+from copsim.scenario.io import load_scenario, scale_population, validate_scenario, with_years
 
 HERE = Path(__file__).resolve().parent
 SIZES = [1_000, 10_000, 100_000, 300_000, 1_000_000]
@@ -50,8 +50,8 @@ KERNEL_CACHE = Path(copsim.__file__).parent / "kernels" / "__pycache__"
 FIRST_STEP = """
 import time
 start = time.perf_counter()
-from copsim.model import CopModel
-from copsim.scenario_io import load_scenario, scale_population, with_years
+from copsim.engine.model import CopModel
+from copsim.scenario.io import load_scenario, scale_population, with_years
 base = with_years(scale_population(load_scenario(), 200), 0.1)
 data = base.model_dump()
 data["groups"] = [{**data["groups"][0], "start_week": 0}]

@@ -2,7 +2,7 @@
 
 Measures wall time of the whole command ``copsim run --quiet`` (start-up,
 imports, numba cache load, simulation, writing every output) after the one-off
-compilation that ``make setup`` does (``python -m copsim.warmup``, timed too), the
+compilation that ``make setup`` does (``python -m copsim.engine.warmup``, timed too), the
 same command with an empty numba cache (compiling on the way), and the
 simulation alone in-process. Prints a table and writes
 ``benchmarks/speed_floor.json``. Target: the command under 10 s.
@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 import copsim
-from copsim.runner import simulate
-from copsim.scenario_io import load_scenario
+from copsim.engine.runner import simulate
+from copsim.scenario.io import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNEL_CACHE = Path(copsim.__file__).parent / "kernels" / "__pycache__"
@@ -48,7 +48,7 @@ def main() -> None:
         cold = time_command(Path(tmp) / "cold")
         clear_numba_cache()
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "copsim.warmup"], check=True, cwd=ROOT)
+        subprocess.run([sys.executable, "-m", "copsim.engine.warmup"], check=True, cwd=ROOT)
         compile_once = time.perf_counter() - start
         warm = min(time_command(Path(tmp) / f"warm{i}") for i in range(3))
     simulate(scenario, seed=1)  # warm-up in this process

@@ -36,9 +36,9 @@ from pathlib import Path
 import psutil
 
 import copsim
-from copsim.experiments import Plan, load_experiment
-from copsim.jobs import JOBS_PER_WORKER
-from copsim.sweep import run_sweep
+from copsim.studies.experiments import Plan, load_experiment
+from copsim.studies.jobs import JOBS_PER_WORKER
+from copsim.studies.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 SECOND_RUNS = 16
@@ -138,8 +138,8 @@ def memory_summary(samples: list[dict[str, float]]) -> dict[str, float]:
 
 def warm_dask_worker() -> None:
     """What a long-lived cluster worker has done before: import copsim, compile the kernels."""
-    import copsim.runner  # noqa: F401
-    from copsim.warmup import compile_kernels
+    import copsim.engine.runner  # noqa: F401
+    from copsim.engine.warmup import compile_kernels
 
     compile_kernels()
 
@@ -193,7 +193,7 @@ def best(times: list[float]) -> dict[str, object]:
 
 
 def main() -> None:
-    from copsim.commands.sweep import ClusterWindow
+    from copsim.cli.sweep import ClusterWindow
 
     results: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as tmp_name:

@@ -48,8 +48,8 @@ def summary_digest(summary: dict[str, Any]) -> str:
 def run_case(scenario: str, seed: int, engine: str) -> dict[str, str]:
     """Run one case and digest each of its outputs."""
     from copsim import load_scenario
-    from copsim.runner import simulate
-    from copsim.scenario_io import with_years
+    from copsim.engine.runner import simulate
+    from copsim.scenario.io import with_years
 
     spec = load_scenario(scenario)
     if engine == "python":

@@ -13,10 +13,10 @@ from test_cli import snapshot
 from test_experiments import SOBOL
 from test_sweep import TINY_GRID, write_experiment
 
-from copsim.analysis import analyze
+from copsim.studies.analysis import analyze
 from copsim.cli import main
-from copsim.experiments import Experiment, Task, load_experiment, make_plan
-from copsim.sweep import RunOutput, run_sweep
+from copsim.studies.experiments import Experiment, Task, load_experiment, make_plan
+from copsim.studies.sweep import RunOutput, run_sweep
 
 # Ishigami (a = 7, b = 0.1) on [-pi, pi]^3: analytic indices (Saltelli et al. 2008; SALib's tests).
 ISHIGAMI_S1 = [0.3139, 0.4424, 0.0]

@@ -15,11 +15,11 @@ import pytest
 from conftest import BAD_CASES, DEFAULT_FILE, BadScenario, write_bad_case, write_small_scenario
 
 import copsim
-import copsim.plotting
+import copsim.outputs.plotting
 from copsim.cli import main
-from copsim.config import Scenario
+from copsim.scenario.schema import Scenario
 from copsim.dtypes import Activity, enum_names
-from copsim.scenario_io import scenario_hash
+from copsim.scenario.io import scenario_hash
 
 OUTPUTS = {"timeseries.parquet", "events.parquet", "agents.parquet", "summary.json", "run.json",
            "timeseries.png"}
@@ -284,7 +284,7 @@ def test_failed_write_leaves_no_complete_looking_directory(
         calls.append(path)
         raise failure
 
-    monkeypatch.setattr(copsim.plotting, "plot_timeseries", fail)
+    monkeypatch.setattr(copsim.outputs.plotting, "plot_timeseries", fail)
     argv = ["run", str(small_scenario_file), "--out", str(out), "--quiet"]
     if isinstance(failure, KeyboardInterrupt):
         assert main(argv) == 130

@@ -20,10 +20,10 @@ from conftest import DEFAULT_FILE
 from scipy import stats
 from test_cli import Proc, copsim_cli, error_line, snapshot
 
-from copsim.compare import (
+from copsim.studies.compare import (
     METRICS, NO_PROGRAMME, interval, metrics_for, per, prepare, recovery_weeks, run_comparison,
 )
-from copsim.scenario_io import load_scenario
+from copsim.scenario.io import load_scenario
 
 OUTPUTS = {"table.md", "table.csv", "replicates.csv", "timeseries.parquet", "timeseries_bands.png",
            "cost_vs_outcome.png", "report.html", "compare.json"}

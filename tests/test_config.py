@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from conftest import SCENARIOS, BadScenario
 
-from copsim.config import Scenario
+from copsim.scenario.schema import Scenario
 from copsim.errors import ScenarioError
-from copsim.scenario_io import load_scenario, scenario_hash
+from copsim.scenario.io import load_scenario, scenario_hash
 
 
 def test_small_scenario_is_valid(small_scenario_file: Path) -> None:

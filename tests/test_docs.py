@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from copsim.odd_tables import (
+from copsim.scenario.odd_tables import (
     END, ODD_PATH, START, Entry, is_numeric, main, parameter_tables, update_odd, walk,
 )
 
@@ -48,7 +48,7 @@ def _headings(text: str, level: int) -> list[str]:
 
 
 def test_parameter_tables_are_up_to_date(odd_copy: Path) -> None:
-    assert update_odd(odd_copy) is False, "run: python -m copsim.odd_tables"
+    assert update_odd(odd_copy) is False, "run: python -m copsim.scenario.odd_tables"
     assert odd_copy.read_text() == ODD_PATH.read_text()
     assert parameter_tables() in ODD_PATH.read_text()
 

@@ -12,7 +12,7 @@ from test_cli import snapshot
 from test_sweep import TINY_GRID, write_experiment
 
 from copsim.cli import main
-from copsim.experiments import (
+from copsim.studies.experiments import (
     REDUCTIONS,
     SUMMARY_KEYS,
     SUMMARY_TABLES,
@@ -58,7 +58,7 @@ def test_morris_screening_covers_every_numeric_parameter_not_excluded() -> None:
 
 
 def test_the_shipped_summary_outcomes_exist_in_a_run() -> None:
-    from copsim.runner import simulate
+    from copsim.engine.runner import simulate
 
     plan = load_experiment(EXPERIMENTS / "facilitation_vs_funding.toml")
     small = plan.scenario(0).model_copy(update={"regions": plan.scenario(0).regions[:1],
@@ -222,9 +222,9 @@ def test_workers_and_scheduler_exclude_each_other(tmp_path: Path, capsys: pytest
 
 def test_an_unreachable_scheduler_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    import copsim.commands.sweep
+    import copsim.cli.sweep
 
-    monkeypatch.setattr(copsim.commands.sweep, "CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr(copsim.cli.sweep, "CONNECT_TIMEOUT", "1s")
     path = write_experiment(tmp_path)
     with pytest.raises(SystemExit) as exit_info:
         main(["sweep", str(path), "--out", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:9",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from copsim.jobs import Job, run_jobs
+from copsim.studies.jobs import Job, run_jobs
 from test_model import small
 
 

@@ -19,14 +19,14 @@ from hypothesis import strategies as st
 from numba import types
 from numba.typed import Dict
 
-from copsim.config import Scenario
+from copsim.scenario.schema import Scenario
 from copsim.dtypes import N_TOPICS, WEEK
-from copsim.kernels import get_kernels
-from copsim.kernels.business import N_BUSINESS_UNIFORMS
-from copsim.params import business_params, meeting_params, trust_params
-from copsim.events import EventBuffer
-from copsim.state import PAIR, FirmTable, GroupTable, TieTable, VentureTable
-from copsim.tables import Table
+from copsim.engine.kernels import get_kernels
+from copsim.engine.kernels.business import N_BUSINESS_UNIFORMS
+from copsim.engine.params import business_params, meeting_params, trust_params
+from copsim.engine.events import EventBuffer
+from copsim.engine.state import PAIR, FirmTable, GroupTable, TieTable, VentureTable
+from copsim.engine.tables import Table
 
 SCENARIO = Scenario()
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

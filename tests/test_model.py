@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from copsim import CopModel, Entrepreneur, Group
-from copsim.config import Scenario
+from copsim.scenario.schema import Scenario
 from copsim.dtypes import Activity, EventKind, VentureKind, enum_names
-from copsim.kernels import get_kernels
-from copsim.params import meeting_params
-from copsim.scenario_io import load_scenario, scale_population, validate_scenario, with_years
+from copsim.engine.kernels import get_kernels
+from copsim.engine.params import meeting_params
+from copsim.scenario.io import load_scenario, scale_population, validate_scenario, with_years
 from test_kernels import hold_args, meeting_inputs
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from conftest import SCENARIOS
 
-from copsim.compare import population_difference
+from copsim.studies.compare import population_difference
 from copsim.dtypes import Activity, enum_names
-from copsim.jobs import Job, run_jobs
-from copsim.scenario_io import load_scenario, with_years
-from copsim.shocks import SHOCK_DIR, apply_shocks, load_shocks
+from copsim.studies.jobs import Job, run_jobs
+from copsim.scenario.io import load_scenario, with_years
+from copsim.scenario.shocks import SHOCK_DIR, apply_shocks, load_shocks
 
 FILES = sorted(SCENARIOS.glob("*.toml")) + sorted(SHOCK_DIR.glob("*.toml"))
 SAME_FIRMS_AS_MICROENTRE = ["self_organised", "no_programme", "national_coordinator", "ecosystem",

@@ -20,9 +20,9 @@ import pandas as pd
 import pytest
 from conftest import write_small_scenario
 
-from copsim.analysis import load_sweep
-from copsim.experiments import Plan, Task, load_experiment, run_seed
-from copsim.sweep import CopsimJob, RunOutput, run_sweep
+from copsim.studies.analysis import load_sweep
+from copsim.studies.experiments import Plan, Task, load_experiment, run_seed
+from copsim.studies.sweep import CopsimJob, RunOutput, run_sweep
 
 TINY_GRID = """\
 name = "tiny"
@@ -132,7 +132,7 @@ def copsim_job(plan: Plan) -> CopsimJob:
 def test_results_are_identical_on_one_worker_two_workers_and_dask(plan: Plan, tmp_path: Path) -> None:
     from distributed import Client, LocalCluster
 
-    from copsim.commands.sweep import ClusterWindow
+    from copsim.cli.sweep import ClusterWindow
 
     one = run_sweep(plan, tmp_path / "one", workers=1)
     two = run_sweep(plan, tmp_path / "two", workers=2)

@@ -1,4 +1,4 @@
-"""The engine's hooks for workshop mode (copsim.decisions, docs/odd.md 7.13).
+"""The engine's hooks for workshop mode (copsim.engine.decisions, docs/odd.md 7.13).
 
 Without decisions the model must be bit-identical to the engine before the hooks:
 ``data/workshop_engine_baseline.json`` holds digests of every weekly output, every
@@ -23,11 +23,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from copsim import CopModel
-from copsim.decisions import venture_obstacle
+from copsim.engine.decisions import venture_obstacle
 from copsim.dtypes import N_TOPICS, EventKind, Topic
-from copsim.kernels import get_kernels
-from copsim.params import meeting_params
-from copsim.scenario_io import SCENARIO_DIR, load_scenario
+from copsim.engine.kernels import get_kernels
+from copsim.engine.params import meeting_params
+from copsim.scenario.io import SCENARIO_DIR, load_scenario
 from test_kernels import SCENARIO, SETTINGS, both_engines, hold_args, meeting_inputs
 
 BASELINE = Path(__file__).parent / "data" / "workshop_engine_baseline.json"

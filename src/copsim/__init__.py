@@ -9,11 +9,11 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-from copsim.agents import Entrepreneur, Facilitator, Group
-from copsim.config import Scenario
+from copsim.engine.agents import Entrepreneur, Facilitator, Group
+from copsim.scenario.schema import Scenario
 from copsim.errors import CopsimError, OutputError, ScenarioError
-from copsim.model import CopModel
-from copsim.scenario_io import load_scenario
+from copsim.engine.model import CopModel
+from copsim.scenario.io import load_scenario
 
 __all__ = [
     "CopModel",

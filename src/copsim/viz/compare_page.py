@@ -13,12 +13,12 @@ from pathlib import Path
 import solara
 
 from copsim import __version__
-from copsim.commands.compare import provenance, write
-from copsim.compare import job_count, prepare, run_comparison
+from copsim.cli.compare import provenance, write
+from copsim.studies.compare import job_count, prepare, run_comparison
 from copsim.errors import CopsimError
-from copsim.jobs import default_workers
-from copsim.scenario_io import load_scenario, scale_population
-from copsim.shocks import known_shocks, load_shocks
+from copsim.studies.jobs import default_workers
+from copsim.scenario.io import load_scenario, scale_population
+from copsim.scenario.shocks import known_shocks, load_shocks
 from copsim.viz.session import scenario_names
 
 NO_SHOCK = "none"

@@ -13,7 +13,7 @@ import pandas as pd
 from copsim.dtypes import Topic, VentureKind
 
 if TYPE_CHECKING:
-    from copsim.model import CopModel
+    from copsim.engine.model import CopModel
 
 SURNAMES = ["Aho", "Heikkinen", "Hietala", "Jokela", "Kallio", "Karjalainen", "Koivisto",
             "Korhonen", "Laine", "Lehto", "Mäkelä", "Nieminen", "Ojala", "Pudas", "Rantala",

@@ -14,8 +14,8 @@ from typing import Any, Literal
 import numpy as np
 
 from copsim.dtypes import Asset, FirmType, Topic
-from copsim.model import CopModel
-from copsim.scenario_io import load_scenario, scale_population
+from copsim.engine.model import CopModel
+from copsim.scenario.io import load_scenario, scale_population
 from copsim.viz import feed
 from copsim.viz.layout import StableLayout
 
@@ -156,7 +156,7 @@ class ExploreSession:
 
 def scenario_names() -> list[str]:
     """Scenario files shipped in scenarios/ (names without .toml)."""
-    from copsim.scenario_io import SCENARIO_DIR
+    from copsim.scenario.io import SCENARIO_DIR
 
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
 

@@ -1,6 +1,6 @@
 """The Sweeps page: open a sweep's output directory and read its analysis.
 
-It runs :func:`copsim.analysis.analyze`, the code of ``copsim analyze`` (which
+It runs :func:`copsim.studies.analysis.analyze`, the code of ``copsim analyze`` (which
 writes ``DIR/analysis/``), and shows the summary with every chart it drew:
 heatmaps for grids, Sobol or Morris bars for sensitivity designs.
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import solara
 
-from copsim.analysis import Analysis, analyze
+from copsim.studies.analysis import Analysis, analyze
 from copsim.errors import CopsimError
 
 

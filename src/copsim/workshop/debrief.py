@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import copsim
-from copsim.model import CopModel
+from copsim.engine.model import CopModel
 from copsim.viz import feed
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ Security rules, all enforced here (the server only passes headers and bodies on)
 A round: participants decide; it closes when every connected participant has decided
 (and answered the proposals made to them), on its timer, or when the facilitator closes
 it; then both models step the round's weeks, the room's with the decisions applied
-through the engine's hooks (:mod:`copsim.decisions`). Participants who did not decide,
+through the engine's hooks (:mod:`copsim.engine.decisions`). Participants who did not decide,
 dropped out or were never there are played by the model.
 """
 
@@ -38,11 +38,11 @@ from typing import Any
 
 import numpy as np
 
-from copsim.config import Scenario
-from copsim.decisions import Decisions, edge
+from copsim.scenario.schema import Scenario
+from copsim.engine.decisions import Decisions, edge
 from copsim.dtypes import Activity, EventKind
-from copsim.model import CopModel
-from copsim.scenario_io import load_scenario
+from copsim.engine.model import CopModel
+from copsim.scenario.io import load_scenario
 from copsim.viz import feed
 from copsim.viz.session import ExploreSession
 from copsim.workshop import checks, debrief

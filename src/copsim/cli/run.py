@@ -1,0 +1,61 @@
+"""``copsim run``: simulate one scenario, write its outputs, print a summary."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from copsim.engine.kernels import ENGINES
+from copsim.scenario.io import DEFAULT_SCENARIO, load_scenario, scale_population, with_years
+from copsim.scenario.shocks import with_shock
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse type for seeds and counts."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``run`` parser."""
+    run = sub.add_parser("run", help="run one scenario and write its outputs")
+    run.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
+                     help="scenario file or name in scenarios/ (default: microentre)")
+    run.add_argument("--seed", type=non_negative_int, default=1, help="random seed (default 1)")
+    run.add_argument("--years", type=float, help="override the horizon in years")
+    run.add_argument("--population", type=int, help="scale the regions to this many firms")
+    run.add_argument("--engine", choices=ENGINES, default="numba", help="kernel engine")
+    run.add_argument("--out", type=Path, help="output directory (default: runs/<scenario>-seed<N>)")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a scenario value, e.g. --set learning.rate=0.2")
+    run.add_argument("--shock", help="shock overlay: a name in scenarios/shocks/ or a file")
+    run.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    run.set_defaults(action=action)
+
+
+def action(args: argparse.Namespace) -> int:
+    """Simulate, write the outputs, print a summary."""
+    from tqdm import tqdm
+
+    from copsim.outputs.files import check_writable
+    from copsim.engine.runner import describe, simulate, write_run
+
+    scenario = load_scenario(args.scenario, args.set)
+    if args.years is not None:
+        scenario = with_years(scenario, args.years)
+    if args.population is not None:
+        scenario = scale_population(scenario, args.population)
+    scenario = with_shock(scenario, args.shock)
+    out = args.out or Path("runs") / f"{scenario.name}-seed{args.seed}"
+    check_writable(out)
+    with tqdm(total=scenario.run.weeks, unit="week", disable=args.quiet, desc=scenario.name) as bar:
+        result = simulate(scenario, seed=args.seed, engine=args.engine,
+                          progress=lambda week: bar.update(1))
+    write_run(result, out)
+    if not args.quiet:
+        print(describe(result.summary))
+        print(f"Outputs in {out}/: timeseries.parquet, events.parquet, agents.parquet, "
+              "summary.json, run.json, timeseries.png")
+    return 0

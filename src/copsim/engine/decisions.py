@@ -1,0 +1,207 @@
+"""Human decisions for the coming meetings: the engine's hooks for workshop mode.
+
+The model plays every firm by the rules of docs/odd.md section 7. In workshop mode
+some firms are played by people; their choices reach the model only through the
+:class:`Decisions` set on ``CopModel.decisions`` and read by :func:`copsim.engine.schedule.hold`
+(regular group meetings only) and :func:`copsim.engine.schedule.membership`, at these points
+(docs/odd.md 7.13):
+
+1. **Attendance**: after the attendance kernel has drawn for every member (so the
+   draws of everyone else are unchanged), a decided firm attends or stays away.
+2. **Raised topic**: passed to the meeting kernel as ``raised``; a host's raised
+   topic is the meeting's theme, and in requests for information it is what the firm
+   asks about.
+3. **Conversation partner**: when a firm and the partner it chose attend the same
+   meeting, they talk one to one (:func:`conversations`): whoever knows less about the
+   topic gets a lesson from the other, and their trust gains once more as for a meeting.
+4. **Joint-venture agreements** (a proposal and its acceptance): formed at a meeting
+   both attend, under the formation rule of "coordination and strategy" (a tie with
+   trust at least ``ventures.min_trust`` and no active venture, complementary assets);
+   the agreement replaces the random draw, which stands for whether two firms agree
+   (:func:`agreed_ventures`).
+5. **Players**: firms played by a person leave their group only by exit or dissolution.
+
+An empty :class:`Decisions` (the default) changes nothing: results are bit-identical
+to the model without these hooks (tests/test_workshop_engine.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from copsim.dtypes import Activity, EventKind, VentureKind
+from copsim.engine.state import PAIR
+
+if TYPE_CHECKING:
+    from copsim.engine.model import CopModel
+
+CONVERSATION_VALUE = 0.2  # value credit of the firm that asked for the talk, as for a request
+VENTURE_VALUE = 0.5  # value credit of each partner of a new venture, as in the meeting kernel
+
+
+@dataclass
+class Decisions:
+    """What people decided for the coming meetings (rows are firm rows).
+
+    ``outcomes`` is filled by the hooks: one dict per conversation or agreed venture
+    that was due, saying what came of it (read back by the workshop).
+    """
+
+    attend: dict[int, bool] = field(default_factory=dict)
+    topic: dict[int, int] = field(default_factory=dict)
+    partner: dict[int, int] = field(default_factory=dict)
+    ventures: list[tuple[int, int]] = field(default_factory=list)
+    players: set[int] = field(default_factory=set)
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+
+    def for_meetings(self) -> bool:
+        """Whether any decision concerns a meeting (players alone do not)."""
+        return bool(self.attend or self.topic or self.partner or self.ventures)
+
+    def clear_round(self) -> None:
+        """Forget the meeting decisions (players stay players)."""
+        self.attend.clear()
+        self.topic.clear()
+        self.partner.clear()
+        self.ventures.clear()
+
+
+def force_attendance(decisions: Decisions, rows: np.ndarray, attend: np.ndarray) -> None:
+    """Hook 1: overwrite the drawn attendance of decided members (same layout as ``rows``)."""
+    for a, row in enumerate(rows.tolist()):
+        choice = decisions.attend.get(row)
+        if choice is not None:
+            attend[a] = choice
+
+
+def mark_raised(decisions: Decisions, raised: np.ndarray, value: int | None = None) -> None:
+    """Hook 2: write the raised topics into the kernel's ``raised`` array (or reset them)."""
+    for row, topic in decisions.topic.items():
+        raised[row] = topic if value is None else value
+
+
+def edge(model: CopModel, i: int, j: int) -> int:
+    """The tie index of the pair (-1 if they never met)."""
+    key = min(i, j) * PAIR + max(i, j)
+    return int(model.ties.index[key]) if key in model.ties.index else -1
+
+
+def meeting_of(model: CopModel, n_meet: int) -> dict[int, int]:
+    """Meeting index of every attendee of this week's ``n_meet`` meetings."""
+    sc = model.scratch
+    where = {}
+    for q in range(n_meet):
+        for row in sc.meet_rows[sc.meet_ptr[q]: sc.meet_ptr[q + 1]].tolist():
+            where[row] = q
+    return where
+
+
+def learning_factor(model: CopModel, gid: int) -> float:
+    """The meeting's learning factor λ (docs/odd.md 7.4), as the meeting kernel computes it."""
+    p, g = model.meeting_params, model.groups
+    return (p.learning_rate * p.learning_by_mode[g.mode[gid]]
+            * (1.0 + p.facilitation_gain * g.facilitation[gid]))
+
+
+def conversation_topic(model: CopModel, decisions: Decisions, i: int, j: int) -> int:
+    """What ``i`` talks about with ``j``: its raised topic, else its problem, else the
+    topic on which ``j`` knows most more than ``i``."""
+    if decisions.topic.get(i, -1) >= 0:
+        return decisions.topic[i]
+    f = model.firms
+    if f.problem_topic[i] >= 0:
+        return int(f.problem_topic[i])
+    return int(np.argmax(f.knowledge[j] - f.knowledge[i]))
+
+
+def conversations(model: CopModel, decisions: Decisions, week: int, n_meet: int,
+                  n_les: int) -> tuple[int, list[tuple[int, int, float]]]:
+    """Hook 3, learning: lessons of the one-to-one talks, appended after the meetings'.
+
+    Returns the new lesson count and the pairs that talked with their meeting's trust
+    gain γ (applied by :func:`conversation_trust` after the meetings' trust update).
+    The caller guarantees room for two lessons per conversation.
+    """
+    f, sc, p = model.firms, model.scratch, model.meeting_params
+    where = meeting_of(model, n_meet)
+    talked = []
+    for i, j in sorted(decisions.partner.items()):
+        q = where.get(i, -1)
+        outcome = {"kind": "conversation", "week": week, "firm": i, "other": j}
+        if i == j or q < 0 or where.get(j, -2) != q:
+            decisions.outcomes.append({**outcome, "result": "not both at the meeting"})
+            continue
+        gid = int(sc.meet_group[q])
+        topic = conversation_topic(model, decisions, i, j)
+        e = edge(model, i, j)
+        trust = max(float(model.ties.trust[e]) if e >= 0 else 0.0, p.stranger_trust)
+        weight = learning_factor(model, gid) * trust
+        for learner, teacher in ((i, j), (j, i)):
+            if f.knowledge[teacher, topic] > f.knowledge[learner, topic]:
+                sc.les_learner[n_les] = learner
+                sc.les_topic[n_les] = topic
+                sc.les_level[n_les] = f.knowledge[teacher, topic]
+                sc.les_weight[n_les] = weight
+                n_les += 1
+        model.value[i] += CONVERSATION_VALUE
+        gain = model.scenario.trust.meeting_gain * p.trust_by_mode[model.groups.mode[gid]]
+        talked.append((i, j, float(gain)))
+        decisions.outcomes.append({**outcome, "result": "talked", "topic": topic})
+    return n_les, talked
+
+
+def conversation_trust(model: CopModel, week: int, talked: list[tuple[int, int, float]]) -> None:
+    """Hook 3, trust: each pair that talked gains trust once more as for a meeting (7.7)."""
+    t = model.ties
+    for i, j, gain in talked:
+        e = edge(model, i, j)  # the pair met this week, so the tie exists
+        t.trust[e] += min(gain, 1.0) * (1.0 - t.trust[e])
+        t.last_week[e] = week
+
+
+def venture_obstacle(model: CopModel, a: int, b: int, e: int) -> str | None:
+    """Why the rule of "coordination and strategy" does not let a and b start a venture."""
+    f, t = model.firms, model.ties
+    if e < 0 or t.trust[e] < model.meeting_params.venture_min_trust:
+        return "not enough trust yet"
+    if t.ventures[e] > 0:
+        return "already in a venture together"
+    if (f.assets[a] & ~f.assets[b]) == 0 or (f.assets[b] & ~f.assets[a]) == 0:
+        return "assets do not complement each other"
+    return None
+
+
+def agreed_ventures(model: CopModel, decisions: Decisions, week: int, n_meet: int) -> None:
+    """Hook 4: agreed joint ventures of firms that met, under the coordination rule.
+
+    A joint campaign with uplift ``ventures.uplift``, logged as a ``venture_formed``
+    event of activity coordination; both partners are credited as in the kernel.
+    """
+    v, sc = model.ventures, model.scratch
+    where = meeting_of(model, n_meet)
+    for a, b in decisions.ventures:
+        q = where.get(a, -1)
+        outcome = {"kind": "venture", "week": week, "firm": a, "other": b}
+        if a == b or q < 0 or where.get(b, -2) != q:
+            decisions.outcomes.append({**outcome, "result": "not both at the meeting"})
+            continue
+        e = edge(model, a, b)
+        obstacle = venture_obstacle(model, a, b, e)
+        if obstacle is not None:
+            decisions.outcomes.append({**outcome, "result": obstacle})
+            continue
+        n = int(v.add_rows(1)[0])
+        v.a[n], v.b[n] = min(a, b), max(a, b)
+        v.kind[n] = VentureKind.JOINT_CAMPAIGN
+        v.start_week[n] = week
+        v.uplift[n] = model.meeting_params.venture_uplift
+        model.ties.ventures[e] += 1
+        model.events.add(week, EventKind.VENTURE_FORMED, group=int(sc.meet_group[q]), firm=a,
+                         other=b, activity=Activity.COORDINATION,
+                         value=float(VentureKind.JOINT_CAMPAIGN))
+        model.value[a] += VENTURE_VALUE
+        model.value[b] += VENTURE_VALUE
+        decisions.outcomes.append({**outcome, "result": "formed"})

@@ -1,0 +1,121 @@
+"""Weekly business update of every living firm (DESIGN step 1)."""
+
+from __future__ import annotations
+
+import math
+
+from copsim.engine.kernels._jit import jit_for
+
+jit = jit_for(__name__)
+
+# Columns of the per-firm uniform block ``u`` (common random numbers, by row).
+U_NOISE, U_EXIT, U_PROBLEM, U_TOPIC, U_SOLVE, U_HIRE, U_INNOVATE, U_SUCCESS = range(8)
+N_BUSINESS_UNIFORMS = 8
+
+# Bits of ``flags[row]``: what happened to the firm this week (events are built from them).
+F_EXIT, F_SOLVED, F_HIRE, F_LAYOFF, F_INNOVATION, F_INNOVATION_OK = 1, 2, 4, 8, 16, 32
+
+
+@jit
+def update_business(week, n, p, demand, u, region, sector, firm_type, employees, knowledge,
+                    knowledge_start, problem_topic, problem_severity, confidence, confidence_base,
+                    wellbeing, cash, revenue_base, revenue, cost, alive, exit_week, group,
+                    felt_value, hire_readiness, innovation_boost, venture_uplift, flags):
+    """Revenue, cost, cash, exits, problems, hiring and innovation for rows ``0..n-1``.
+
+    Mutates the firm columns in place and sets ``flags[row]`` to the ``F_*`` bits
+    of what happened this week. Draws: reads ``u[row, :]`` only, so a firm's
+    draws depend neither on other firms nor on the programme (CRN).
+    """
+    n_topics = knowledge.shape[1]
+    for i in range(n):
+        flags[i] = 0
+        if not alive[i]:
+            continue
+        k_mean = 0.0
+        for t in range(n_topics):
+            k = knowledge[i, t]
+            k0 = knowledge_start[i, t]
+            if k > k0:
+                k = k - p.knowledge_decay * (k - k0)
+                knowledge[i, t] = k
+            k_mean += k
+        k_mean /= n_topics
+        member = group[i] >= 0
+        flag = 0
+
+        # Revenue and cost.
+        vol = p.volatility_by_sector[sector[i]]
+        noise = 1.0 + vol * math.sqrt(3.0) * (2.0 * u[i, U_NOISE] - 1.0)
+        capacity = revenue_base[i] * (1.0 + employees[i] * p.revenue_per_employee)
+        rev = capacity * demand[sector[i], region[i]] * noise
+        rev *= 1.0 + p.knowledge_effect * (k_mean - p.knowledge_reference)
+        rev *= 1.0 + venture_uplift[i]
+        if problem_topic[i] >= 0:
+            rev *= 1.0 - p.problem_penalty * problem_severity[i]
+        if rev < 0.0:
+            rev = 0.0
+        weekly_cost = revenue_base[i] * p.cost_share + employees[i] * p.wage
+        revenue[i] = rev
+        cost[i] = weekly_cost
+        cash[i] += rev - weekly_cost
+
+        # Exit: baseline hazard, raised by distress, lowered by well-being (resilience).
+        hazard = p.exit_hazard * (1.0 - p.resilience_effect * (2.0 * wellbeing[i] - 1.0))
+        if cash[i] < 0.0:
+            hazard *= p.distress_multiplier
+        if u[i, U_EXIT] < hazard:
+            alive[i] = False
+            exit_week[i] = week
+            flags[i] = F_EXIT
+            continue
+
+        # Problems: arrive, or get solved alone with the firm's own knowledge.
+        if problem_topic[i] < 0:
+            if u[i, U_PROBLEM] < p.problem_rate:
+                scaled = u[i, U_TOPIC] * n_topics
+                topic = int(scaled)
+                problem_topic[i] = topic
+                problem_severity[i] = 0.3 + 0.7 * (scaled - topic)
+        elif u[i, U_SOLVE] < p.self_solve_rate * knowledge[i, problem_topic[i]]:
+            flag |= F_SOLVED
+            problem_topic[i] = -1
+            problem_severity[i] = 0.0
+
+        # Well-being and confidence drift towards their targets.
+        buffer = cash[i] / (8.0 * weekly_cost + 1.0)
+        if buffer > 1.0:
+            buffer = 1.0
+        if buffer < 0.0:
+            buffer = 0.0
+        target = 0.35 + 0.3 * buffer
+        if member:
+            target += 0.2 * felt_value[i]
+        if problem_topic[i] >= 0:
+            target -= 0.2 * problem_severity[i]
+        wellbeing[i] += p.wellbeing_drift * (target - wellbeing[i])
+        confidence[i] += p.confidence_drift * (confidence_base[i] - confidence[i])
+
+        # Hiring (first hire or expansion) and lay-offs.
+        if cash[i] < 0.0 and employees[i] > 0 and u[i, U_HIRE] > 0.95:
+            employees[i] -= 1
+            flag |= F_LAYOFF
+        elif (employees[i] < 9 and confidence[i] >= p.hire_confidence
+              and cash[i] > 4.0 * weekly_cost):
+            p_hire = (p.hire_rate * p.growth_by_type[firm_type[i]]
+                      * (1.0 + 4.0 * hire_readiness[i]) * (k_mean / p.knowledge_reference))
+            if u[i, U_HIRE] < p_hire:
+                employees[i] += 1
+                hire_readiness[i] = 0.0
+                flag |= F_HIRE
+
+        # Innovation: tried with confidence, succeeding with knowledge and peer discussion.
+        if u[i, U_INNOVATE] < p.innovation_rate * confidence[i]:
+            chance = (p.innovation_success + innovation_boost[i]
+                      + 0.5 * (k_mean - p.knowledge_reference))
+            flag |= F_INNOVATION
+            if u[i, U_SUCCESS] < chance:
+                revenue_base[i] *= 1.0 + p.innovation_gain
+                flag |= F_INNOVATION_OK
+        innovation_boost[i] *= 0.98
+        flags[i] = flag

@@ -1,0 +1,57 @@
+"""The trust network: strengthening by shared meetings, decay without contact."""
+
+from __future__ import annotations
+
+from copsim.engine.kernels._jit import jit_for
+
+jit = jit_for(__name__)
+
+PAIR = 4294967296  # tie key = lo * PAIR + hi, as state.PAIR (kept here for numba's cache)
+DORMANT = 0.01  # trust below this is set to zero (the edge stays, dormant)
+
+
+@jit
+def strengthen_ties(week, n_meetings, meet_ptr, meet_rows, meet_gain, meet_host, meet_visit,
+                    visit_gain, tie_index, src, dst, trust, last_week, n_ties):
+    """Every pair who met this week gains ``gain * (1 - trust)``; hosts of visits more.
+
+    Creates edges for pairs meeting for the first time (appended from
+    ``n_ties``; the caller guarantees room) and returns the new edge count.
+    """
+    for q in range(n_meetings):
+        gain = meet_gain[q]
+        for a in range(meet_ptr[q], meet_ptr[q + 1]):
+            for b in range(a + 1, meet_ptr[q + 1]):
+                i = meet_rows[a]
+                j = meet_rows[b]
+                lo = i if i < j else j
+                hi = j if i < j else i
+                key = lo * PAIR + hi
+                if key in tie_index:
+                    e = tie_index[key]
+                else:
+                    e = n_ties
+                    tie_index[key] = e
+                    src[e] = lo
+                    dst[e] = hi
+                    trust[e] = 0.0
+                    n_ties += 1
+                g = gain
+                if meet_visit[q] and (i == meet_host[q] or j == meet_host[q]):
+                    g += visit_gain
+                trust[e] += (g if g < 1.0 else 1.0) * (1.0 - trust[e])
+                last_week[e] = week
+    return n_ties
+
+
+@jit
+def decay_ties(week, n_ties, decay, trust, last_week, ventures):
+    """Ties without contact this week lose a share ``decay`` of their trust.
+
+    Partners in an active joint venture (``ventures[e] > 0``) work together, which
+    counts as contact, so their tie does not decay.
+    """
+    for e in range(n_ties):
+        if last_week[e] < week and ventures[e] == 0 and trust[e] > 0.0:
+            t = trust[e] * (1.0 - decay)
+            trust[e] = t if t >= DORMANT else 0.0

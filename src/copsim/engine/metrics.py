@@ -1,0 +1,233 @@
+"""Weekly outputs and per-run summaries, computed from the arrays.
+
+The weekly row is built from two summary kernels (one pass over firms, one over
+ties) instead of per-agent reporters; the clustering coefficient is measured
+every ``run.network_every_weeks`` and held in between.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from copsim.dtypes import Activity, EventKind, enum_names
+from copsim.engine.kernels import summary as sums
+
+if TYPE_CHECKING:
+    from copsim.engine.model import CopModel
+
+# Output columns of timeseries.parquet, with their meaning (README and docs/odd.md).
+TIMESERIES = {
+    "week": "week number, 0 = first simulated week",
+    "firms_alive": "living firms in the modelled regions",
+    "members": "firms that are members of a group",
+    "attendance": "firms that attended a meeting this week",
+    "meetings": "meetings held this week",
+    "groups_alive": "groups that have started and not dissolved",
+    "joins": "firms that joined a group this week",
+    "leaves": "firms that left a group this week (by choice, exit or dissolution)",
+    "knowledge_mean": "mean knowledge (mean over topics) of living firms, 0-1",
+    "knowledge_sd": "standard deviation of that knowledge across living firms",
+    "knowledge_members": "mean knowledge of members",
+    "knowledge_gap": "gap to the frontier: best firm's knowledge minus the mean",
+    "ties": "ties with trust at or above the tie threshold",
+    "strong_ties": "ties with trust at or above the strong threshold",
+    "tie_density": "member-member ties over member pairs",
+    "bridges": "ties between members of different groups",
+    "clustering": "mean local clustering coefficient of the tie network",
+    "jv_formed": "joint ventures formed this week",
+    "jv_active": "joint ventures active at the end of the week",
+    "jv_revenue_eur": "extra weekly revenue from active joint ventures, EUR",
+    "survival": "share of the initial firms still alive",
+    "revenue_eur": "total weekly revenue of living firms, EUR",
+    "employment": "owners plus employees of living firms",
+    "confidence": "mean confidence of living firms, 0-1",
+    "wellbeing": "mean well-being of living firms, 0-1",
+    "cost_week_eur": "programme spending this week, EUR",
+    "cost_to_date_eur": "programme spending so far, EUR",
+    "demand_index": "mean demand multiplier over sectors and regions (1 = normal)",
+    "tracked_alive": "tracked firms still alive (NaN when no cohort is tracked yet)",
+    "tracked_revenue_eur": "weekly revenue of the tracked firms, EUR (NaN when none tracked)",
+}
+
+
+# Numeric values of summary.json (what experiments may record as outcomes).
+SUMMARY_NUMBERS = (
+    "weeks", "population_start", "firms_alive_end", "participants_total", "members_end",
+    "groups_started", "groups_active_end", "meetings_held", "joint_ventures_formed",
+    "joint_ventures_failed", "survival_rate", "participant_survival_rate", "annual_exit_rate",
+    "knowledge_gain_members", "participants_with_strong_tie", "participants_with_partner",
+    "cost_total_eur", "cost_per_participant_eur", "cost_per_joint_venture_eur",
+)
+
+
+def weekly_row(model: CopModel, week: int, joins: int, leaves: int, jv_formed: int,
+               meetings: int) -> dict[str, float]:
+    """One row of timeseries.parquet, from the state at the end of the week."""
+    f, t, k = model.firms, model.ties, model.kernels
+    fs = k.summarise_firms(f.n, f.alive, f.group, f.born_week, f.knowledge, f.revenue,
+                           f.employees, f.confidence, f.wellbeing)
+    th = model.scenario.trust
+    ts = k.summarise_ties(t.n, t.src, t.dst, t.trust, f.group, f.alive, th.tie_threshold,
+                          th.strong_threshold)
+    if week % model.scenario.run.network_every_weeks == 0:
+        model.clustering = clustering(model)
+    alive = max(fs[sums.S_ALIVE], 1.0)
+    members = fs[sums.S_MEMBERS]
+    mean = fs[sums.S_KNOWLEDGE] / alive
+    v = model.ventures
+    active = v.status[: v.n] == 0
+    jv_revenue = float((model.firms.revenue[v.a[: v.n][active]] * v.uplift[: v.n][active]).sum()
+                       + (model.firms.revenue[v.b[: v.n][active]] * v.uplift[: v.n][active]).sum())
+    return {
+        "week": week,
+        "firms_alive": fs[sums.S_ALIVE],
+        "members": members,
+        "attendance": model.attendance,
+        "meetings": meetings,
+        "groups_alive": len(model.alive_groups()),
+        "joins": joins,
+        "leaves": leaves,
+        "knowledge_mean": mean,
+        "knowledge_sd": math.sqrt(max(fs[sums.S_KNOWLEDGE_SQ] / alive - mean * mean, 0.0)),
+        "knowledge_members": fs[sums.S_KNOWLEDGE_MEMBERS] / members if members else math.nan,
+        "knowledge_gap": fs[sums.S_KNOWLEDGE_MAX] - mean,
+        "ties": ts[sums.T_TIES],
+        "strong_ties": ts[sums.T_STRONG],
+        "tie_density": ts[sums.T_MEMBER_TIES] / (members * (members - 1) / 2) if members > 1 else 0.0,
+        "bridges": ts[sums.T_BRIDGES],
+        "clustering": model.clustering,
+        "jv_formed": jv_formed,
+        "jv_active": int(active.sum()),
+        "jv_revenue_eur": jv_revenue,
+        "survival": fs[sums.S_COHORT_ALIVE] / model.cohort_size,
+        "revenue_eur": fs[sums.S_REVENUE],
+        "employment": fs[sums.S_EMPLOYMENT],
+        "confidence": fs[sums.S_CONFIDENCE] / alive,
+        "wellbeing": fs[sums.S_WELLBEING] / alive,
+        "cost_week_eur": model.cost_week,
+        "cost_to_date_eur": model.ledger.total,
+        "demand_index": float(model.demand.mean()),
+        **tracked(model),
+    }
+
+
+def tracked(model: CopModel) -> dict[str, float]:
+    """Survivors and revenue of the tracked cohort (see ``CopModel.track``)."""
+    rows = model.tracked_rows
+    if rows is None:
+        return {"tracked_alive": math.nan, "tracked_revenue_eur": math.nan}
+    alive = model.firms.alive[rows]
+    return {"tracked_alive": float(alive.sum()),
+            "tracked_revenue_eur": float(model.firms.revenue[rows][alive].sum())}
+
+
+def partner_rows(model: CopModel) -> tuple[np.ndarray, np.ndarray]:
+    """Firms with at least one strong tie, and firms with a tie or venture partner.
+
+    "Partner" follows eKollega's hoped-for result: a new sparring partner (a strong
+    tie), business partner or customer (a joint venture of any kind).
+    """
+    f, t, v = model.firms, model.ties, model.ventures
+    strong = t.trust[: t.n] >= model.scenario.trust.strong_threshold
+    has_strong = np.zeros(f.n, dtype=bool)
+    has_strong[t.src[: t.n][strong]] = True
+    has_strong[t.dst[: t.n][strong]] = True
+    has_partner = has_strong.copy()
+    has_partner[v.a[: v.n]] = True
+    has_partner[v.b[: v.n]] = True
+    return has_strong, has_partner
+
+
+def firm_outcomes(model: CopModel) -> pd.DataFrame:
+    """End state of every firm, for comparing the same firms across scenarios (CRN)."""
+    f = model.firms
+    n = f.n
+    has_strong, has_partner = partner_rows(model)
+    return pd.DataFrame({
+        "row": np.arange(n), "born_week": f.born_week[:n], "ever_member": f.ever_member[:n],
+        "alive": f.alive[:n], "revenue_eur": np.where(f.alive[:n], f.revenue[:n], 0.0),
+        "employment": np.where(f.alive[:n], 1 + f.employees[:n], 0),
+        "knowledge": f.knowledge[:n].mean(axis=1),
+        "knowledge_gain": (f.knowledge[:n] - f.knowledge_start[:n]).mean(axis=1),
+        "strong_tie": has_strong, "partner": has_partner,
+    })
+
+
+def clustering(model: CopModel) -> float:
+    """Mean local clustering of the living tie network (kernel ``average_clustering``)."""
+    f, t = model.firms, model.ties
+    return float(model.kernels.average_clustering(
+        t.n, t.src, t.dst, t.trust, f.alive, model.scenario.trust.tie_threshold,
+        np.zeros(f.n, dtype=np.int64), np.zeros(f.n + 1, dtype=np.int64),
+        np.zeros(2 * t.n + 1, dtype=np.int64), np.zeros(f.n, dtype=np.bool_)))
+
+
+def run_summary(model: CopModel, timeseries: pd.DataFrame) -> dict[str, Any]:
+    """Per-run outcomes: reach, survival, ventures, costs, the count of each activity."""
+    f = model.firms
+    n = f.n
+    ever = f.ever_member[:n]
+    participants = int(ever.sum())
+    cohort = f.born_week[:n] < 0
+    cost = model.ledger.total
+    jv = model.events.count(EventKind.VENTURE_FORMED)
+    last = timeseries.iloc[-1]
+    return {
+        "scenario": model.scenario.name,
+        "seed": model.seed,
+        "engine": model.engine,
+        "weeks": model.week,
+        "population_start": int(model.cohort_size),
+        "firms_alive_end": int(last["firms_alive"]),
+        "participants_total": participants,
+        "members_end": int(last["members"]),
+        "groups_started": int(model.groups.started[: model.groups.n].sum()),
+        "groups_active_end": int(last["groups_alive"]),
+        "meetings_held": model.events.count(EventKind.MEETING),
+        "joint_ventures_formed": jv,
+        "joint_ventures_failed": model.events.count(EventKind.VENTURE_FAILED),
+        "survival_rate": float(f.alive[:n][cohort].mean()) if cohort.any() else math.nan,
+        "participant_survival_rate": float(f.alive[:n][ever].mean()) if participants else math.nan,
+        "annual_exit_rate": _annual_exit_rate(model),
+        "knowledge_gain_members": _knowledge_gain(model, ever),
+        **_partner_shares(model, ever),
+        "cost_total_eur": round(cost, 2),
+        "cost_per_participant_eur": round(cost / participants, 2) if participants else None,
+        "cost_per_joint_venture_eur": round(cost / jv, 2) if jv else None,
+        "cost_by_payer_eur": {k: round(v, 2) for k, v in model.ledger.by_payer().items()},
+        "ledger": model.ledger.rows(),
+        "activities": dict(zip(enum_names(Activity), map(int, model.events.activity_counts), strict=True)),
+        "events": dict(zip(enum_names(EventKind), map(int, model.events.counts), strict=True)),
+    }
+
+
+def _partner_shares(model: CopModel, ever: np.ndarray) -> dict[str, float]:
+    """Shares of participants who leave with a strong tie, and with any partner."""
+    if not ever.any():
+        return {"participants_with_strong_tie": math.nan, "participants_with_partner": math.nan}
+    has_strong, has_partner = partner_rows(model)
+    return {"participants_with_strong_tie": float(has_strong[ever].mean()),
+            "participants_with_partner": float(has_partner[ever].mean())}
+
+
+def _annual_exit_rate(model: CopModel) -> float:
+    """Exits per firm-year over the run (for calibration against ~7 %)."""
+    f = model.firms
+    n = f.n
+    end = np.where(f.alive[:n], model.week, f.exit_week[:n])
+    firm_weeks = (end - np.maximum(f.born_week[:n], 0)).clip(min=0).sum()
+    exits = int((~f.alive[:n]).sum())
+    return float(exits / firm_weeks * 52) if firm_weeks else math.nan
+
+
+def _knowledge_gain(model: CopModel, ever: np.ndarray) -> float:
+    """Mean change in knowledge (mean over topics) of firms that ever took part."""
+    f = model.firms
+    n = f.n
+    if not ever.any():
+        return 0.0
+    return float((f.knowledge[:n][ever] - f.knowledge_start[:n][ever]).mean())

@@ -1,0 +1,154 @@
+"""Kernel-ready parameter bundles derived from a validated Scenario.
+
+NamedTuples of numbers and small arrays: the only bridge from pydantic objects
+to numba kernels (which take them as arguments, never as globals).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from copsim.scenario.schema import WEEKS_PER_YEAR, Scenario
+from copsim.dtypes import Activity, GroupMode, enum_names
+
+# Weekly workload by firm type (solo, lifestyle, family, growth, start-up): solo and
+# start-up owners have least slack (seed 001: limited time resources).
+WORKLOAD_BY_TYPE = np.array([0.6, 0.3, 0.45, 0.5, 0.7])
+# Relative propensity to hire by firm type.
+GROWTH_BY_TYPE = np.array([0.6, 0.3, 1.0, 3.0, 2.0])
+
+
+class BusinessParams(NamedTuple):
+    exit_hazard: float
+    distress_multiplier: float
+    resilience_effect: float
+    problem_rate: float
+    problem_penalty: float
+    self_solve_rate: float
+    knowledge_effect: float
+    knowledge_reference: float
+    hire_rate: float
+    hire_confidence: float
+    innovation_rate: float
+    innovation_success: float
+    innovation_gain: float
+    confidence_drift: float
+    wellbeing_drift: float
+    wage: float
+    revenue_per_employee: float
+    cost_share: float
+    knowledge_decay: float
+    growth_by_type: np.ndarray
+    volatility_by_sector: np.ndarray
+
+
+class MeetingParams(NamedTuple):
+    attend_base: float
+    attend_felt_value: float
+    attend_facilitation: float
+    attend_travel: float
+    attend_ties: float
+    attend_workload: float
+    workload_by_type: np.ndarray
+    travel_by_mode: np.ndarray
+    trust_by_mode: np.ndarray
+    learning_by_mode: np.ndarray
+    visits_by_mode: np.ndarray
+    sparsity_by_region: np.ndarray
+    learning_rate: float
+    stranger_trust: float
+    facilitation_gain: float
+    activity_probability: np.ndarray
+    activity_effect: np.ndarray
+    venture_min_trust: float
+    venture_uplift: float
+    customer_uplift: float
+    hire_confidence: float
+
+
+class TrustParams(NamedTuple):
+    meeting_gain: float
+    decay: float
+    venture_gain: float
+    venture_loss: float
+    end_rate: float
+    failure_rate: float
+
+
+def weekly_rate(per_year: float) -> float:
+    """The weekly probability equivalent to an annual probability."""
+    return 1.0 - (1.0 - per_year) ** (1.0 / WEEKS_PER_YEAR)
+
+
+def business_params(s: Scenario) -> BusinessParams:
+    """Parameters of the business update kernel."""
+    f = s.firms
+    return BusinessParams(
+        exit_hazard=weekly_rate(f.exit_rate_per_year),
+        distress_multiplier=f.distress_exit_multiplier,
+        resilience_effect=f.resilience_exit_effect,
+        problem_rate=f.problem_rate_per_week,
+        problem_penalty=f.problem_revenue_penalty,
+        self_solve_rate=f.self_solve_rate,
+        knowledge_effect=f.knowledge_revenue_effect,
+        knowledge_reference=f.knowledge_mean,
+        hire_rate=f.hire_rate_per_week,
+        hire_confidence=f.hire_confidence,
+        innovation_rate=f.innovation_rate_per_week,
+        innovation_success=f.innovation_success,
+        innovation_gain=f.innovation_gain,
+        confidence_drift=f.confidence_drift,
+        wellbeing_drift=f.wellbeing_drift,
+        wage=f.wage_eur_per_week,
+        revenue_per_employee=f.revenue_per_employee,
+        cost_share=f.cost_share,
+        knowledge_decay=s.learning.decay_per_week,
+        growth_by_type=GROWTH_BY_TYPE.copy(),
+        volatility_by_sector=np.array([x.demand_volatility for x in s.environment.sectors]),
+    )
+
+
+def meeting_params(s: Scenario) -> MeetingParams:
+    """Parameters of the attendance, meeting and exchange kernels."""
+    modes = [getattr(s.modes, name) for name in enum_names(GroupMode)]
+    acts = [s.activities[name] for name in enum_names(Activity)]
+    a = s.attendance
+    return MeetingParams(
+        attend_base=a.base,
+        attend_felt_value=a.felt_value,
+        attend_facilitation=a.facilitation,
+        attend_travel=a.travel,
+        attend_ties=a.ties,
+        attend_workload=a.workload,
+        workload_by_type=WORKLOAD_BY_TYPE.copy(),
+        travel_by_mode=np.array([m.travel_factor for m in modes]),
+        trust_by_mode=np.array([m.trust_factor for m in modes]),
+        learning_by_mode=np.array([m.learning_factor for m in modes]),
+        visits_by_mode=np.array([m.visits for m in modes], dtype=np.bool_),
+        sparsity_by_region=np.array([r.sparsity for r in s.regions]),
+        learning_rate=s.learning.rate,
+        stranger_trust=s.learning.stranger_trust,
+        facilitation_gain=s.learning.facilitation_gain,
+        activity_probability=np.array([x.probability for x in acts]),
+        activity_effect=np.array([x.effect for x in acts]),
+        venture_min_trust=s.ventures.min_trust,
+        venture_uplift=s.ventures.uplift,
+        customer_uplift=s.ventures.customer_uplift,
+        hire_confidence=s.firms.hire_confidence,
+    )
+
+
+def trust_params(s: Scenario) -> TrustParams:
+    """Parameters of the tie and venture kernels."""
+    return TrustParams(
+        meeting_gain=s.trust.meeting_gain,
+        decay=s.trust.decay_per_week,
+        venture_gain=s.trust.venture_gain,
+        venture_loss=s.trust.venture_loss,
+        end_rate=1.0 / s.ventures.mean_duration_weeks,
+        failure_rate=s.ventures.failure_rate_per_week,
+    )
+
+

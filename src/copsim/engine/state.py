@@ -1,0 +1,108 @@
+"""The model's state: one table of firms, groups, ties and ventures.
+
+Every column is documented in docs/odd.md (state variables). The Mesa agents
+in :mod:`copsim.engine.agents` are views on rows of these tables.
+"""
+
+from __future__ import annotations
+
+from copsim.dtypes import CODE, FLAG, FLOAT, INT, N_TOPICS, SMALL, WEEK
+from copsim.engine.tables import Column, Table
+
+
+class FirmTable(Table):
+    """One row per entrepreneur (micro-firm), member or not, alive or exited."""
+
+    COLUMNS = {
+        "region": Column(SMALL),
+        "sector": Column(SMALL),
+        "firm_type": Column(CODE),
+        "employees": Column(CODE),
+        "knowledge": Column(FLOAT, 0.0, (N_TOPICS,)),
+        "knowledge_start": Column(FLOAT, 0.0, (N_TOPICS,)),
+        "problem_topic": Column(CODE, -1),
+        "problem_severity": Column(FLOAT),
+        "assets": Column(SMALL),
+        "assets_revealed": Column(FLAG, False),
+        "confidence": Column(FLOAT),
+        "confidence_base": Column(FLOAT),
+        "wellbeing": Column(FLOAT),
+        "cash": Column(FLOAT),
+        "revenue_base": Column(FLOAT),
+        "revenue": Column(FLOAT),
+        "cost": Column(FLOAT),
+        "alive": Column(FLAG, False),
+        "born_week": Column(WEEK),
+        "exit_week": Column(WEEK, -1),
+        "group": Column(WEEK, -1),
+        "join_week": Column(WEEK, -1),
+        "felt_value": Column(FLOAT),
+        "meetings_attended": Column(WEEK),
+        "last_hosted": Column(WEEK, -1),
+        "ever_member": Column(FLAG, False),
+        "hire_readiness": Column(FLOAT),
+        "innovation_boost": Column(FLOAT),
+        "venture_uplift": Column(FLOAT),
+    }
+
+
+class GroupTable(Table):
+    """One row per core group, alive or dissolved."""
+
+    COLUMNS = {
+        "region": Column(SMALL),
+        "mode": Column(CODE),
+        "cadence": Column(WEEK, 4),
+        "start_week": Column(WEEK),
+        "end_week": Column(WEEK, -1),
+        "next_meeting": Column(WEEK),
+        "memory": Column(FLOAT, 0.0, (N_TOPICS,)),
+        "alive": Column(FLAG, False),
+        "started": Column(FLAG, False),
+        "is_network": Column(FLAG, False),
+        "weeks_small": Column(WEEK),
+        "channel": Column(FLAG, False),
+        "expert_knowledge": Column(FLOAT),
+        "venue_eur_per_week": Column(FLOAT),
+        "facilitation": Column(FLOAT),
+        "outside_knowledge": Column(FLOAT),
+        "recruitment_hours": Column(FLOAT),
+    }
+
+
+class TieTable(Table):
+    """Trust ties as an edge list (``src < dst``) plus a key -> edge index map.
+
+    Memory grows with the number of pairs that ever met, not with N². An edge
+    whose trust decays to zero stays in the table (dormant) so its index and key
+    are stable; only ties with trust >= the tie threshold count as ties.
+    """
+
+    COLUMNS = {
+        "src": Column(INT),
+        "dst": Column(INT),
+        "trust": Column(FLOAT),
+        "last_week": Column(WEEK),
+        "ventures": Column(WEEK),
+    }
+
+    def __init__(self, index: dict, capacity: int = 1024) -> None:
+        super().__init__(capacity)
+        self.index = index  # numba typed Dict (numba engine) or dict (python engine)
+
+
+class VentureTable(Table):
+    """Joint ventures between pairs of firms."""
+
+    COLUMNS = {
+        "a": Column(INT),
+        "b": Column(INT),
+        "kind": Column(CODE),
+        "start_week": Column(WEEK),
+        "end_week": Column(WEEK, -1),
+        "uplift": Column(FLOAT),
+        "status": Column(CODE),  # 0 active, 1 ended well, 2 failed
+    }
+
+
+PAIR = 4294967296  # tie key = lo * PAIR + hi, the formula of the kernels

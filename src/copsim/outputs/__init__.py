@@ -1,0 +1,1 @@
+"""Writing results: atomic output directories, JSON, figures."""

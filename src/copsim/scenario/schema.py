@@ -1,0 +1,430 @@
+"""The scenario schema: every parameter with its unit, default and source.
+
+A scenario file (TOML) is validated into a frozen :class:`Scenario`. Unknown keys,
+wrong types and impossible values are errors (``extra="forbid"``); cross-field
+rules (overlapping funding phases, a group in an unknown region ...) live in
+``model_validator`` methods of the model that owns both fields.
+
+Every field is declared through :func:`param`, which records a unit and a source
+("seed: <file>: <phrase>", a paper, or "assumption"); ``docs/odd.md`` is
+generated from these records (``python -m copsim.scenario.odd_tables``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from copsim.dtypes import Activity, enum_names
+
+SEED_GOOD_PRACTICE = "seed 002 (MicroENTRE good practice)"
+SEED_CHAPTER = "seed 001 (MicroENTRE chapter)"
+SEED_EKOLLEGA = "seed 004 (eKollega article)"
+SEED_COMMUNAL = "seed 000 (communal training space)"
+ASSUMPTION = "assumption"
+
+WEEKS_PER_YEAR = 52
+
+
+class KeyedValueError(ValueError):
+    """A cross-field error that knows which key (relative to the validated object) is wrong."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def param(default: Any, unit: str, source: str, description: str, **constraints: Any) -> Any:
+    """A pydantic ``Field`` that also records the unit and the source of a parameter."""
+    return Field(
+        default,
+        description=description,
+        json_schema_extra={"unit": unit, "source": source},
+        **constraints,
+    )
+
+
+class Strict(BaseModel):
+    """Base of every schema object: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class Run(Strict):
+    """Horizon and output cadence."""
+
+    years: float = param(5.0, "years", "DESIGN.md: default horizon five years", "simulated horizon", gt=0, le=100)
+    snapshot_every_weeks: int = param(
+        13, "weeks", ASSUMPTION, "period of agent snapshots in agents.parquet", ge=1
+    )
+    snapshot_max_firms: int = param(
+        20000, "firms", ASSUMPTION,
+        "snapshots hold every firm up to this population, else members plus a fixed sample", ge=1
+    )
+    network_every_weeks: int = param(
+        4, "weeks", ASSUMPTION, "period of the clustering measurement (held in between)", ge=1
+    )
+
+    @property
+    def weeks(self) -> int:
+        """Number of weekly steps in the horizon."""
+        return max(1, round(self.years * WEEKS_PER_YEAR))
+
+
+class Region(Strict):
+    """A modelled region: its whole population of micro-firms is simulated."""
+
+    name: str = Field(min_length=1, description="region name")
+    firms: int = param(800, "firms", ASSUMPTION, "micro-firms in the region at the start", ge=1)
+    sparsity: float = param(
+        0.7, "0-1", f"{SEED_CHAPTER}: sparsely populated areas", "how sparse (1 = remote, long travel)", ge=0, le=1
+    )
+
+
+class Sector(Strict):
+    """An industry with its own demand."""
+
+    name: str = Field(min_length=1, description="sector name")
+    share: float = param(0.125, "fraction", ASSUMPTION, "share of firms in this sector", ge=0, le=1)
+    revenue_eur_per_week: float = param(
+        2500.0, "EUR/week", "assumption (Statistics Finland micro-firm turnover order of magnitude)",
+        "mean weekly revenue of a solo firm", gt=0,
+    )
+    demand_volatility: float = param(0.08, "fraction", ASSUMPTION, "sd of weekly demand noise", ge=0, le=1)
+
+
+def _default_sectors() -> list[Sector]:
+    names = ["retail", "food", "tourism", "crafts", "business_services",
+             "construction", "wellbeing", "creative"]
+    revenue = [2600.0, 2400.0, 2200.0, 1800.0, 2800.0, 3200.0, 1900.0, 2000.0]
+    return [Sector(name=n, share=1 / 8, revenue_eur_per_week=r) for n, r in zip(names, revenue, strict=True)]
+
+
+class Firms(Strict):
+    """Who the entrepreneurs are at the start, and how their businesses run."""
+
+    share_solo: float = param(0.55, "fraction", f"{SEED_EKOLLEGA}: over half are solo entrepreneurs",
+                              "share of solo firms (others: lifestyle, family, growth, start-up)", ge=0, le=1)
+    share_lifestyle: float = param(0.15, "fraction", ASSUMPTION, "share of lifestyle firms", ge=0, le=1)
+    share_family: float = param(0.15, "fraction", ASSUMPTION, "share of family firms", ge=0, le=1)
+    share_growth: float = param(0.07, "fraction", ASSUMPTION, "share of growth-oriented firms", ge=0, le=1)
+    share_startup: float = param(0.08, "fraction", ASSUMPTION, "share of start-ups", ge=0, le=1)
+    knowledge_mean: float = param(0.35, "0-1", ASSUMPTION, "mean initial knowledge per topic", ge=0, le=1)
+    knowledge_sd: float = param(0.15, "0-1", ASSUMPTION, "sd of initial knowledge per topic", ge=0, le=1)
+    asset_probability: float = param(0.25, "probability", ASSUMPTION, "chance a firm holds each shareable asset", ge=0, le=1)
+    cost_share: float = param(0.88, "fraction of revenue", ASSUMPTION, "weekly running cost as a share of expected revenue", gt=0, le=2)
+    wage_eur_per_week: float = param(700.0, "EUR/week", "assumption (Finnish median wage order)", "weekly cost of one employee", ge=0)
+    revenue_per_employee: float = param(0.55, "fraction", ASSUMPTION, "revenue added by each employee, relative to the owner's", ge=0)
+    cash_weeks: float = param(8.0, "weeks of cost", ASSUMPTION, "initial cash buffer", ge=0)
+    exit_rate_per_year: float = param(0.07, "1/year", "Statistics Finland, enterprise openings and closures: about 7 % of enterprises close a year",
+                                      "baseline annual exit probability", ge=0, le=1)
+    distress_exit_multiplier: float = param(4.0, "ratio", ASSUMPTION, "exit hazard multiplier when cash is negative", ge=1)
+    resilience_exit_effect: float = param(0.5, "fraction", f"{SEED_COMMUNAL}: resilience", "exit hazard reduction at full well-being (and increase at none), relative to well-being 0.5", ge=0, le=1)
+    entry_rate_per_year: float = param(0.07, "1/year", "assumption (entries balance closures)", "new firms per year per initial firm", ge=0, le=1)
+    problem_rate_per_week: float = param(0.04, "1/week", ASSUMPTION, "chance a firm without a problem gets one", ge=0, le=1)
+    problem_revenue_penalty: float = param(0.10, "fraction", ASSUMPTION, "revenue lost at full problem severity", ge=0, le=1)
+    self_solve_rate: float = param(0.05, "1/week", ASSUMPTION, "chance per week of solving a problem alone at full knowledge", ge=0, le=1)
+    knowledge_revenue_effect: float = param(0.20, "fraction", ASSUMPTION, "revenue uplift per unit of mean knowledge above firms.knowledge_mean", ge=0)
+    hire_rate_per_week: float = param(0.004, "1/week", ASSUMPTION, "base weekly chance of a hire when confident and cash-rich (times growth propensity, 1 + 4 x hire readiness, knowledge / firms.knowledge_mean)", ge=0, le=1)
+    hire_confidence: float = param(0.6, "0-1", ASSUMPTION, "confidence above which a firm considers hiring", ge=0, le=1)
+    innovation_rate_per_week: float = param(0.01, "1/week", ASSUMPTION, "chance of trying an innovation at full confidence", ge=0, le=1)
+    innovation_success: float = param(0.3, "probability", ASSUMPTION, "base success chance of an innovation", ge=0, le=1)
+    innovation_gain: float = param(0.06, "fraction", ASSUMPTION, "revenue gain of a successful innovation", ge=0)
+    confidence_drift: float = param(0.01, "1/week", ASSUMPTION, "weekly pull of confidence back to its baseline", ge=0, le=1)
+    wellbeing_drift: float = param(0.05, "1/week", ASSUMPTION, "weekly pull of well-being towards its target", ge=0, le=1)
+
+
+class Learning(Strict):
+    """Knowledge exchange: the absorptive-capacity curve."""
+
+    rate: float = param(0.1, "knowledge/meeting", ASSUMPTION, "gain at full trust and the ideal gap", ge=0, le=1)
+    peak_gap: float = param(0.25, "knowledge", "Cohen & Levinthal (1990); Nooteboom et al. (2007), Research Policy 36(7): optimal cognitive distance",
+                            "knowledge gap at which learning is largest", gt=0, le=1)
+    stranger_trust: float = param(0.15, "0-1", ASSUMPTION, "trust used between firms with no tie", ge=0, le=1)
+    facilitation_gain: float = param(0.8, "ratio", f"{SEED_CHAPTER}: facilitator leads the process", "extra learning at full facilitation", ge=0)
+    decay_per_week: float = param(0.001, "1/week", ASSUMPTION, "forgetting of knowledge above the initial level", ge=0, le=1)
+    online_channel_rate: float = param(0.15, "fraction of rate", f"{SEED_CHAPTER}: social media forums between meetings",
+                                       "learning between meetings on a group channel, relative to a meeting", ge=0, le=1)
+
+
+class Trust(Strict):
+    """The weighted trust network."""
+
+    meeting_gain: float = param(0.12, "fraction of (1-trust)", ASSUMPTION, "trust gained per shared meeting", ge=0, le=1)
+    venture_gain: float = param(0.25, "fraction of (1-trust)", ASSUMPTION, "trust gained by a venture that ends well", ge=0, le=1)
+    venture_loss: float = param(0.4, "fraction of trust", ASSUMPTION, "trust lost when a venture fails", ge=0, le=1)
+    decay_per_week: float = param(0.012, "1/week", ASSUMPTION, "relative trust decay in a week without contact", ge=0, le=1)
+    tie_threshold: float = param(0.2, "0-1", ASSUMPTION, "trust from which a tie counts", ge=0, le=1)
+    strong_threshold: float = param(0.5, "0-1", ASSUMPTION, "trust from which a tie counts as strong", ge=0, le=1)
+
+
+class Attendance(Strict):
+    """Logistic attendance choice."""
+
+    base: float = param(0.6, "logit", ASSUMPTION, "intercept", ge=-10, le=10)
+    felt_value: float = param(2.5, "logit per unit", ASSUMPTION, "weight of value felt from meetings so far", ge=0)
+    facilitation: float = param(0.8, "logit per unit", f"{SEED_CHAPTER}: jointly facilitated meetings are accessible", "weight of facilitation", ge=0)
+    travel: float = param(1.6, "logit per unit", f"{SEED_CHAPTER}: distance in sparsely populated areas", "weight of travel cost", ge=0)
+    ties: float = param(1.5, "logit per unit", ASSUMPTION, "weight of mean trust to the other members", ge=0)
+    workload: float = param(1.0, "logit per unit", f"{SEED_CHAPTER}: limited time resources", "weight of workload", ge=0)
+
+
+class ModeSettings(Strict):
+    """What a meeting mode changes."""
+
+    travel_factor: float = param(1.0, "ratio", ASSUMPTION, "travel cost relative to physical meetings", ge=0)
+    trust_factor: float = param(1.0, "ratio", ASSUMPTION, "trust gain relative to physical meetings", ge=0)
+    learning_factor: float = param(1.0, "ratio", ASSUMPTION, "learning relative to physical meetings", ge=0)
+    visits: bool = Field(True, description="meetings happen at members' premises (hosts can show assets)")
+
+
+class Modes(Strict):
+    """Settings per meeting mode."""
+
+    physical: ModeSettings = ModeSettings()
+    online: ModeSettings = ModeSettings(travel_factor=0.0, trust_factor=0.55, learning_factor=0.8, visits=False)
+    hybrid: ModeSettings = ModeSettings(travel_factor=0.5, trust_factor=0.8, learning_factor=0.9)
+    communal_space: ModeSettings = ModeSettings(travel_factor=0.6, trust_factor=1.1, learning_factor=1.0, visits=False)
+
+
+class ActivitySettings(Strict):
+    """Chance of one of Wenger's activities in a meeting and the size of its effect."""
+
+    probability: float = param(0.5, "probability", f"{SEED_CHAPTER}: Table 1, all 11 activities observed; value an assumption",
+                               "chance per meeting when its condition holds", ge=0, le=1)
+    effect: float = param(0.5, "per activity (docs/odd.md)", ASSUMPTION,
+                          "size of its effect (meaning per activity in docs/odd.md)", ge=0)
+
+
+def _default_activities() -> dict[str, ActivitySettings]:
+    # (probability, effect); meanings are documented per activity in docs/odd.md.
+    table = {
+        "problem_solving": (0.75, 0.45), "request_information": (0.5, 1.0),
+        "seeking_experience": (0.45, 1.0), "reusing_assets": (0.25, 0.35),
+        "coordination": (0.12, 0.5), "building_argument": (0.2, 0.25),
+        "growing_confidence": (0.5, 0.05), "discussing_developments": (0.4, 0.1),
+        "documentation": (0.3, 0.5), "visits": (0.8, 0.05), "mapping_knowledge": (0.15, 0.4),
+    }
+    return {k: ActivitySettings(probability=p, effect=e) for k, (p, e) in table.items()}
+
+
+class Ventures(Strict):
+    """Joint ventures between pairs of firms."""
+
+    min_trust: float = param(0.25, "0-1", ASSUMPTION, "trust needed before a venture is proposed", ge=0, le=1)
+    uplift: float = param(0.08, "fraction of revenue", f"{SEED_CHAPTER}: shared sales road trip, festival marketing", "revenue uplift while active", ge=0)
+    customer_uplift: float = param(0.03, "fraction of revenue", f"{SEED_CHAPTER}: mapping knowledge finds customers", "uplift for a peer-customer link", ge=0)
+    mean_duration_weeks: float = param(40.0, "weeks", ASSUMPTION, "mean duration of a venture", gt=0)
+    failure_rate_per_week: float = param(0.01, "1/week", ASSUMPTION, "failure hazard at zero trust (scaled by 1-trust)", ge=0, le=1)
+
+
+class Membership(Strict):
+    """Joining, leaving and the life of groups."""
+
+    felt_value_memory: float = param(0.3, "fraction", ASSUMPTION, "weight of the latest meeting in the felt value", gt=0, le=1)
+    initial_felt_value: float = param(0.5, "0-1", ASSUMPTION, "felt value of a new member", ge=0, le=1)
+    peer_value: float = param(0.2, "0-1", f"{SEED_EKOLLEGA}: entrepreneurs want peers to talk to",
+                              "value of attending a meeting before anything is learnt or solved", ge=0, le=1)
+    leave_threshold: float = param(0.35, "0-1", f"{SEED_GOOD_PRACTICE}: continuous recruitment needed", "felt value below which members consider leaving", ge=0, le=1)
+    leave_rate_per_week: float = param(0.03, "1/week", ASSUMPTION, "chance a dissatisfied member leaves in a week", ge=0, le=1)
+    grace_weeks: int = param(12, "weeks", ASSUMPTION, "weeks before a new member considers leaving", ge=0)
+    recruits_per_hour: float = param(0.025, "members/hour", ASSUMPTION, "new members per funded recruitment hour", ge=0)
+    word_of_mouth_per_week: float = param(0.003, "1/week", ASSUMPTION, "chance a satisfied member brings a peer", ge=0, le=1)
+    acceptance: float = param(0.5, "probability", ASSUMPTION, "chance an invited firm joins", ge=0, le=1)
+    critical_mass: int = param(4, "members", ASSUMPTION, "a group below this many members for a whole cadence dissolves", ge=0)
+    max_size: int = param(30, "members", ASSUMPTION, "recruitment stops at this size", ge=2)
+
+
+class Facilitator(Strict):
+    """A facilitator type a funding phase can pay for."""
+
+    kind: Literal["advisory_service", "researcher", "none"] = Field(description="who facilitates")
+    skill: float = param(0.6, "0-1", f"{SEED_CHAPTER}: PBAS and researchers facilitate", "facilitation skill", ge=0, le=1)
+    outside_knowledge: float = param(0.6, "0-1", f"{SEED_GOOD_PRACTICE}: research-based knowledge transferred", "knowledge level brought from outside the group", ge=0, le=1)
+    eur_per_hour: float = param(60.0, "EUR/hour", "assumption (Finnish public-sector expert cost)", "cost of one hour", ge=0)
+    hours_for_full_effect: float = param(10.0, "hours/week", ASSUMPTION, "hours per week at which facilitation is fully effective", gt=0)
+
+
+def _default_facilitators() -> dict[str, Facilitator]:
+    return {
+        "pbas": Facilitator(kind="advisory_service", skill=0.6, outside_knowledge=0.55, eur_per_hour=60.0),
+        "researcher": Facilitator(kind="researcher", skill=0.7, outside_knowledge=0.8, eur_per_hour=70.0),
+    }
+
+
+class FundingPhase(Strict):
+    """A funding phase: who pays what, for which facilitation, over which weeks."""
+
+    name: str = Field(min_length=1, description="phase name")
+    basis: Literal["group_age", "calendar"] = Field(
+        "group_age", description="weeks counted from each group's start, or from the start of the run")
+    start_week: int = param(0, "weeks", ASSUMPTION, "first week of the phase", ge=0)
+    end_week: int | None = param(None, "weeks", ASSUMPTION, "week after the last week of the phase (none: open-ended)", gt=0)
+    payer: str = Field("programme", min_length=1, description="who pays (a label for the ledger)")
+    facilitators: list[str] = Field(default_factory=list, description="facilitator types funded (keys of [facilitators])")
+    facilitation_hours_per_week: float = param(0.0, "hours/week", SEED_GOOD_PRACTICE, "facilitation per group", ge=0, le=168)
+    recruitment_hours_per_week: float = param(0.0, "hours/week", SEED_GOOD_PRACTICE, "recruitment effort per group", ge=0, le=168)
+    other_eur_per_group_per_year: float = param(0.0, "EUR/year", SEED_GOOD_PRACTICE, "other costs per group (coordination, events)", ge=0)
+    fixed_eur_per_year: float = param(0.0, "EUR/year", SEED_GOOD_PRACTICE, "costs independent of the number of groups", ge=0)
+    founding: bool = Field(False, description="new groups may be founded while this (calendar) phase runs")
+    cross_group_meetings_per_year: float = param(
+        0.0, "meetings/year", f"{SEED_GOOD_PRACTICE}: coordinate cross-regional activities; seed 003: ecosystem",
+        "network meetings of delegates from every group (calendar phases)", ge=0, le=52)
+    delegates_per_group: int = param(3, "members", ASSUMPTION, "members each group sends to a network meeting", ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FundingPhase:
+        if self.end_week is not None and self.end_week <= self.start_week:
+            raise KeyedValueError("end_week", f"must be after start_week ({self.start_week})")
+        if self.founding and self.basis != "calendar":
+            raise KeyedValueError("founding", "needs basis = 'calendar'")
+        if self.fixed_eur_per_year > 0 and self.basis != "calendar":
+            raise KeyedValueError("fixed_eur_per_year", "needs basis = 'calendar'")
+        if self.cross_group_meetings_per_year > 0 and self.basis != "calendar":
+            raise KeyedValueError("cross_group_meetings_per_year", "needs basis = 'calendar'")
+        return self
+
+    def covers(self, week: int) -> bool:
+        """Whether the phase runs in this (basis-relative) week."""
+        return self.start_week <= week and (self.end_week is None or week < self.end_week)
+
+
+class Funding(Strict):
+    """Funding phases; phases of the same basis may not overlap."""
+
+    phases: list[FundingPhase] = Field(default_factory=list, description="funding phases")
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> Funding:
+        for basis in ("group_age", "calendar"):
+            spans = sorted((p.start_week, p.end_week, i) for i, p in enumerate(self.phases) if p.basis == basis)
+            for (_, end_a, a), (start_b, _, b) in zip(spans, spans[1:], strict=False):
+                if end_a is None or end_a > start_b:
+                    raise KeyedValueError(
+                        f"phases.{b}",
+                        f"phase '{self.phases[b].name}' overlaps phase '{self.phases[a].name}'",
+                    )
+        return self
+
+
+class Founding(Strict):
+    """Groups founded during the run where a calendar phase allows it."""
+
+    max_new_groups: int = param(0, "groups", ASSUMPTION, "most groups founded during the run", ge=0)
+    check_every_weeks: int = param(13, "weeks", ASSUMPTION, "how often founding is considered", ge=1)
+    min_interested: int = param(8, "firms", ASSUMPTION, "firms with a problem needed in a region to found a group", ge=2)
+    founding_members: int = param(8, "firms", ASSUMPTION, "members a founded group starts with", ge=2)
+    mode: Literal["physical", "online", "hybrid", "communal_space"] = Field("physical", description="mode of founded groups")
+    cadence_weeks: int = param(4, "weeks", SEED_CHAPTER, "cadence of founded groups", ge=1)
+
+
+class GroupSpec(Strict):
+    """A core group (community of practice) in a region."""
+
+    name: str = Field(min_length=1, description="group name")
+    region: str = Field(min_length=1, description="region it recruits from (a name in [[regions]])")
+    mode: Literal["physical", "online", "hybrid", "communal_space"] = Field("physical", description="how it meets")
+    cadence_weeks: int = param(4, "weeks", f"{SEED_CHAPTER}: monthly meetings", "weeks between meetings", ge=1)
+    start_week: int = param(0, "weeks", ASSUMPTION, "week of the first meeting", ge=0)
+    end_week: int | None = param(None, "weeks", ASSUMPTION, "week the programme stops meeting (none: open-ended)", gt=0)
+    initial_members: int = param(12, "firms", ASSUMPTION, "members recruited at the start", ge=0)
+    venue_eur_per_week: float = param(0.0, "EUR/week", SEED_COMMUNAL, "rent of a meeting space", ge=0)
+    venue_payer: str = Field("municipality", min_length=1, description="who pays the venue")
+    channel: bool = Field(True, description="an online channel between meetings")
+    expert_talks: bool = Field(False, description=f"short expert talks bring outside knowledge ({SEED_EKOLLEGA})")
+    expert_knowledge: float = param(0.7, "0-1", SEED_EKOLLEGA, "knowledge level of the expert talks", ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> GroupSpec:
+        if self.end_week is not None and self.end_week <= self.start_week:
+            raise KeyedValueError("end_week", f"must be after start_week ({self.start_week})")
+        return self
+
+
+class Shock(Strict):
+    """A drop in demand: pandemic-like or a local plant closure."""
+
+    name: str = Field(min_length=1, description="shock name")
+    start_week: int = param(104, "weeks", ASSUMPTION, "first week of the shock", ge=0)
+    duration_weeks: int = param(26, "weeks", ASSUMPTION, "weeks at full depth", ge=1)
+    recovery_weeks: int = param(26, "weeks", ASSUMPTION, "weeks of linear recovery afterwards", ge=0)
+    depth: float = param(0.3, "fraction", ASSUMPTION, "share of demand lost", ge=0, le=1)
+    sectors: list[str] = Field(default_factory=list, description="sectors hit (empty: all)")
+    regions: list[str] = Field(default_factory=list, description="regions hit (empty: all)")
+
+
+class Environment(Strict):
+    """Sector demand and shocks."""
+
+    sectors: list[Sector] = Field(default_factory=_default_sectors, min_length=1, description="sectors")
+    shocks: list[Shock] = Field(default_factory=list, description="demand shocks")
+
+
+class Scenario(Strict):
+    """A whole scenario, as read from a TOML file."""
+
+    name: str = Field("unnamed", min_length=1, description="scenario name")
+    description: str = Field("", description="what the scenario represents")
+    run: Run = Run()
+    regions: list[Region] = Field(default_factory=lambda: [Region(name="region")], min_length=1)
+    firms: Firms = Firms()
+    environment: Environment = Environment()
+    learning: Learning = Learning()
+    trust: Trust = Trust()
+    attendance: Attendance = Attendance()
+    modes: Modes = Modes()
+    activities: dict[str, ActivitySettings] = Field(default_factory=_default_activities)
+    ventures: Ventures = Ventures()
+    membership: Membership = Membership()
+    facilitators: dict[str, Facilitator] = Field(default_factory=_default_facilitators)
+    funding: Funding = Funding()
+    founding: Founding = Founding()
+    groups: list[GroupSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        names = enum_names(Activity)
+        unknown = sorted(set(self.activities) - set(names))
+        if unknown:
+            raise KeyedValueError(f"activities.{unknown[0]}", f"unknown activity (known: {', '.join(names)})")
+        missing = [n for n in names if n not in self.activities]
+        if missing:
+            raise KeyedValueError(f"activities.{missing[0]}", "missing")
+        regions = [r.name for r in self.regions]
+        _unique("regions", regions)
+        _unique("groups", [g.name for g in self.groups])
+        sectors = [s.name for s in self.environment.sectors]
+        _unique("environment.sectors", sectors)
+        for i, group in enumerate(self.groups):
+            _known(f"groups.{i}.region", group.region, regions)
+        for i, phase in enumerate(self.funding.phases):
+            for key in phase.facilitators:
+                _known(f"funding.phases.{i}.facilitators", key, list(self.facilitators))
+        for i, shock in enumerate(self.environment.shocks):
+            for sector in shock.sectors:
+                _known(f"environment.shocks.{i}.sectors", sector, sectors)
+            for region in shock.regions:
+                _known(f"environment.shocks.{i}.regions", region, regions)
+        if sum(s.share for s in self.environment.sectors) <= 0:
+            raise KeyedValueError("environment.sectors", "shares sum to zero")
+        f = self.firms
+        if f.share_solo + f.share_lifestyle + f.share_family + f.share_growth + f.share_startup <= 0:
+            raise KeyedValueError("firms", "firm type shares sum to zero")
+        return self
+
+    @property
+    def population(self) -> int:
+        """Firms at the start, over all regions."""
+        return sum(r.firms for r in self.regions)
+
+
+def _unique(key: str, names: list[str]) -> None:
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise KeyedValueError(f"{key}.{i}.name", f"{name!r} appears twice")
+
+
+def _known(key: str, name: str, known: list[str]) -> None:
+    if name not in known:
+        raise KeyedValueError(key, f"unknown name {name!r} (known: {', '.join(known)})")

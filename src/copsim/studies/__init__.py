@@ -1,0 +1,1 @@
+"""Studies built from many runs: comparisons, sweeps, sensitivity analysis, reports, the job layer."""
