@@ -8,9 +8,19 @@ everything it shows comes from copsim's engine and its viz components.
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import solara
+import solara.server.settings
+
+# A tab that disappears without saying goodbye (browser killed, network lost) keeps its
+# kernel, and the simulation in it, until the kernel is culled: Solara's default waits
+# 24 h; the dashboard waits a minute, long enough to survive a brief network drop.
+# SOLARA_KERNEL_CULL_TIMEOUT still overrides it.
+IDLE_CULL = "60s"
+if "SOLARA_KERNEL_CULL_TIMEOUT" not in {name.upper() for name in os.environ}:
+    solara.server.settings.kernel.cull_timeout = IDLE_CULL
 
 # Mesa 3.3.1's own SolaraViz module trips Solara's hook checker on import; not ours.
 warnings.filterwarnings("ignore", message=".*ComponentsView.*use_state.*")

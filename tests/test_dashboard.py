@@ -72,9 +72,27 @@ def test_explore_page_steps_and_refuses_bad_levers() -> None:
 
 def test_lever_field_applies_good_values() -> None:
     applied: list[str] = []
-    box, rc = solara.render(LeverField("x", "1.0", applied.append), handle_error=False)
+    box, rc = solara.render(LeverField("x", lambda: "1.0", applied.append), handle_error=False)
     field = rc.find(v.TextField)
     field.widget.v_model = "2.0"
     field.widget.fire_event("keyup.enter")
     assert applied == ["2.0"]
     assert not rc.find(v.Alert).widgets
+
+
+def test_refused_lever_field_shows_the_value_in_use() -> None:
+    in_use = ["1.0"]
+
+    def apply(text: str) -> None:
+        if float(text) < 0:
+            raise ValueError("must be at least 0")
+        in_use[0] = str(float(text))
+
+    box, rc = solara.render(LeverField("x", lambda: in_use[0], apply), handle_error=False)
+    for typed in ("2", "-3"):
+        field = rc.find(v.TextField)
+        field.widget.v_model = typed
+        field.widget.fire_event("keyup.enter")
+    assert in_use == ["2.0"]
+    assert "refused" in str(rc.find(v.Alert).widget.children)
+    assert rc.find(v.TextField).widget.v_model == "2.0"

@@ -3,10 +3,16 @@
 The server is ``copsim dashboard`` on a free local port; every request the page
 makes to anything but that server is blocked and recorded, so the tests also show
 that the dashboard needs no internet. Screenshots go to ``test-output/``.
+
+The server culls the kernel of a tab that vanished without a goodbye after
+:data:`CULL` (the app's own default is a minute), so the test of a lost
+connection does not wait long.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -14,6 +20,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,6 +31,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUTPUT = Path(__file__).resolve().parents[1] / "test-output"
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CULL = "5s"
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason="Debian's chromium is not installed (.ci/run installs it)")
@@ -46,23 +54,53 @@ def wait_for(url: str, seconds: float = 90) -> None:
     raise TimeoutError(f"{url} did not answer within {seconds} s")
 
 
-def serve(command: str) -> Iterator[str]:
-    """Start a copsim server subcommand on a free port; yield its URL; stop it."""
+@dataclass
+class Server:
+    """A running ``copsim dashboard``: its URL and its process."""
+
+    url: str
+    process: subprocess.Popen
+
+    def app_pid(self) -> int:
+        """The process that runs the app: ``solara run``, the child of ``copsim dashboard``."""
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return int(children[0]) if children else pid
+
+
+def serve(command: str, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Start a copsim server subcommand on a free port; yield it; stop it."""
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "copsim.cli", command, "--port", str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_for(url)
-        yield url
+        yield Server(url, server)
     finally:
         server.terminate()
         server.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
-def dashboard() -> Iterator[str]:
-    yield from serve("dashboard")
+def dashboard_server() -> Iterator[Server]:
+    yield from serve("dashboard", {"SOLARA_KERNEL_CULL_TIMEOUT": CULL})
+
+
+@pytest.fixture(scope="module")
+def dashboard(dashboard_server: Server) -> str:
+    return dashboard_server.url
+
+
+def thread_cpu(pid: int) -> dict[int, int]:
+    """CPU time (clock ticks, user + system) of every live thread of process ``pid``."""
+    ticks = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
+            stat = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            ticks[int(task.name)] = int(stat[11]) + int(stat[12])  # utime, stime
+    return ticks
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +137,11 @@ class Tab:
         self.page.wait_for_function(
             f"document.querySelector('.copsim-week').innerText.endsWith(' {week}')", timeout=30_000)
 
+    def wait_week_at_least(self, week: int) -> None:
+        self.page.wait_for_function(
+            f"parseInt(document.querySelector('.copsim-week').innerText.split(' ').pop()) >= {week}",
+            timeout=60_000)
+
     def step(self, times: int = 1) -> None:
         for _ in range(times):
             before = self.week()
@@ -124,9 +167,7 @@ def test_play_levers_network_and_card(dashboard: str, browser: object) -> None:
     try:
         assert tab.week() == 0
         tab.page.click(".copsim-play")
-        tab.page.wait_for_function(
-            "parseInt(document.querySelector('.copsim-week').innerText.split(' ').pop()) >= 12",
-            timeout=60_000)
+        tab.wait_week_at_least(12)
         tab.page.click(".copsim-play")  # pause
         tab.step(2)
         assert tab.page.locator("circle.copsim-node").count() > 400
@@ -165,6 +206,45 @@ def test_invalid_lever_values_are_refused_visibly(dashboard: str, browser: objec
         assert tab.week() == 1
     finally:
         tab.close()
+
+
+def test_a_refused_lever_value_leaves_the_value_in_use(dashboard: str, browser: object) -> None:
+    tab = Tab(browser, dashboard)
+    try:
+        label = "Funding level (x funded hours)"
+        field = tab.page.get_by_label(label)
+        field.fill("2")
+        field.press("Enter")
+        tab.step()  # the accepted value is in use
+        field.fill("-3")
+        field.press("Enter")
+        tab.page.locator(".copsim-lever-error").wait_for(timeout=30_000)
+        playwright.expect(tab.page.get_by_label(label)).to_have_value("2.0", timeout=30_000)
+    finally:
+        tab.close()
+
+
+@pytest.mark.parametrize("goodbye", [True, False], ids=["tab-closed", "connection-lost"])
+def test_a_closed_tab_stops_its_simulation(dashboard_server: Server, browser: object,
+                                           goodbye: bool) -> None:
+    """The thread that plays a tab's model ends once the tab is gone: at once when the page
+    says goodbye (Solara's close beacon), after the cull time when the connection just dropped."""
+    pid = dashboard_server.app_pid()
+    tab = Tab(browser, dashboard_server.url)
+    before = set(thread_cpu(pid))
+    tab.page.click(".copsim-play")
+    tab.wait_week_at_least(4)
+    started = {tid: ticks for tid, ticks in thread_cpu(pid).items() if tid not in before}
+    player = max(started, key=started.__getitem__)  # the new thread that worked the most
+    tab.wait_week_at_least(tab.week() + 4)
+    assert thread_cpu(pid).get(player, 0) > started[player]  # it is the one stepping the model
+    if goodbye:
+        tab.page.goto("about:blank")  # leaving the page sends the close beacon
+    tab.close()
+    deadline = time.monotonic() + 120
+    while player in thread_cpu(pid) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert player not in thread_cpu(pid), "the simulation of a closed tab still runs"
 
 
 def test_two_tabs_have_their_own_model(dashboard: str, browser: object) -> None:
@@ -246,5 +326,43 @@ def test_sweeps_page_shows_the_analysis(dashboard: str, browser: object, tmp_pat
         assert page.locator("img").count() >= 1  # the heatmap over skill and hours
         tab.shot("sweeps")
         assert tab.external == []
+    finally:
+        tab.close()
+
+
+def test_compare_error_shows_in_the_page(dashboard: str, browser: object) -> None:
+    tab = Tab(browser, dashboard)
+    try:
+        page = tab.page
+        page.get_by_role("tab", name="Compare").click()
+        page.get_by_label("Scenarios (2-4, same population)").click(force=True)  # opens the menu
+        page.get_by_role("option", name="self_organised", exact=True).click()
+        page.get_by_role("option", name="ekollega", exact=True).click()
+        page.keyboard.press("Escape")
+        page.click(".copsim-compare-run")
+        error = page.locator(".copsim-compare-error")
+        error.wait_for(timeout=60_000)
+        assert "cannot be compared" in error.inner_text()
+        page.get_by_role("tab", name="Explore").click()  # the app is still there
+        assert tab.week() == 0
+    finally:
+        tab.close()
+
+
+def test_sweeps_error_shows_in_the_page(dashboard: str, browser: object) -> None:
+    tab = Tab(browser, dashboard)
+    try:
+        page = tab.page
+        page.get_by_role("tab", name="Sweeps").click()
+        field = page.get_by_label("Sweep output directory")
+        field.fill("sweeps/does_not_exist")
+        field.press("Enter")
+        page.wait_for_selector(".copsim-sweep-analyse:not([disabled])", timeout=30_000)
+        page.click(".copsim-sweep-analyse")
+        error = page.locator(".copsim-sweep-error")
+        error.wait_for(timeout=60_000)
+        assert "no such sweep output directory" in error.inner_text()
+        page.get_by_role("tab", name="Explore").click()
+        assert tab.week() == 0
     finally:
         tab.close()

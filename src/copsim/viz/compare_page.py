@@ -64,7 +64,9 @@ def ComparePage() -> None:
         return run_from_dashboard(list(names.value), reps.value, years.value, population.value,
                                   shock.value, progress)
 
-    task = solara.lab.use_task(run, dependencies=None, prefer_threaded=True)
+    # raise_error=False: a failure shows in the page's error box below, not as a
+    # traceback in place of the whole app.
+    task = solara.lab.use_task(run, dependencies=None, raise_error=False, prefer_threaded=True)
     with solara.Columns([1, 3]):
         with solara.Card("Comparison"):
             solara.SelectMultiple("Scenarios (2-4, same population)", values=names,

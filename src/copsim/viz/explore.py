@@ -12,6 +12,7 @@ entrepreneur's card are copsim's own components. Each browser tab builds its own
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -56,9 +57,12 @@ def panels(session: ExploreSession) -> list[dict]:
 
 
 @solara.component
-def LeverField(label: str, value: str, apply: Callable[[str], None]) -> None:
-    """A typed lever: applied on Enter or blur; an impossible value shows the reason."""
+def LeverField(label: str, current: Callable[[], str], apply: Callable[[str], None]) -> None:
+    """A typed lever, applied on Enter or blur. An impossible value shows the reason, and the
+    field goes back to ``current()``, the value the model goes on using (read when the field
+    renders: the page does not re-render the levers on every frame)."""
     error = solara.use_reactive("")
+    refusals = solara.use_reactive(0)  # a fresh field, showing current(), after each refusal
 
     def on_value(text: str) -> None:
         try:
@@ -66,8 +70,10 @@ def LeverField(label: str, value: str, apply: Callable[[str], None]) -> None:
             error.value = ""
         except ValueError as exc:
             error.value = f"{label}: refused ({exc})"
+            refusals.value += 1
 
-    solara.InputText(label, value=value, on_value=on_value, continuous_update=False)
+    solara.InputText(label, value=current(), on_value=on_value,
+                     continuous_update=False).key(f"lever-{refusals.value}")
     if error.value:
         solara.Error(error.value, dense=True, classes=["copsim-lever-error"])
 
@@ -76,6 +82,12 @@ def LeverField(label: str, value: str, apply: Callable[[str], None]) -> None:
 def Levers(session: ExploreSession, changed: Callable[[], None]) -> None:
     """Mid-run levers: funding, facilitation, recruitment, mode, cadence, a shock."""
     lv = session.model.levers
+
+    def shown(name: str) -> Callable[[], str]:
+        def current() -> str:
+            value = getattr(session.model.levers, name)
+            return "" if value is None else str(value)
+        return current
 
     def lever(name: str, convert: Callable[[str], object]) -> Callable[[str], None]:
         def apply(text: str) -> None:
@@ -99,12 +111,11 @@ def Levers(session: ExploreSession, changed: Callable[[], None]) -> None:
         changed()
 
     with solara.Card("Levers (apply mid-run)"):
-        LeverField("Funding level (x funded hours)", str(lv.hours_scale), lever("hours_scale", float))
-        LeverField("Facilitator skill (0-1)", "" if lv.skill is None else str(lv.skill),
-                   lever("skill", float))
-        LeverField("Recruitment effort (x)", str(lv.recruitment_scale), lever("recruitment_scale", float))
-        LeverField("Meeting cadence (weeks)", "" if lv.cadence_weeks is None else str(lv.cadence_weeks),
-                   lever("cadence_weeks", int))
+        LeverField("Funding level (x funded hours)", shown("hours_scale"), lever("hours_scale", float))
+        LeverField("Facilitator skill (0-1)", shown("skill"), lever("skill", float))
+        LeverField("Recruitment effort (x)", shown("recruitment_scale"),
+                   lever("recruitment_scale", float))
+        LeverField("Meeting cadence (weeks)", shown("cadence_weeks"), lever("cadence_weeks", int))
         solara.Select("Meeting mode", values=MODES, value=lv.mode or "physical", on_value=set_mode)
         solara.Button("Shock: demand -30 %", on_click=shock, color="error", outlined=True)
 
@@ -153,11 +164,16 @@ def ExplorePage() -> None:
             session.step()
         redraw()
 
+    # Set when this page goes away (its browser tab closed, or its kernel culled after the
+    # connection was lost), so a playing simulation stops with it instead of running on.
+    gone = solara.use_memo(threading.Event, dependencies=[])
+    solara.use_effect(lambda: gone.set, dependencies=[])
+
     def play_loop() -> None:
-        while playing.value:
+        while playing.value and not gone.is_set():
             started = time.perf_counter()
             step()
-            time.sleep(max(0.0, 1.0 / speed.value - (time.perf_counter() - started)))
+            gone.wait(max(0.0, 1.0 / speed.value - (time.perf_counter() - started)))
 
     solara.lab.use_task(play_loop, dependencies=[playing.value, session], prefer_threaded=True)
 

@@ -33,7 +33,9 @@ def SweepsPage() -> None:
             raise CopsimError(f"{path}: (directory): no such sweep output directory")
         return analyze(path)
 
-    task = solara.lab.use_task(run, dependencies=None, prefer_threaded=True)
+    # raise_error=False: a failure shows in the page's error box below, not as a
+    # traceback in place of the whole app.
+    task = solara.lab.use_task(run, dependencies=None, raise_error=False, prefer_threaded=True)
     with solara.Columns([1, 3]):
         with solara.Card("Sweep"):
             if known:
