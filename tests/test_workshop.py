@@ -77,6 +77,28 @@ def test_wrong_code_and_expired_code_say_so(room: Room) -> None:
     assert "expired" in refused(410, "expired", room.join, room.code, "Late").message
 
 
+def test_wrong_codes_are_limited_per_address(room: Room, clock: Clock) -> None:
+    wrong = "AAAAAA" if room.code != "AAAAAA" else "BBBBBB"
+    for _ in range(checks.WRONG_GUESSES - 1):
+        refused(403, "bad_code", room.join, wrong, "Eve", "10.0.0.9")
+    clock.now += 30
+    refused(403, "bad_code", room.join, None, "Eve", "10.0.0.9")  # the 10th wrong guess
+    limited = refused(429, "too_many_guesses", room.join, room.code, "Eve", "10.0.0.9")
+    assert limited.retry_after == 30 and limited.as_dict()["retry_after"] == 30
+    assert room.join(room.code, "Ann", "10.0.0.8").name == "Ann"  # other addresses join
+    clock.now += 30  # the first nine wrong guesses are a minute old
+    assert room.join(room.code, "Eve", "10.0.0.9").name == "Eve"
+
+
+def test_the_guess_limit_forgets_the_oldest_addresses(clock: Clock) -> None:
+    limit = checks.GuessLimit(limit=1, window=60, clock=clock)
+    for i in range(checks.GUESSERS_KEPT + 5):
+        limit.wrong(f"10.{i}")
+    limit.check("10.0")  # forgotten: not refused
+    with pytest.raises(WorkshopError):
+        limit.check(f"10.{checks.GUESSERS_KEPT + 4}")
+
+
 def test_names_are_checked(room: Room) -> None:
     for bad in ["", "   ", "x" * 25, "bad\x00name", 42, None]:
         refused(422, "invalid", room.join, room.code, bad)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from copsim.workshop.loadtest import LocalServer, local_server
+from copsim.workshop.loadtest import Client, LocalServer, local_server
 from test_dashboard_browser import CHROMIUM, OUTPUT, browser  # noqa: F401 (browser: a fixture)
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -36,11 +36,14 @@ def workshop() -> Iterator[LocalServer]:
 class Person:
     """One browser context (its own storage, so its own participant)."""
 
-    def __init__(self, browser: Any, url: str, viewport: dict[str, int]) -> None:
+    def __init__(self, browser: Any, url: str, viewport: dict[str, int],
+                 fake_clock: bool = False) -> None:
         self.context = browser.new_context(viewport=viewport, accept_downloads=True)
         self.page = self.context.new_page()
         self.external: list[str] = []
         self.page.route("**/*", self._route)
+        if fake_clock:  # the page's timers run only when the test moves the clock on
+            self.page.clock.install()
         self.page.goto(url)
 
     def _route(self, route: Any) -> None:
@@ -174,3 +177,30 @@ def test_wrong_code_gets_a_clear_message(workshop: LocalServer, browser: Any) ->
         wait_state(person.page, "facilitator key")
     finally:
         person.context.close()
+
+
+def test_join_errors_stay_until_the_person_acts(browser: Any) -> None:
+    """The page re-checks every two seconds; that must not wipe a join error nobody has read."""
+    with local_server("--rounds", "1", "--round-seconds", "300", "--seed", "6") as server:
+        person = Participant(browser, server.base, PHONE, fake_clock=True)
+        try:
+            page, error = person.page, person.page.locator("#join-error")
+            page.fill("#code", "ZZZZZZ" if server.code != "ZZZZZZ" else "YYYYYY")
+            page.fill("#name", "Eve")
+            page.click("#join-form button")
+            expect(error).to_contain_text("not right", timeout=30_000)
+            page.clock.run_for(10_000)  # five of the page's re-checks
+            assert "not right" in error.inner_text()
+            page.fill("#code", server.code)  # acting clears it
+            assert error.inner_text() == ""
+
+            facilitator = Client("127.0.0.1", server.port)
+            assert facilitator.request("POST", "/api/facilitator/end", {},
+                                       {"X-Copsim-Key": server.key})[0] == 200
+            facilitator.close()
+            page.click("#join-form button")
+            expect(error).to_contain_text("This session has ended", timeout=30_000)
+            page.clock.run_for(10_000)
+            assert "This session has ended" in error.inner_text()
+        finally:
+            person.context.close()

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 import secrets
+import threading
+import time
 import unicodedata
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from copsim.dtypes import Topic
@@ -24,19 +29,67 @@ TOPICS = {t.name.lower(): int(t) for t in Topic}
 DECISION_FIELDS = {"entrepreneur", "attend", "topic", "talk_to", "propose_to", "answers"}
 MAX_ANSWERS = 20
 BAD_CODE = "That join code is not right: check the code on the projector."
+WRONG_GUESSES = 10  # wrong join codes an address may send ...
+GUESS_WINDOW = 60.0  # ... within this many seconds
+GUESSERS_KEPT = 10_000  # addresses remembered at most (the oldest are forgotten)
 
 
 class WorkshopError(Exception):
-    """A refused request: ``status`` (HTTP), ``code`` (for programs), message (for people)."""
+    """A refused request: ``status`` (HTTP), ``code`` (for programs), message (for people),
+    and for a refusal that passes ``retry_after`` seconds (for the Retry-After header)."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str,
+                 retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.retry_after = retry_after
 
-    def as_dict(self) -> dict[str, str]:
-        return {"error": self.code, "message": self.message}
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"error": self.code, "message": self.message}
+        if self.retry_after is not None:
+            data["retry_after"] = self.retry_after
+        return data
+
+
+class GuessLimit:
+    """Wrong join codes per client address: after ``limit`` of them within ``window``
+    seconds, every join from that address is refused (429) until the oldest is ``window``
+    old, so a 6-character code cannot be guessed by trying (31^6 codes, 10 a minute)."""
+
+    def __init__(self, limit: int = WRONG_GUESSES, window: float = GUESS_WINDOW,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self._wrong: dict[str, deque[float]] = {}  # oldest address first
+        self._lock = threading.Lock()
+
+    def check(self, address: str) -> None:
+        """Refuse an address that has used up its wrong guesses, saying when to try again."""
+        with self._lock:
+            recent = self._recent(address)
+            if len(recent) >= self.limit:
+                wait = max(1, math.ceil(recent[0] + self.window - self.clock()))
+                raise WorkshopError(429, "too_many_guesses",
+                                    f"Too many wrong join codes from this device: try again "
+                                    f"in {wait} s.", retry_after=wait)
+
+    def wrong(self, address: str) -> None:
+        """Count a wrong join code from ``address``."""
+        with self._lock:
+            recent = self._recent(address)
+            recent.append(self.clock())
+            self._wrong.pop(address, None)
+            self._wrong[address] = recent  # now the newest
+            while len(self._wrong) > GUESSERS_KEPT:
+                del self._wrong[next(iter(self._wrong))]
+
+    def _recent(self, address: str) -> deque[float]:
+        """The address's wrong guesses within the window (older ones dropped)."""
+        recent = self._wrong.get(address, deque())
+        while recent and recent[0] <= self.clock() - self.window:
+            recent.popleft()
+        return recent
 
 
 def invalid(message: str) -> WorkshopError:

@@ -4,7 +4,9 @@ Used by ``tests/test_workshop_load.py``, ``tests/test_workshop_browser.py`` (whi
 start servers with :func:`local_server`) and ``benchmarks/workshop_load.py``: N clients
 join, decide in each round (each in its own thread with its own keep-alive connection),
 while abusive clients send garbage and requests that never finish. Only loopback
-addresses are accepted, and every loop is bounded in count and time.
+addresses are accepted, and every loop is bounded in count and time. The abusers
+connect from their own loopback address (:data:`ABUSER`), as they would from their own
+machine: the server limits wrong join codes per client address.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 import numpy as np
 
 MAX_SECONDS = 120.0  # no phase of a load run lasts longer
+ABUSER = "127.0.0.2"  # the abusive clients' source address (loopback, not the players')
 PRINTED = (re.compile(r"Participants: (\S+)  join code: ([A-Z0-9]{6})"),
            re.compile(r"Projector:    (\S+)"), re.compile(r"Facilitator:  (\S+)#key=(\S+)"))
 
@@ -111,11 +114,18 @@ def check_loopback(host: str) -> None:
 class Client:
     """One keep-alive HTTP connection that records the latency of every request."""
 
-    def __init__(self, host: str, port: int, timeout: float = 15.0) -> None:
+    def __init__(self, host: str, port: int, timeout: float = 15.0, source: str | None = None) -> None:
         check_loopback(host)
+        if source is not None:
+            check_loopback(source)
         self.host, self.port, self.timeout = host, port, timeout
-        self.conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        self.source = None if source is None else (source, 0)
+        self.conn = self._connect()
         self.latencies: list[float] = []
+
+    def _connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout,
+                                          source_address=self.source)
 
     def request(self, method: str, path: str, body: Any = None,
                 headers: dict[str, str] | None = None) -> tuple[int, Any]:
@@ -129,7 +139,7 @@ class Client:
                 raw = response.read()
             except (ConnectionError, http.client.HTTPException, OSError):
                 self.conn.close()
-                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+                self.conn = self._connect()
                 if attempt:
                     raise
                 continue
@@ -198,7 +208,7 @@ def in_threads(items: list[Any], work: Any) -> list[Any]:
 
 def garbage(host: str, port: int, stop: threading.Event, statuses: list[int]) -> None:
     """Malformed, oversized, forged and unauthorised requests until ``stop`` (bounded)."""
-    client = Client(host, port)
+    client = Client(host, port, source=ABUSER)
     bad = [
         ("POST", "/api/decide", b"{not json", {"X-Copsim-Token": "x" * 30}),
         ("POST", "/api/decide", b"[1, 2, 3]", {"X-Copsim-Token": "x" * 30}),
@@ -231,7 +241,7 @@ def garbage(host: str, port: int, stop: threading.Event, statuses: list[int]) ->
 def slow_body(host: str, port: int, seconds: float) -> int:
     """A request whose body never finishes: returns the status the server answered."""
     check_loopback(host)
-    with socket.create_connection((host, port), timeout=seconds) as s:
+    with socket.create_connection((host, port), timeout=seconds, source_address=(ABUSER, 0)) as s:
         s.sendall(b"POST /api/decide HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                   b"Content-Length: 400\r\n\r\n{\"round\": 1")
         s.settimeout(seconds)
@@ -247,7 +257,7 @@ def slow_headers(host: str, port: int, seconds: float) -> None:
     """A request whose headers trickle in a byte a second and never finish."""
     check_loopback(host)
     deadline = time.monotonic() + seconds
-    with socket.create_connection((host, port), timeout=seconds) as s:
+    with socket.create_connection((host, port), timeout=seconds, source_address=(ABUSER, 0)) as s:
         s.sendall(b"POST /api/decide HTTP/1.1\r\nHost: x\r\n")
         while time.monotonic() < deadline:
             try:

@@ -109,6 +109,7 @@ class Room:
             raise ValueError("rounds, weeks per round and round seconds must be positive")
         self.lock = threading.Lock()  # the one lock around the shared model and the room
         self.clock = clock
+        self.guesses = checks.GuessLimit(clock=clock)
         self.code = checks.new_join_code()
         self.key = secrets.token_urlsafe(32)
         size = population if population is not None else load_scenario(scenario).population
@@ -141,8 +142,18 @@ class Room:
 
     # -- participants ------------------------------------------------------------------
 
-    def join(self, code: object, name: object) -> Ticket:
-        """Claim an unclaimed entrepreneur with the join code (a clear error otherwise)."""
+    def join(self, code: object, name: object, address: str = "") -> Ticket:
+        """Claim an unclaimed entrepreneur with the join code (a clear error otherwise);
+        wrong codes are counted per client ``address`` and limited (:class:`checks.GuessLimit`)."""
+        self.guesses.check(address)
+        try:
+            return self._join(code, name)
+        except WorkshopError as exc:
+            if exc.code == "bad_code":
+                self.guesses.wrong(address)
+            raise
+
+    def _join(self, code: object, name: object) -> Ticket:
         given = checks.normalise_code(code)
         clean = checks.display_name(name)
         with self.lock:

@@ -3,9 +3,12 @@ static pages (participant, projector, facilitator), served by uvicorn.
 
 Every participant action carries the token in the ``X-Copsim-Token`` header and the
 round id and a nonce in its body; facilitator actions carry the key in
-``X-Copsim-Key``. Bodies are read with a size limit (:data:`MAX_BODY`) and a time limit
+``X-Copsim-Key``. A request's headers must arrive within :data:`HEADER_SECONDS` of the
+connection opening (or of the previous response), else the connection is closed (408);
+bodies are read with a size limit (:data:`MAX_BODY`) and a time limit
 (:data:`BODY_SECONDS`) and parsed strictly before the room (and its lock) is reached,
-so slow or malformed input never holds the lock. Room calls run in worker threads, so
+so slow or malformed input never holds the lock. Wrong join codes are limited per
+client address (429 with Retry-After, see :class:`~copsim.workshop.checks.GuessLimit`). Room calls run in worker threads, so
 a round being stepped never blocks the event loop; stepping happens only in the
 facilitator's close request or in the ticker thread (timer, everyone decided).
 
@@ -34,6 +37,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import h11
 import segno
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -41,11 +45,13 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from copsim.workshop.checks import WorkshopError
 from copsim.workshop.room import Room
 
 MAX_BODY = 4096  # bytes: a decision is about 200
+HEADER_SECONDS = 10.0  # headers not complete within this: the connection is closed (408)
 BODY_SECONDS = 5.0  # a body not received within this is refused (408)
 TICK_SECONDS = 0.2
 STATIC = Path(__file__).with_name("static")
@@ -88,6 +94,50 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class HeaderDeadline(H11Protocol):
+    """uvicorn's HTTP/1.1 connection with a deadline for each request's headers.
+
+    uvicorn times out only connections idle between requests: one that sends its headers a
+    byte at a time, or never finishes them, would hold its connection for ever. The deadline
+    starts when the connection opens or a new request starts and is not moved by what
+    trickles in; when it passes, the client gets a 408 and the connection is closed.
+    """
+
+    header_seconds = HEADER_SECONDS
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+        super().connection_made(transport)  # type: ignore[arg-type]
+        self._start_deadline()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is h11.IDLE:  # a request's headers are still to come
+            self._start_deadline()
+        else:
+            self._cancel_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_deadline()
+        super().connection_lost(exc)
+
+    def _start_deadline(self) -> None:
+        if self._deadline is None:
+            self._deadline = self.loop.call_later(self.header_seconds, self._too_slow)
+
+    def _cancel_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            self.transport.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\n"
+                                 b"connection: close\r\n\r\n")
+            self.transport.close()
+
+
 def render_page(name: str, title: str) -> str:
     """A page: the shared shell (``page.html``) around the page's body (``<name>.html``)."""
     shell = (STATIC / "page.html").read_text(encoding="utf-8")
@@ -96,7 +146,13 @@ def render_page(name: str, title: str) -> str:
 
 
 def refuse(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status_code=status)
+    return refused(WorkshopError(status, code, message))
+
+
+def refused(exc: WorkshopError) -> JSONResponse:
+    """A refusal as JSON, with Retry-After when it passes with time."""
+    headers = {} if exc.retry_after is None else {"retry-after": str(exc.retry_after)}
+    return JSONResponse(exc.as_dict(), status_code=exc.status, headers=headers)
 
 
 async def read_json(request: Request) -> dict[str, Any]:
@@ -144,7 +200,7 @@ async def answer(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Response:
     try:
         return JSONResponse(await run_in_threadpool(fn, *args, **kwargs))
     except WorkshopError as exc:
-        return JSONResponse(exc.as_dict(), status_code=exc.status)
+        return refused(exc)
 
 
 def create_app(room: Room, public_url: str | None = None, tick: bool = True) -> Starlette:
@@ -175,15 +231,16 @@ def create_app(room: Room, public_url: str | None = None, tick: bool = True) -> 
             data = await read_json(request)
             return await handler(data)
         except WorkshopError as exc:
-            return JSONResponse(exc.as_dict(), status_code=exc.status)
+            return refused(exc)
 
     async def join(request: Request) -> Response:
         async def handle(data: dict[str, Any]) -> Response:
             fields(data, ("code", "name"))
             try:
-                ticket = await run_in_threadpool(room.join, data.get("code"), data.get("name"))
+                ticket = await run_in_threadpool(room.join, data.get("code"), data.get("name"),
+                                                 request.client.host if request.client else "")
             except WorkshopError as exc:
-                return JSONResponse(exc.as_dict(), status_code=exc.status)
+                return refused(exc)
             return JSONResponse({"token": ticket.token, "row": ticket.row, "name": ticket.name})
         return await guarded(request, handle)
 
@@ -223,7 +280,7 @@ def create_app(room: Room, public_url: str | None = None, tick: bool = True) -> 
         try:
             data = await run_in_threadpool(room.record, request.headers.get("x-copsim-key"))
         except WorkshopError as exc:
-            return JSONResponse(exc.as_dict(), status_code=exc.status)
+            return refused(exc)
         return JSONResponse(data, headers={
             "content-disposition": 'attachment; filename="copsim-workshop-record.json"'})
 
@@ -285,7 +342,7 @@ def serve(room: Room, host: str, port: int, public_url: str | None = None) -> No
     """Run the app with uvicorn until interrupted."""
     import uvicorn
 
-    config = uvicorn.Config(create_app(room, public_url), host=host, port=port,
+    config = uvicorn.Config(create_app(room, public_url), host=host, port=port, http=HeaderDeadline,
                             log_level="warning", access_log=False, timeout_keep_alive=10,
                             limit_concurrency=1000, h11_max_incomplete_event_size=16384,
                             server_header=False)

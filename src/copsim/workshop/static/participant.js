@@ -14,16 +14,23 @@
   const token = () => localStorage.getItem(TOKEN);
   const headers = () => ({ "X-Copsim-Token": token() || "" });
 
+  // A join error stays until the person acts (types or joins again): the refresh every two
+  // seconds shows the join form again without a message and must not wipe it.
   function showJoin(message) {
     document.getElementById("join").hidden = false;
     document.getElementById("play").hidden = true;
-    document.getElementById("join-error").textContent = message || "";
+    if (message) document.getElementById("join-error").textContent = message;
     const code = new URLSearchParams(location.search).get("code");
     if (code && !document.getElementById("code").value) document.getElementById("code").value = code;
   }
 
+  document.getElementById("join-form").addEventListener("input", () => {
+    document.getElementById("join-error").textContent = "";
+  });
+
   document.getElementById("join-form").addEventListener("submit", async (event) => {
     event.preventDefault();
+    document.getElementById("join-error").textContent = "";
     const body = { code: document.getElementById("code").value, name: document.getElementById("name").value };
     const res = await api("POST", "/api/join", body);
     if (!res.ok) {
