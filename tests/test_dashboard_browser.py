@@ -154,6 +154,23 @@ class Tab:
     def plots(self) -> str:
         return self.page.locator(".copsim-timeseries").inner_html()
 
+    def analyse_sweep(self, directory: str) -> None:
+        """Type a sweep directory on the Sweeps page and press Analyse."""
+        self.page.get_by_role("tab", name="Sweeps").click()
+        field = self.page.get_by_label("Sweep output directory")
+        field.fill(directory)
+        field.press("Enter")
+        self.page.wait_for_selector(".copsim-sweep-analyse:not([disabled])", timeout=30_000)
+        self.page.click(".copsim-sweep-analyse")
+
+    def assert_error_in_page(self, selector: str, expected: str) -> None:
+        """The page's own error box says ``expected``, and the rest of the app still works."""
+        error = self.page.locator(selector)
+        error.wait_for(timeout=60_000)
+        assert expected in error.inner_text()
+        self.page.get_by_role("tab", name="Explore").click()
+        assert self.week() == 0
+
     def shot(self, name: str) -> None:
         OUTPUT.mkdir(exist_ok=True)
         self.page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
@@ -314,12 +331,7 @@ def test_sweeps_page_shows_the_analysis(dashboard: str, browser: object, tmp_pat
     tab = Tab(browser, dashboard)
     try:
         page = tab.page
-        page.get_by_role("tab", name="Sweeps").click()
-        field = page.get_by_label("Sweep output directory")
-        field.fill(str(out))
-        field.press("Enter")
-        page.wait_for_selector(".copsim-sweep-analyse:not([disabled])", timeout=30_000)
-        page.click(".copsim-sweep-analyse")
+        tab.analyse_sweep(str(out))
         page.wait_for_selector(".copsim-sweep-summary, .copsim-sweep-error", timeout=120_000)
         assert page.locator(".copsim-sweep-error").count() == 0, page.inner_text(".copsim-sweep-error")
         assert "participants_total" in page.inner_text(".copsim-sweep-summary")
@@ -340,11 +352,7 @@ def test_compare_error_shows_in_the_page(dashboard: str, browser: object) -> Non
         page.get_by_role("option", name="ekollega", exact=True).click()
         page.keyboard.press("Escape")
         page.click(".copsim-compare-run")
-        error = page.locator(".copsim-compare-error")
-        error.wait_for(timeout=60_000)
-        assert "cannot be compared" in error.inner_text()
-        page.get_by_role("tab", name="Explore").click()  # the app is still there
-        assert tab.week() == 0
+        tab.assert_error_in_page(".copsim-compare-error", "cannot be compared")
     finally:
         tab.close()
 
@@ -352,17 +360,7 @@ def test_compare_error_shows_in_the_page(dashboard: str, browser: object) -> Non
 def test_sweeps_error_shows_in_the_page(dashboard: str, browser: object) -> None:
     tab = Tab(browser, dashboard)
     try:
-        page = tab.page
-        page.get_by_role("tab", name="Sweeps").click()
-        field = page.get_by_label("Sweep output directory")
-        field.fill("sweeps/does_not_exist")
-        field.press("Enter")
-        page.wait_for_selector(".copsim-sweep-analyse:not([disabled])", timeout=30_000)
-        page.click(".copsim-sweep-analyse")
-        error = page.locator(".copsim-sweep-error")
-        error.wait_for(timeout=60_000)
-        assert "no such sweep output directory" in error.inner_text()
-        page.get_by_role("tab", name="Explore").click()
-        assert tab.week() == 0
+        tab.analyse_sweep("sweeps/does_not_exist")
+        tab.assert_error_in_page(".copsim-sweep-error", "no such sweep output directory")
     finally:
         tab.close()
