@@ -6,13 +6,8 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from copsim.cli.run import non_negative_int
-
-if TYPE_CHECKING:
-    from copsim.studies.compare import Comparison, Pair
-    from copsim.scenario.schema import Shock
 
 OUTPUTS = ("table.md", "table.csv", "replicates.csv", "timeseries.parquet", "timeseries_bands.png",
            "cost_vs_outcome.png", "report.html", "compare.json")
@@ -42,12 +37,12 @@ def action(args: argparse.Namespace) -> int:
     """Check everything, run every job, write the outputs atomically, print the table."""
     from tqdm import tqdm
 
-    from copsim import __version__
     from copsim.studies.compare import CompareError, job_count, prepare, run_comparison
     from copsim.studies.jobs import default_workers
     from copsim.outputs.files import check_writable
     from copsim.scenario.io import load_scenario
     from copsim.scenario.shocks import load_shocks
+    from copsim.studies.report import comparison_provenance, write_comparison
 
     if args.workers is not None and args.workers < 1:
         raise CompareError(f"--workers: {args.workers}: must be at least 1")
@@ -63,8 +58,8 @@ def action(args: argparse.Namespace) -> int:
     with tqdm(total=job_count(comparison), unit="run", disable=args.quiet, desc="compare") as bar:
         pairs = run_comparison(comparison, workers, progress=lambda result: bar.update(1))
     seconds = time.perf_counter() - started
-    meta = provenance(comparison, shock, workers, seconds, __version__)
-    write(out, comparison, pairs, meta)
+    meta = comparison_provenance(comparison, shock, workers, seconds)
+    write_comparison(out, comparison, pairs, meta)
     if not args.quiet:
         print((out / "table.md").read_text(encoding="utf-8"), end="")
         print(f"\n{len(names)} scenarios and the counterfactual, {len(comparison.seeds)} "
@@ -73,42 +68,3 @@ def action(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     return 0
 
-
-def provenance(comparison: Comparison, shock: tuple[Path, list[Shock]] | None, workers: int,
-               seconds: float, version: str) -> dict[str, Any]:
-    """compare.json: what identifies the comparison (results do not depend on workers)."""
-    from copsim.studies.compare import counterfactual, job_count
-    from copsim.scenario.io import scenario_hash
-
-    return {
-        "copsim_version": version,
-        "root_seed": comparison.root_seed,
-        "replicates": len(comparison.seeds),
-        "seeds": list(comparison.seeds),
-        "shock": None if shock is None else str(shock[0]),
-        "scenarios": {name: {"hash": scenario_hash(s),
-                             "counterfactual_hash": scenario_hash(counterfactual(s)),
-                             "scenario": s.model_dump(mode="json")}
-                      for name, s in comparison.arms.items()},
-        "runs": job_count(comparison),
-        "workers": workers,
-        "seconds": round(seconds, 1),
-    }
-
-
-def write(out: Path, comparison: Comparison, pairs: list[Pair], meta: dict[str, Any]) -> None:
-    """Every output file, into a temporary directory that replaces ``out`` when complete."""
-    from copsim.studies.compare import outcome_table, replicates_frame, shock_week, timeseries_frame
-    from copsim.studies.report import write_outputs
-    from copsim.outputs.files import atomic_directory, write_json
-
-    replicates = replicates_frame(pairs)
-    table = outcome_table(replicates, comparison.has_shock)
-    timeseries = timeseries_frame(pairs)
-    first_shock = shock_week(next(iter(comparison.arms.values())))
-    with atomic_directory(out) as tmp:
-        table.to_csv(tmp / "table.csv", index=False)
-        replicates.to_csv(tmp / "replicates.csv", index=False)
-        timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
-        write_outputs(tmp, table, timeseries, comparison.arms, meta, first_shock)
-        write_json(tmp / "compare.json", meta)

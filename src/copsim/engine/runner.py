@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from copsim import __version__
+from copsim.version import __version__
 from copsim.scenario.schema import Scenario
 from copsim.engine.kernels import Engine
 from copsim.engine.metrics import firm_outcomes

@@ -38,7 +38,7 @@ import pandas as pd
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 
-from copsim import __version__
+from copsim.version import __version__
 from copsim.scenario.schema import KeyedValueError, Scenario, Strict
 from copsim.dtypes import Activity, EventKind, enum_names
 from copsim.errors import ScenarioError

@@ -1,4 +1,5 @@
-"""Figures and a self-contained HTML report of a comparison, for people who decide.
+"""A comparison's outputs: figures, a self-contained HTML report for people who decide,
+the tables and compare.json (written by ``copsim compare`` and the dashboard alike).
 
 The report is one file (figures embedded as base64 PNG, no external links) so that
 it can be e-mailed. Every sentence in it is generated from the outcome table, so
@@ -22,12 +23,15 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from copsim.studies.compare import (  # noqa: E402
-    CONFIDENCE, LEAD_WEEKS, METRICS, NO_PROGRAMME, Interval, cell, markdown_table,
-    metrics_for, number, row_interval, table_notes,
-)
-from copsim.scenario.schema import Scenario  # noqa: E402
+from copsim.outputs.files import atomic_directory, write_json  # noqa: E402
 from copsim.scenario.io import scenario_hash  # noqa: E402
+from copsim.scenario.schema import Scenario, Shock  # noqa: E402
+from copsim.studies.compare import (  # noqa: E402
+    CONFIDENCE, LEAD_WEEKS, METRICS, NO_PROGRAMME, Comparison, Interval, Pair, cell,
+    counterfactual, job_count, markdown_table, metrics_for, number, outcome_table,
+    replicates_frame, row_interval, shock_week, table_notes, timeseries_frame,
+)
+from copsim.version import __version__  # noqa: E402
 
 FIGURES = ("timeseries_bands.png", "cost_vs_outcome.png")
 BY_KEY = {m.key: m for m in METRICS}
@@ -318,3 +322,38 @@ def write_outputs(out: Path, table: pd.DataFrame, timeseries: pd.DataFrame,
     plot_cost_outcome(table, out / FIGURES[1])
     (out / "table.md").write_text(markdown_table(table, shock, meta["root_seed"]), encoding="utf-8")
     write_report(out, table, arms, meta, shock)
+
+
+def comparison_provenance(comparison: Comparison, shock: tuple[Path, list[Shock]] | None,
+                          workers: int, seconds: float) -> dict[str, Any]:
+    """compare.json: what identifies the comparison (results do not depend on workers)."""
+    return {
+        "copsim_version": __version__,
+        "root_seed": comparison.root_seed,
+        "replicates": len(comparison.seeds),
+        "seeds": list(comparison.seeds),
+        "shock": None if shock is None else str(shock[0]),
+        "scenarios": {name: {"hash": scenario_hash(s),
+                             "counterfactual_hash": scenario_hash(counterfactual(s)),
+                             "scenario": s.model_dump(mode="json")}
+                      for name, s in comparison.arms.items()},
+        "runs": job_count(comparison),
+        "workers": workers,
+        "seconds": round(seconds, 1),
+    }
+
+
+def write_comparison(out: Path, comparison: Comparison, pairs: list[Pair],
+                     meta: dict[str, Any]) -> None:
+    """Every output file of a comparison, into a temporary directory that replaces ``out``
+    when complete (``copsim compare`` and the dashboard's Compare page)."""
+    replicates = replicates_frame(pairs)
+    table = outcome_table(replicates, comparison.has_shock)
+    timeseries = timeseries_frame(pairs)
+    first_shock = shock_week(next(iter(comparison.arms.values())))
+    with atomic_directory(out) as tmp:
+        table.to_csv(tmp / "table.csv", index=False)
+        replicates.to_csv(tmp / "replicates.csv", index=False)
+        timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
+        write_outputs(tmp, table, timeseries, comparison.arms, meta, first_shock)
+        write_json(tmp / "compare.json", meta)

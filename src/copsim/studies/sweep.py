@@ -43,7 +43,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from copsim import __version__
+from copsim.version import __version__
 from copsim.errors import OutputError
 from copsim.studies.experiments import Outcome, Plan, Task, outcome_values
 from copsim.studies.jobs import Job, LocalPool, default_workers, run_job

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import solara
 
-from copsim import __version__
-from copsim.cli.compare import provenance, write
-from copsim.studies.compare import job_count, prepare, run_comparison
 from copsim.errors import CopsimError
-from copsim.studies.jobs import default_workers
 from copsim.scenario.io import load_scenario, scale_population
 from copsim.scenario.shocks import known_shocks, load_shocks
+from copsim.studies.compare import job_count, prepare, run_comparison
+from copsim.studies.jobs import default_workers
+from copsim.studies.report import comparison_provenance, write_comparison
 from copsim.viz.session import scenario_names
 
 NO_SHOCK = "none"
@@ -43,9 +42,9 @@ def run_from_dashboard(names: list[str], reps: int, years: float, population: in
 
     started = time.perf_counter()
     pairs = run_comparison(comparison, workers, progress=advance)
-    meta = provenance(comparison, overlay, workers, time.perf_counter() - started, __version__)
+    meta = comparison_provenance(comparison, overlay, workers, time.perf_counter() - started)
     out = OUT / f"compare-{'-'.join(comparison.arms)}-{int(time.time())}"
-    write(out, comparison, pairs, meta)
+    write_comparison(out, comparison, pairs, meta)
     return out
 
 

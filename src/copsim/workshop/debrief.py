@@ -9,16 +9,31 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
-import copsim
 from copsim.engine.model import CopModel
+from copsim.scenario.schema import Scenario
+from copsim.version import __version__
 from copsim.viz import feed
+from copsim.workshop.records import Participant, Proposal, Round
 
-if TYPE_CHECKING:
-    from copsim.workshop.room import Room
+
+class RoomView(Protocol):
+    """What the debrief reads of a room (:class:`copsim.workshop.room.Room`, which calls it)."""
+
+    model: CopModel
+    alone: CopModel  # the same world played by the model alone
+    scenario: Scenario
+    seed: int
+    state: str
+    started_wall: float
+    participants: dict[str, Participant]
+    history: list[Round]
+    proposals: list[Proposal]
+    actions: list[dict[str, Any]]
+
 
 METRICS = [  # key, label, decimals
     ("knowledge", "Knowledge (mean, 0-1)", 3),
@@ -73,12 +88,12 @@ def table(room_values: dict[str, float], alone_values: dict[str, float],
     return out
 
 
-def played_rows(room: Room) -> np.ndarray:
+def played_rows(room: RoomView) -> np.ndarray:
     """Every firm a person played in this session (removed participants included)."""
     return np.array(sorted({p.row for p in room.participants.values()}), dtype=np.int64)
 
 
-def compare(room: Room) -> dict[str, Any]:
+def compare(room: RoomView) -> dict[str, Any]:
     """The debrief: every firm, the firms people played, each person, in numbers and words."""
     rows = played_rows(room)
     everyone = table(measure(room.model, None), measure(room.alone, None),
@@ -113,7 +128,7 @@ def summary(sections: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def claimed_events(room: Room, rows: np.ndarray) -> tuple[list[dict[str, Any]], list[str]]:
+def claimed_events(room: RoomView, rows: np.ndarray) -> tuple[list[dict[str, Any]], list[str]]:
     """Events of the firms people played, as records and as sentences."""
     events = room.model.events.to_frame()
     mine = events[events.firm.isin(rows) | events.other.isin(rows)]
@@ -127,7 +142,7 @@ def claimed_events(room: Room, rows: np.ndarray) -> tuple[list[dict[str, Any]], 
     return records, [line for line in feed.describe(room.model, mine) if line]
 
 
-def record(room: Room) -> dict[str, Any]:
+def record(room: RoomView) -> dict[str, Any]:
     """Everything about the session worth keeping, without any secret (JSON-ready)."""
     rows = played_rows(room)
     events, story = claimed_events(room, rows)
@@ -137,7 +152,7 @@ def record(room: Room) -> dict[str, Any]:
                "decisions": [{"row": row, **_jsonable(d)} for row, d in sorted(r.decisions.items())],
                "outcomes": r.outcomes} for r in room.history]
     return {
-        "copsim_version": copsim.__version__, "scenario": room.scenario.name, "seed": room.seed,
+        "copsim_version": __version__, "scenario": room.scenario.name, "seed": room.seed,
         "firms": room.model.firms.n, "weeks": room.model.week, "started": _iso(room.started_wall),
         "saved": _iso(time.time()), "state": room.state,
         "participants": [{"name": p.name, "row": p.row, "firm": feed.firm_name(room.model, p.row),

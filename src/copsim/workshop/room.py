@@ -32,7 +32,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ from copsim.viz import feed
 from copsim.viz.session import ExploreSession
 from copsim.workshop import checks, debrief
 from copsim.workshop.checks import WorkshopError
+from copsim.workshop.records import Participant, Proposal, Round
 
 LEVERS = {"hours_scale": (0.0, 5.0), "skill": (0.0, 1.0), "recruitment_scale": (0.0, 5.0)}
 MAX_SUBMISSIONS_PER_ROUND = 40  # decisions one participant may send (and change) in a round
@@ -62,40 +63,6 @@ class Ticket:
     token: str
     row: int
     name: str
-
-
-@dataclass
-class Participant:
-    name: str
-    row: int
-    joined_at: float
-    last_seen: float
-    removed: bool = False
-    nonces: set[str] = field(default_factory=set)
-    submissions: int = 0  # in the open round
-
-
-@dataclass
-class Proposal:
-    id: int
-    round: int
-    frm: int
-    to: int
-    status: str = "pending"  # pending, accepted, declined, no answer, formed, or why not
-
-
-@dataclass
-class Round:
-    id: int
-    first_week: int
-    weeks: int
-    opened_at: float
-    deadline: float
-    opened_wall: float
-    closed_by: str = ""
-    decisions: dict[int, dict[str, Any]] = field(default_factory=dict)
-    outcomes: list[dict[str, Any]] = field(default_factory=list)
-    closed_wall: float = 0.0
 
 
 class Room:
