@@ -27,7 +27,8 @@ from copsim.engine.decisions import venture_obstacle
 from copsim.dtypes import N_TOPICS, EventKind, Topic
 from copsim.engine.kernels import get_kernels
 from copsim.engine.params import meeting_params
-from copsim.scenario.io import SCENARIO_DIR, load_scenario
+from copsim.scenario.io import load_scenario
+from copsim.scenario.library import SCENARIO_DIR
 from test_kernels import SCENARIO, SETTINGS, both_engines, hold_args, meeting_inputs
 
 BASELINE = Path(__file__).parent / "data" / "workshop_engine_baseline.json"

@@ -6,8 +6,7 @@ import argparse
 from pathlib import Path
 
 from copsim.engine.kernels import ENGINES
-from copsim.scenario.io import DEFAULT_SCENARIO, load_scenario, scale_population, with_years
-from copsim.scenario.shocks import with_shock
+from copsim.scenario.library import DEFAULT_SCENARIO
 
 
 def non_negative_int(text: str) -> int:
@@ -41,6 +40,8 @@ def action(args: argparse.Namespace) -> int:
 
     from copsim.outputs.files import check_writable
     from copsim.engine.runner import describe, simulate, write_run
+    from copsim.scenario.io import load_scenario, scale_population, with_years
+    from copsim.scenario.shocks import with_shock
 
     scenario = load_scenario(args.scenario, args.set)
     if args.years is not None:

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from copsim.errors import CopsimError, error_line
-from copsim.scenario.io import load_scenario
 
 EXIT_INVALID = 2
 
@@ -21,6 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def action(args: argparse.Namespace) -> int:
     """Load every file; report each problem on one line; exit 2 if any failed."""
+    from copsim.scenario.io import load_scenario
+
     failed = 0
     for path in args.files:
         try:

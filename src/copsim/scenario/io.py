@@ -17,20 +17,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from copsim.scenario.schema import KeyedValueError, Scenario
 from copsim.errors import ScenarioError
+from copsim.scenario.library import DEFAULT_SCENARIO, resolve_scenario_path
+from copsim.scenario.schema import KeyedValueError, Scenario
 
-SCENARIO_DIR = Path(__file__).resolve().parents[3] / "scenarios"
-DEFAULT_SCENARIO = "microentre"
 MAX_EXTENDS_DEPTH = 8
-
-
-def resolve_scenario_path(name_or_path: str | Path) -> Path:
-    """A path as given, or the name of a scenario shipped in ``scenarios/``."""
-    path = Path(name_or_path)
-    if path.suffix == "" and not path.exists():
-        path = SCENARIO_DIR / f"{path}.toml"
-    return path
 
 
 def load_scenario(

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from copsim.scenario.schema import Scenario, Shock
 from copsim.errors import ScenarioError
-from copsim.scenario.io import SCENARIO_DIR, _read_toml, first_error_line, validate_scenario
+from copsim.scenario.io import _read_toml, first_error_line, validate_scenario
+from copsim.scenario.library import SCENARIO_DIR
 
 SHOCK_DIR = SCENARIO_DIR / "shocks"
 

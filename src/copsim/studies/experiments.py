@@ -46,13 +46,13 @@ from copsim.engine.metrics import SUMMARY_NUMBERS, TIMESERIES
 from copsim.scenario.io import (
     first_error_line,
     load_scenario,
-    resolve_scenario_path,
     scale_population,
     scenario_hash,
     set_dotted,
     validate_scenario,
     with_years,
 )
+from copsim.scenario.library import resolve_scenario_path
 
 Design = Literal["grid", "lhs", "sobol", "morris"]
 

@@ -156,7 +156,7 @@ class ExploreSession:
 
 def scenario_names() -> list[str]:
     """Scenario files shipped in scenarios/ (names without .toml)."""
-    from copsim.scenario.io import SCENARIO_DIR
+    from copsim.scenario.library import SCENARIO_DIR
 
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numba
-
 PLAIN_PREFIX = "copsim.engine.kernels.plain."
 
 
@@ -38,6 +36,8 @@ def _njit(fn: Kernel | None = None, **options: Any) -> Any:
     IR level (``inline="always"``); otherwise numba compiles one specialisation
     per distinct literal signature, which multiplied compile time by five.
     """
+    import numba  # here, not at the top: the CLI reads ENGINES without loading numba
+
     if fn is None:
         return lambda f: _njit(f, **options)
     return numba.njit(cache=True, fastmath=False, parallel=False, nogil=True, **options)(fn)
