@@ -16,12 +16,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from numba import types
-from numba.typed import Dict
 
 from copsim.scenario.schema import Scenario
 from copsim.dtypes import N_TOPICS, WEEK
-from copsim.engine.kernels import get_kernels
+from copsim.engine.kernels import get_kernels, new_tie_index
 from copsim.engine.kernels.business import N_BUSINESS_UNIFORMS
 from copsim.engine.params import business_params, meeting_params, trust_params
 from copsim.engine.events import EventBuffer
@@ -34,9 +32,7 @@ SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[Healt
 
 def tie_index(engine: str, pairs: dict[int, int]) -> Any:
     """The tie index in the engine's own dictionary type."""
-    if engine == "python":
-        return dict(pairs)
-    index = Dict.empty(types.int64, types.int64)
+    index = new_tie_index(engine)
     for key, edge in pairs.items():
         index[key] = edge
     return index
@@ -348,7 +344,7 @@ def test_knowledge_stays_in_unit_interval(seed: int) -> None:
 
 def test_trust_grows_with_meetings_and_decays_without() -> None:
     k = get_kernels("numba")
-    index = Dict.empty(types.int64, types.int64)
+    index = new_tie_index("numba")
     ties = TieTable(index, 4)
     src, dst, trust, last, ventures = ties.src, ties.dst, ties.trust, ties.last_week, ties.ventures
     ptr, rows = np.array([0, 2]), np.array([3, 5])

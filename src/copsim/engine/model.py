@@ -16,8 +16,6 @@ from typing import Any
 import mesa
 import numpy as np
 import pandas as pd
-from numba import types
-from numba.typed import Dict
 
 from copsim.engine import schedule
 from copsim.engine.agents import Entrepreneur, Facilitator, Group
@@ -26,7 +24,7 @@ from copsim.engine.decisions import Decisions
 from copsim.dtypes import CODE, FLOAT, INT, EventKind, GroupMode, enum_names
 from copsim.engine.events import EventLog
 from copsim.engine.funding import Ledger
-from copsim.engine.kernels import Engine, get_kernels
+from copsim.engine.kernels import Engine, get_kernels, new_tie_index
 from copsim.engine.levers import Levers
 from copsim.engine.metrics import TIMESERIES, clustering, run_summary, weekly_row
 from copsim.engine.params import business_params, meeting_params, trust_params
@@ -107,8 +105,7 @@ class CopModel(mesa.Model):
 
         self.firms = FirmTable(scenario.population + scenario.population // 4 + 16)
         self.groups = GroupTable(len(scenario.groups) + scenario.founding.max_new_groups + 1)
-        index = Dict.empty(types.int64, types.int64) if engine == "numba" else {}
-        self.ties = TieTable(index)
+        self.ties = TieTable(new_tie_index(engine))
         self.ventures = VentureTable(256)
         self.scratch = MeetingScratch()
         self.flags = np.zeros(self.firms.capacity, dtype=np.uint8)

@@ -12,7 +12,7 @@ import importlib.util
 import sys
 from functools import cache
 from types import ModuleType, SimpleNamespace
-from typing import Literal
+from typing import Any, Literal
 
 from copsim.engine.kernels._jit import PLAIN_PREFIX
 
@@ -40,6 +40,18 @@ def load_plain(module: str) -> ModuleType:
         sys.modules[name] = plain
         spec.loader.exec_module(plain)
     return sys.modules[name]
+
+
+def new_tie_index(engine: Engine) -> Any:
+    """An empty tie index (pair key -> edge row): a numba typed Dict, or a dict.
+
+    The typed Dict comes from a compiled function that numba's cache serves:
+    ``numba.typed.Dict.empty`` called from Python compiles its helpers again in
+    every process (numba issue 5713), about 0.4 s of each run's start-up.
+    """
+    if engine == "python":
+        return {}
+    return importlib.import_module("copsim.engine.kernels.ties").empty_index()
 
 
 @cache

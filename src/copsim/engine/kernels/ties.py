@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from numba import types
+from numba.typed import Dict
+
 from copsim.engine.kernels._jit import jit_for
 
 jit = jit_for(__name__)
 
 PAIR = 4294967296  # tie key = lo * PAIR + hi, as state.PAIR (kept here for numba's cache)
 DORMANT = 0.01  # trust below this is set to zero (the edge stays, dormant)
+
+
+@jit
+def empty_index():
+    """A new numba tie index (pair key -> edge row); see kernels.new_tie_index."""
+    return Dict.empty(types.int64, types.int64)
 
 
 @jit
