@@ -16,10 +16,13 @@ import argparse
 import hashlib
 import json
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from baselines import check_or_refresh
 
 STORE = Path(__file__).parent / "data" / "run_digests.json"
 SCENARIOS = ("microentre", "ekollega", "national_coordinator")
@@ -74,21 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engine", choices=ENGINES, action="append",
                         help="only these engines (default: both)")
     args = parser.parse_args(argv)
-    stored = json.loads(STORE.read_text()) if STORE.exists() else {}
-    changed = 0
-    for scenario, seed, engine in all_cases(tuple(args.engine or ENGINES)):
-        key = case_key(scenario, seed, engine)
-        digests = run_case(scenario, seed, engine)
-        same = stored.get(key) == digests
-        changed += not same
-        print(f"{key}: {'same' if same else 'CHANGED'}")
-        stored[key] = digests
-    if args.refresh:
-        tmp = STORE.with_suffix(".tmp")
-        tmp.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n")
-        tmp.replace(STORE)
-        print(f"wrote {STORE}")
-    return 1 if changed and not args.refresh else 0
+    cases = [(case_key(*case), partial(run_case, *case))
+             for case in all_cases(tuple(args.engine or ENGINES))]
+    return check_or_refresh(STORE, cases, args.refresh)
 
 
 if __name__ == "__main__":

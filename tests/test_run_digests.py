@@ -6,13 +6,12 @@ with ``.venv/bin/python tests/run_digests.py --refresh`` and say why in the comm
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 import run_digests as rd
+from baselines import read
 
-STORED = json.loads(rd.STORE.read_text())
+STORED = read(rd.STORE)
 CASES = [c for c in rd.all_cases() if c[2] == "numba" or c[1] == rd.SEEDS[0]]
 
 

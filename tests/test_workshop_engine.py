@@ -1,20 +1,15 @@
 """The engine's hooks for workshop mode (copsim.engine.decisions, docs/odd.md 7.13).
 
 Without decisions the model must be bit-identical to the engine before the hooks:
-``data/workshop_engine_baseline.json`` holds digests of every weekly output, every
-event column and the end state of the firm, tie and venture tables of two runs made
-with the tree before the hooks were added (the default scenario, seed 5, 60 weeks,
-numba; a small two-group scenario with the plain-Python engine). With decisions, each
-hook does what docs/odd.md says, and the changed meeting kernel stays bit-equal to its
-plain-Python twin.
+``data/workshop_engine_baseline.json`` holds the fingerprints of two runs (see
+``workshop_baseline.py``, which refreshes them when results change on purpose). With
+decisions, each hook does what docs/odd.md says, and the changed meeting kernel stays
+bit-equal to its plain-Python twin.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,75 +23,27 @@ from copsim.dtypes import N_TOPICS, EventKind, Topic
 from copsim.engine.kernels import get_kernels
 from copsim.engine.params import meeting_params
 from copsim.scenario.io import load_scenario
-from copsim.scenario.library import SCENARIO_DIR
+from baselines import read
 from test_kernels import SCENARIO, SETTINGS, both_engines, hold_args, meeting_inputs
-
-BASELINE = Path(__file__).parent / "data" / "workshop_engine_baseline.json"
-SMALL = """\
-extends = "{base}"
-name = "engine_small"
-[run]
-years = 0.6
-[[regions]]
-name = "Oulu"
-firms = 300
-sparsity = 0.4
-[[regions]]
-name = "Raahe"
-firms = 200
-sparsity = 0.6
-[[groups]]
-name = "Oulu"
-region = "Oulu"
-start_week = 0
-[[groups]]
-name = "Raahe"
-region = "Raahe"
-start_week = 2
-cadence_weeks = 3
-"""
-
-
-def digest(values: Any) -> str:
-    a = np.ascontiguousarray(np.asarray(values))
-    return hashlib.sha256(str(a.dtype).encode() + str(a.shape).encode() + a.tobytes()).hexdigest()[:20]
-
-
-def fingerprint(model: CopModel) -> dict[str, str]:
-    """Digests of every weekly output, event column and state column of a run."""
-    out = {}
-    ts = model.timeseries_frame()
-    for c in ts.columns:
-        out[f"timeseries.{c}"] = digest(ts[c].to_numpy())
-    ev = model.events.to_frame()
-    for c in ev.columns:
-        col = ev[c]
-        out[f"events.{c}"] = digest(col.cat.codes.to_numpy() if hasattr(col, "cat") else col.to_numpy())
-    for name, table in (("firms", model.firms), ("ties", model.ties), ("ventures", model.ventures)):
-        for c in table.COLUMNS:
-            out[f"{name}.{c}"] = digest(getattr(table, c)[: table.n])
-    return out
+from workshop_baseline import STORE, default_run, fingerprint, small_python_run
 
 
 def assert_matches_baseline(model: CopModel, key: str) -> None:
-    expected = json.loads(BASELINE.read_text())[key]
+    expected = read(STORE)[key]
     got = fingerprint(model)
     differing = sorted(k for k in expected if got.get(k) != expected[k])
-    assert not differing, f"{key}: differs from the engine before the hooks in {differing}"
+    assert not differing, (f"{key}: differs from the stored fingerprint in {differing}; if on "
+                           "purpose: .venv/bin/python tests/workshop_baseline.py --refresh")
 
 
 def test_no_decisions_is_bit_identical_default_scenario() -> None:
-    model = CopModel(seed=5)
-    model.run(60)
+    model = default_run()
     assert model.events.count(EventKind.MEETING) > 20
     assert_matches_baseline(model, "default_seed5_60w")
 
 
-def test_no_decisions_is_bit_identical_python_engine(tmp_path: Path) -> None:
-    path = tmp_path / "small.toml"
-    path.write_text(SMALL.replace("{base}", (SCENARIO_DIR / "microentre.toml").as_posix()))
-    model = CopModel(load_scenario(path), seed=11, engine="python")
-    model.run()
+def test_no_decisions_is_bit_identical_python_engine() -> None:
+    model = small_python_run()
     assert model.events.count(EventKind.MEETING) > 10
     assert_matches_baseline(model, "small_python_seed11")
 
