@@ -43,4 +43,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
+    """The module's names with the public ones not imported yet (for completion)."""
     return sorted({*globals(), *_MODULE_OF})
