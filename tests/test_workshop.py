@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from copsim.engine import membership
 from copsim.workshop import Room, WorkshopError
 from copsim.workshop import checks
 
@@ -111,7 +112,7 @@ def test_rejoin_gives_the_same_entrepreneur(room: Room) -> None:
     assert (again.row, again.name) == (ticket.row, "Anna")
     me = room.me(ticket.token)
     assert me["row"] == ticket.row and me["card"]["name"] and me["peers"]
-    assert {p["row"] for p in me["peers"]} == set(room.model.members[int(room.model.firms.group[ticket.row])]) - {ticket.row}
+    assert {p["row"] for p in me["peers"]} == set(room.model.members_of(int(room.model.firms.group[ticket.row]))) - {ticket.row}
 
 
 def test_unknown_or_foreign_tokens_are_refused(room: Room, clock: Clock) -> None:
@@ -461,7 +462,7 @@ def test_status_and_record_are_strict_json_even_without_members(clock: Clock) ->
     """JSON has no NaN: a world whose groups are gone still reports (n/a as null)."""
     room = Room(rounds=1, clock=clock)
     for gid in list(room.model.alive_groups()):
-        room.model.dissolve_group(int(gid), room.model.week)
+        membership.dissolve_group(room.model, int(gid), room.model.week)
     room.open_round(room.key)
     room.close_round(room.key)
     for payload in (room.status(), room.network(), room.debrief(), room.record(room.key)):

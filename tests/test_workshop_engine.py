@@ -70,7 +70,7 @@ def workshop_model(seed: int = 3, engine: str = "numba") -> CopModel:
     groups meet next in week 4."""
     model = CopModel(load_scenario("workshop"), seed=seed, engine=engine)
     model.step()
-    assert all(len(model.members[g]) >= 12 for g in range(3))
+    assert all(len(model.members_of(g)) >= 12 for g in range(3))
     return model
 
 
@@ -81,7 +81,7 @@ def meetings_of_week(model: CopModel, week: int) -> Any:
 
 def test_forced_attendance_overrides_the_draw_and_nobody_else_changes() -> None:
     free, forced = workshop_model(), workshop_model()
-    members = sorted(forced.members[0])
+    members = sorted(forced.members_of(0))
     stay_away, come = members[:4], members[4:8]
     forced.decisions.attend.update({row: False for row in stay_away})
     forced.decisions.attend.update({row: True for row in come})
@@ -91,26 +91,26 @@ def test_forced_attendance_overrides_the_draw_and_nobody_else_changes() -> None:
     f = forced.firms
     assert all(f.meetings_attended[r] == before[r] for r in stay_away)
     assert all(f.meetings_attended[r] == before[r] + 1 for r in come)
-    others = [r for g in range(3) for r in sorted(free.members[g]) if r not in forced.decisions.attend]
+    others = [r for g in range(3) for r in sorted(free.members_of(g)) if r not in forced.decisions.attend]
     np.testing.assert_array_equal(free.firms.meetings_attended[others], f.meetings_attended[others])
 
 
 def test_raised_topic_sets_the_hosts_theme() -> None:
     model = workshop_model()
-    for row in sorted(model.members[1]):
+    for row in sorted(model.members_of(1)):
         model.decisions.topic[row] = int(Topic.EXPORT)
     model.run(4)
     meetings = meetings_of_week(model, 4)
     assert meetings[meetings.group == 1].topic.tolist() == ["export"]
     assert len(meetings) == 3
-    assert (model.raised == -1).all(), "raised topics are reset after the meeting"
+    assert (model.firm_scratch.raised == -1).all(), "raised topics are reset after the meeting"
 
 
 def test_raised_topic_is_what_a_member_asks_about() -> None:
     """With every member raising a topic, the request for information is on one of them."""
     model = workshop_model(seed=4)
     for g in range(3):
-        for row in sorted(model.members[g]):
+        for row in sorted(model.members_of(g)):
             model.decisions.topic[row] = int(Topic.REGULATION)
             model.decisions.attend[row] = True
     model.run(12)
@@ -125,7 +125,7 @@ def test_raised_topic_is_what_a_member_asks_about() -> None:
 
 
 def pair_in_group(model: CopModel, gid: int) -> tuple[int, int]:
-    rows = sorted(model.members[gid])
+    rows = sorted(model.members_of(gid))
     return rows[0], rows[1]
 
 
@@ -157,7 +157,7 @@ def test_conversation_needs_both_at_the_meeting() -> None:
 def venture_ready_pair(model: CopModel) -> tuple[int, int]:
     """Two members of one group who met, trust each other enough and complement."""
     for gid in range(3):
-        rows = sorted(model.members[gid])
+        rows = sorted(model.members_of(gid))
         for a in rows:
             for b in rows:
                 key = min(a, b) * 2**32 + max(a, b)
@@ -169,7 +169,7 @@ def venture_ready_pair(model: CopModel) -> tuple[int, int]:
 
 def test_agreed_venture_forms_under_the_coordination_rule() -> None:
     model = workshop_model()
-    members = [r for g in range(3) for r in model.members[g]]
+    members = [r for g in range(3) for r in model.members_of(g)]
     model.decisions.attend.update({r: True for r in members})
     model.run(8)  # two more meetings together build trust
     a, b = venture_ready_pair(model)
@@ -208,7 +208,7 @@ def test_players_leave_only_by_exit() -> None:
         model = CopModel(s, seed=2)
         model.step()  # the groups start
         if players:
-            model.decisions.players.update(r for g in range(3) for r in model.members[g])
+            model.decisions.players.update(r for g in range(3) for r in model.members_of(g))
         model.run(3)
         ev = model.events.to_frame()
         return int(((ev.kind == "leave") & (ev.value == 0)).sum())
@@ -222,7 +222,7 @@ def test_decisions_give_the_same_numbers_on_both_engines(engine: str) -> None:
     runs = []
     for eng in ("numba", engine):
         model = workshop_model(seed=6, engine=eng)
-        rows = sorted(model.members[0])
+        rows = sorted(model.members_of(0))
         model.decisions.attend.update({r: True for r in rows})
         model.decisions.topic.update({r: int(Topic.DIGITAL) for r in rows[:3]})
         model.decisions.partner.update({rows[0]: rows[1], rows[2]: rows[3]})

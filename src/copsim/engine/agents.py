@@ -16,7 +16,7 @@ import numpy as np
 from copsim.dtypes import FirmType, GroupMode, Topic
 
 if TYPE_CHECKING:
-    from copsim.engine.model import CopModel
+    from copsim.engine.shape import ModelShape
 
 
 class Field:
@@ -59,7 +59,7 @@ class Entrepreneur(mesa.Agent):
     felt_value = Field("firms")
     meetings_attended = Field("firms")
 
-    def __init__(self, model: CopModel, row: int) -> None:
+    def __init__(self, model: ModelShape, row: int) -> None:
         super().__init__(model)
         self.row = row
 
@@ -94,7 +94,7 @@ class Group(mesa.Agent):
     facilitation = Field("groups")
     memory = Field("groups")
 
-    def __init__(self, model: CopModel, row: int, name: str) -> None:
+    def __init__(self, model: ModelShape, row: int, name: str) -> None:
         super().__init__(model)
         self.row = row
         self.name = name
@@ -107,13 +107,13 @@ class Group(mesa.Agent):
     @property
     def members(self) -> list[int]:
         """Rows of the current members."""
-        return sorted(self.model.members[self.row])
+        return self.model.rosters.members(self.row)
 
 
 class Facilitator(mesa.Agent):
     """A facilitator type of the scenario (advisory service, researcher)."""
 
-    def __init__(self, model: CopModel, key: str) -> None:
+    def __init__(self, model: ModelShape, key: str) -> None:
         super().__init__(model)
         self.key = key
         spec = model.scenario.facilitators[key]
@@ -125,9 +125,9 @@ class Facilitator(mesa.Agent):
     @property
     def funded_hours(self) -> float:
         """Facilitation hours funded this week, over all groups."""
-        return self.model.facilitator_hours.get(self.key, (0.0, 0.0))[0]
+        return self.model.week_result.facilitator_hours.get(self.key, (0.0, 0.0))[0]
 
     @property
     def recruitment_hours(self) -> float:
         """Recruitment hours funded this week, over all groups."""
-        return self.model.facilitator_hours.get(self.key, (0.0, 0.0))[1]
+        return self.model.week_result.facilitator_hours.get(self.key, (0.0, 0.0))[1]

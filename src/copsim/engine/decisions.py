@@ -27,46 +27,19 @@ to the model without these hooks (tests/test_workshop_engine.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from copsim.dtypes import Activity, EventKind, VentureKind
+from copsim.engine.choices import Decisions
 from copsim.engine.state import PAIR
 
 if TYPE_CHECKING:
-    from copsim.engine.model import CopModel
+    from copsim.engine.shape import ModelShape
 
 CONVERSATION_VALUE = 0.2  # value credit of the firm that asked for the talk, as for a request
 VENTURE_VALUE = 0.5  # value credit of each partner of a new venture, as in the meeting kernel
-
-
-@dataclass
-class Decisions:
-    """What people decided for the coming meetings (rows are firm rows).
-
-    ``outcomes`` is filled by the hooks: one dict per conversation or agreed venture
-    that was due, saying what came of it (read back by the workshop).
-    """
-
-    attend: dict[int, bool] = field(default_factory=dict)
-    topic: dict[int, int] = field(default_factory=dict)
-    partner: dict[int, int] = field(default_factory=dict)
-    ventures: list[tuple[int, int]] = field(default_factory=list)
-    players: set[int] = field(default_factory=set)
-    outcomes: list[dict[str, Any]] = field(default_factory=list)
-
-    def for_meetings(self) -> bool:
-        """Whether any decision concerns a meeting (players alone do not)."""
-        return bool(self.attend or self.topic or self.partner or self.ventures)
-
-    def clear_round(self) -> None:
-        """Forget the meeting decisions (players stay players)."""
-        self.attend.clear()
-        self.topic.clear()
-        self.partner.clear()
-        self.ventures.clear()
 
 
 def force_attendance(decisions: Decisions, rows: np.ndarray, attend: np.ndarray) -> None:
@@ -83,13 +56,13 @@ def mark_raised(decisions: Decisions, raised: np.ndarray, value: int | None = No
         raised[row] = topic if value is None else value
 
 
-def edge(model: CopModel, i: int, j: int) -> int:
+def edge(model: ModelShape, i: int, j: int) -> int:
     """The tie index of the pair (-1 if they never met)."""
     key = min(i, j) * PAIR + max(i, j)
     return int(model.ties.index[key]) if key in model.ties.index else -1
 
 
-def meeting_of(model: CopModel, n_meet: int) -> dict[int, int]:
+def meeting_of(model: ModelShape, n_meet: int) -> dict[int, int]:
     """Meeting index of every attendee of this week's ``n_meet`` meetings."""
     sc = model.scratch
     where = {}
@@ -99,14 +72,14 @@ def meeting_of(model: CopModel, n_meet: int) -> dict[int, int]:
     return where
 
 
-def learning_factor(model: CopModel, gid: int) -> float:
+def learning_factor(model: ModelShape, gid: int) -> float:
     """The meeting's learning factor λ (docs/odd.md 7.4), as the meeting kernel computes it."""
-    p, g = model.meeting_params, model.groups
+    p, g = model.params.meeting, model.groups
     return (p.learning_rate * p.learning_by_mode[g.mode[gid]]
             * (1.0 + p.facilitation_gain * g.facilitation[gid]))
 
 
-def conversation_topic(model: CopModel, decisions: Decisions, i: int, j: int) -> int:
+def conversation_topic(model: ModelShape, decisions: Decisions, i: int, j: int) -> int:
     """What ``i`` talks about with ``j``: its raised topic, else its problem, else the
     topic on which ``j`` knows most more than ``i``."""
     if decisions.topic.get(i, -1) >= 0:
@@ -117,7 +90,7 @@ def conversation_topic(model: CopModel, decisions: Decisions, i: int, j: int) ->
     return int(np.argmax(f.knowledge[j] - f.knowledge[i]))
 
 
-def conversations(model: CopModel, decisions: Decisions, week: int, n_meet: int,
+def conversations(model: ModelShape, decisions: Decisions, week: int, n_meet: int,
                   n_les: int) -> tuple[int, list[tuple[int, int, float]]]:
     """Hook 3, learning: lessons of the one-to-one talks, appended after the meetings'.
 
@@ -125,7 +98,7 @@ def conversations(model: CopModel, decisions: Decisions, week: int, n_meet: int,
     gain γ (applied by :func:`conversation_trust` after the meetings' trust update).
     The caller guarantees room for two lessons per conversation.
     """
-    f, sc, p = model.firms, model.scratch, model.meeting_params
+    f, sc, p = model.firms, model.scratch, model.params.meeting
     where = meeting_of(model, n_meet)
     talked = []
     for i, j in sorted(decisions.partner.items()):
@@ -146,14 +119,14 @@ def conversations(model: CopModel, decisions: Decisions, week: int, n_meet: int,
                 sc.les_level[n_les] = f.knowledge[teacher, topic]
                 sc.les_weight[n_les] = weight
                 n_les += 1
-        model.value[i] += CONVERSATION_VALUE
-        gain = model.scenario.trust.meeting_gain * p.trust_by_mode[model.groups.mode[gid]]
+        model.firm_scratch.value[i] += CONVERSATION_VALUE
+        gain = model.params.trust.meeting_gain * p.trust_by_mode[model.groups.mode[gid]]
         talked.append((i, j, float(gain)))
         decisions.outcomes.append({**outcome, "result": "talked", "topic": topic})
     return n_les, talked
 
 
-def conversation_trust(model: CopModel, week: int, talked: list[tuple[int, int, float]]) -> None:
+def conversation_trust(model: ModelShape, week: int, talked: list[tuple[int, int, float]]) -> None:
     """Hook 3, trust: each pair that talked gains trust once more as for a meeting (7.7)."""
     t = model.ties
     for i, j, gain in talked:
@@ -162,10 +135,10 @@ def conversation_trust(model: CopModel, week: int, talked: list[tuple[int, int, 
         t.last_week[e] = week
 
 
-def venture_obstacle(model: CopModel, a: int, b: int, e: int) -> str | None:
+def venture_obstacle(model: ModelShape, a: int, b: int, e: int) -> str | None:
     """Why the rule of "coordination and strategy" does not let a and b start a venture."""
     f, t = model.firms, model.ties
-    if e < 0 or t.trust[e] < model.meeting_params.venture_min_trust:
+    if e < 0 or t.trust[e] < model.params.meeting.venture_min_trust:
         return "not enough trust yet"
     if t.ventures[e] > 0:
         return "already in a venture together"
@@ -174,7 +147,7 @@ def venture_obstacle(model: CopModel, a: int, b: int, e: int) -> str | None:
     return None
 
 
-def agreed_ventures(model: CopModel, decisions: Decisions, week: int, n_meet: int) -> None:
+def agreed_ventures(model: ModelShape, decisions: Decisions, week: int, n_meet: int) -> None:
     """Hook 4: agreed joint ventures of firms that met, under the coordination rule.
 
     A joint campaign with uplift ``ventures.uplift``, logged as a ``venture_formed``
@@ -197,11 +170,11 @@ def agreed_ventures(model: CopModel, decisions: Decisions, week: int, n_meet: in
         v.a[n], v.b[n] = min(a, b), max(a, b)
         v.kind[n] = VentureKind.JOINT_CAMPAIGN
         v.start_week[n] = week
-        v.uplift[n] = model.meeting_params.venture_uplift
+        v.uplift[n] = model.params.meeting.venture_uplift
         model.ties.ventures[e] += 1
         model.events.add(week, EventKind.VENTURE_FORMED, group=int(sc.meet_group[q]), firm=a,
                          other=b, activity=Activity.COORDINATION,
                          value=float(VentureKind.JOINT_CAMPAIGN))
-        model.value[a] += VENTURE_VALUE
-        model.value[b] += VENTURE_VALUE
+        model.firm_scratch.value[a] += VENTURE_VALUE
+        model.firm_scratch.value[b] += VENTURE_VALUE
         decisions.outcomes.append({**outcome, "result": "formed"})

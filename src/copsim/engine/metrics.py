@@ -1,8 +1,10 @@
 """Weekly outputs and per-run summaries, computed from the arrays.
 
-The weekly row is built from two summary kernels (one pass over firms, one over
-ties) instead of per-agent reporters; the clustering coefficient is measured
-every ``run.network_every_weeks`` and held in between.
+The weekly row is a pure function of the model's state and the week's
+:class:`~copsim.engine.week.WeekResult`, built from two summary kernels (one
+pass over firms, one over ties) instead of per-agent reporters; the clustering
+coefficient is measured every ``run.network_every_weeks`` and held in between
+(taken from the previous row).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from copsim.dtypes import Activity, EventKind, enum_names
 from copsim.engine.kernels import summary as sums
 
 if TYPE_CHECKING:
-    from copsim.engine.model import CopModel
+    from copsim.engine.week import WeekResult
+    from copsim.engine.shape import ModelShape
 
 # Output columns of timeseries.parquet, with their meaning (README and docs/odd.md).
 TIMESERIES = {
@@ -64,17 +67,21 @@ SUMMARY_NUMBERS = (
 )
 
 
-def weekly_row(model: CopModel, week: int, joins: int, leaves: int, jv_formed: int,
-               meetings: int) -> dict[str, float]:
-    """One row of timeseries.parquet, from the state at the end of the week."""
+def weekly_row(model: ModelShape, result: WeekResult,
+               previous: dict[str, float] | None) -> dict[str, float]:
+    """One row of timeseries.parquet, from the state at the end of the week and the
+    week's result (``previous``: the row of the week before, None for the first)."""
     f, t, k = model.firms, model.ties, model.kernels
+    week = result.week
     fs = k.summarise_firms(f.n, f.alive, f.group, f.born_week, f.knowledge, f.revenue,
                            f.employees, f.confidence, f.wellbeing)
-    th = model.scenario.trust
+    th = model.params.trust
     ts = k.summarise_ties(t.n, t.src, t.dst, t.trust, f.group, f.alive, th.tie_threshold,
                           th.strong_threshold)
-    if week % model.scenario.run.network_every_weeks == 0:
-        model.clustering = clustering(model)
+    if previous is None or week % model.scenario.run.network_every_weeks == 0:
+        network_clustering = clustering(model)
+    else:
+        network_clustering = previous["clustering"]
     alive = max(fs[sums.S_ALIVE], 1.0)
     members = fs[sums.S_MEMBERS]
     mean = fs[sums.S_KNOWLEDGE] / alive
@@ -86,11 +93,11 @@ def weekly_row(model: CopModel, week: int, joins: int, leaves: int, jv_formed: i
         "week": week,
         "firms_alive": fs[sums.S_ALIVE],
         "members": members,
-        "attendance": model.attendance,
-        "meetings": meetings,
+        "attendance": result.attendance,
+        "meetings": result.meetings,
         "groups_alive": len(model.alive_groups()),
-        "joins": joins,
-        "leaves": leaves,
+        "joins": result.joins,
+        "leaves": result.leaves,
         "knowledge_mean": mean,
         "knowledge_sd": math.sqrt(max(fs[sums.S_KNOWLEDGE_SQ] / alive - mean * mean, 0.0)),
         "knowledge_members": fs[sums.S_KNOWLEDGE_MEMBERS] / members if members else math.nan,
@@ -99,8 +106,8 @@ def weekly_row(model: CopModel, week: int, joins: int, leaves: int, jv_formed: i
         "strong_ties": ts[sums.T_STRONG],
         "tie_density": ts[sums.T_MEMBER_TIES] / (members * (members - 1) / 2) if members > 1 else 0.0,
         "bridges": ts[sums.T_BRIDGES],
-        "clustering": model.clustering,
-        "jv_formed": jv_formed,
+        "clustering": network_clustering,
+        "jv_formed": result.ventures_formed,
         "jv_active": int(active.sum()),
         "jv_revenue_eur": jv_revenue,
         "survival": fs[sums.S_COHORT_ALIVE] / model.cohort_size,
@@ -108,14 +115,14 @@ def weekly_row(model: CopModel, week: int, joins: int, leaves: int, jv_formed: i
         "employment": fs[sums.S_EMPLOYMENT],
         "confidence": fs[sums.S_CONFIDENCE] / alive,
         "wellbeing": fs[sums.S_WELLBEING] / alive,
-        "cost_week_eur": model.cost_week,
+        "cost_week_eur": result.cost,
         "cost_to_date_eur": model.ledger.total,
-        "demand_index": float(model.demand.mean()),
+        "demand_index": float(result.demand.mean()),
         **tracked(model),
     }
 
 
-def tracked(model: CopModel) -> dict[str, float]:
+def tracked(model: ModelShape) -> dict[str, float]:
     """Survivors and revenue of the tracked cohort (see ``CopModel.track``)."""
     rows = model.tracked_rows
     if rows is None:
@@ -125,14 +132,14 @@ def tracked(model: CopModel) -> dict[str, float]:
             "tracked_revenue_eur": float(model.firms.revenue[rows][alive].sum())}
 
 
-def partner_rows(model: CopModel) -> tuple[np.ndarray, np.ndarray]:
+def partner_rows(model: ModelShape) -> tuple[np.ndarray, np.ndarray]:
     """Firms with at least one strong tie, and firms with a tie or venture partner.
 
     "Partner" follows eKollega's hoped-for result: a new sparring partner (a strong
     tie), business partner or customer (a joint venture of any kind).
     """
     f, t, v = model.firms, model.ties, model.ventures
-    strong = t.trust[: t.n] >= model.scenario.trust.strong_threshold
+    strong = t.trust[: t.n] >= model.params.trust.strong_threshold
     has_strong = np.zeros(f.n, dtype=bool)
     has_strong[t.src[: t.n][strong]] = True
     has_strong[t.dst[: t.n][strong]] = True
@@ -142,7 +149,7 @@ def partner_rows(model: CopModel) -> tuple[np.ndarray, np.ndarray]:
     return has_strong, has_partner
 
 
-def firm_outcomes(model: CopModel) -> pd.DataFrame:
+def firm_outcomes(model: ModelShape) -> pd.DataFrame:
     """End state of every firm, for comparing the same firms across scenarios (CRN)."""
     f = model.firms
     n = f.n
@@ -157,16 +164,16 @@ def firm_outcomes(model: CopModel) -> pd.DataFrame:
     })
 
 
-def clustering(model: CopModel) -> float:
+def clustering(model: ModelShape) -> float:
     """Mean local clustering of the living tie network (kernel ``average_clustering``)."""
     f, t = model.firms, model.ties
     return float(model.kernels.average_clustering(
-        t.n, t.src, t.dst, t.trust, f.alive, model.scenario.trust.tie_threshold,
+        t.n, t.src, t.dst, t.trust, f.alive, model.params.trust.tie_threshold,
         np.zeros(f.n, dtype=np.int64), np.zeros(f.n + 1, dtype=np.int64),
         np.zeros(2 * t.n + 1, dtype=np.int64), np.zeros(f.n, dtype=np.bool_)))
 
 
-def run_summary(model: CopModel, timeseries: pd.DataFrame) -> dict[str, Any]:
+def run_summary(model: ModelShape, timeseries: pd.DataFrame) -> dict[str, Any]:
     """Per-run outcomes: reach, survival, ventures, costs, the count of each activity."""
     f = model.firms
     n = f.n
@@ -205,7 +212,7 @@ def run_summary(model: CopModel, timeseries: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _partner_shares(model: CopModel, ever: np.ndarray) -> dict[str, float]:
+def _partner_shares(model: ModelShape, ever: np.ndarray) -> dict[str, float]:
     """Shares of participants who leave with a strong tie, and with any partner."""
     if not ever.any():
         return {"participants_with_strong_tie": math.nan, "participants_with_partner": math.nan}
@@ -214,7 +221,7 @@ def _partner_shares(model: CopModel, ever: np.ndarray) -> dict[str, float]:
             "participants_with_partner": float(has_partner[ever].mean())}
 
 
-def _annual_exit_rate(model: CopModel) -> float:
+def _annual_exit_rate(model: ModelShape) -> float:
     """Exits per firm-year over the run (for calibration against ~7 %)."""
     f = model.firms
     n = f.n
@@ -224,7 +231,7 @@ def _annual_exit_rate(model: CopModel) -> float:
     return float(exits / firm_weeks * 52) if firm_weeks else math.nan
 
 
-def _knowledge_gain(model: CopModel, ever: np.ndarray) -> float:
+def _knowledge_gain(model: ModelShape, ever: np.ndarray) -> float:
     """Mean change in knowledge (mean over topics) of firms that ever took part."""
     f = model.firms
     n = f.n

@@ -1,9 +1,9 @@
 """CopModel: the Mesa model of micro-entrepreneur communities of practice.
 
 The model owns the state tables (:mod:`copsim.engine.state`), the random streams, the
-event log, the ledger and the levers; ``step()`` runs one week through the
-phases of :mod:`copsim.engine.schedule`. Entrepreneurs, groups and facilitators are
-Mesa agents that view rows of the tables (:mod:`copsim.engine.agents`).
+event log, the ledger and the levers; ``step()`` runs one week of
+:mod:`copsim.engine.schedule` and records its outputs. Entrepreneurs, groups and
+facilitators are Mesa agents that view rows of the tables (:mod:`copsim.engine.agents`).
 """
 
 from __future__ import annotations
@@ -17,51 +17,25 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from copsim.dtypes import CODE, INT, EventKind, GroupMode, enum_names
 from copsim.engine import schedule
 from copsim.engine.agents import Entrepreneur, Facilitator, Group
-from copsim.scenario.schema import GroupSpec, Scenario, Shock
-from copsim.engine.decisions import Decisions
-from copsim.dtypes import CODE, FLOAT, INT, EventKind, GroupMode, enum_names
+from copsim.engine.choices import Decisions
 from copsim.engine.events import EventLog
 from copsim.engine.funding import Ledger
 from copsim.engine.kernels import Engine, get_kernels, new_tie_index
 from copsim.engine.levers import Levers
-from copsim.engine.metrics import TIMESERIES, clustering, run_summary, weekly_row
-from copsim.engine.params import business_params, meeting_params, trust_params
+from copsim.engine.metrics import TIMESERIES, run_summary, weekly_row
+from copsim.engine.params import build_params
 from copsim.engine.population import add_firms, initial_regions
 from copsim.engine.rng import Streams
+from copsim.engine.scratch import FirmScratch, MeetingScratch
+from copsim.engine.state import FirmTable, GroupTable, Rosters, TieTable, VentureTable
+from copsim.engine.week import WeekResult
 from copsim.scenario.io import load_scenario
-from copsim.engine.state import FirmTable, GroupTable, TieTable, VentureTable
-from copsim.engine.tables import Column, Table
+from copsim.scenario.schema import GroupSpec, Scenario, Shock
 
 MODES = enum_names(GroupMode)
-
-
-class MeetingScratch(Table):
-    """Per-week scratch arrays of the meeting kernels (grown, never shrunk)."""
-
-    COLUMNS = {"meet_group": Column(INT), "meet_host": Column(INT), "meet_visit": Column(np.bool_),
-               "meet_ptr": Column(INT)}
-
-    def __init__(self) -> None:
-        super().__init__(64)
-        self.meet_rows = np.zeros(256, dtype=INT)
-        self.les_learner = np.zeros(1024, dtype=INT)
-        self.les_topic = np.zeros(1024, dtype=INT)
-        self.les_level = np.zeros(1024, dtype=FLOAT)
-        self.les_weight = np.zeros(1024, dtype=FLOAT)
-
-    def ensure_meetings(self, meetings: int, attendees: int, lessons: int) -> None:
-        """Room for this week's meetings, attendee lists and lessons."""
-        self.grow_to(meetings + 1)
-        if attendees > len(self.meet_rows):
-            self.meet_rows = np.zeros(2 * attendees, dtype=INT)
-        if lessons > len(self.les_learner):
-            size = 2 * lessons
-            self.les_learner = np.zeros(size, dtype=INT)
-            self.les_topic = np.zeros(size, dtype=INT)
-            self.les_level = np.zeros(size, dtype=FLOAT)
-            self.les_weight = np.zeros(size, dtype=FLOAT)
 
 
 class CopModel(mesa.Model):
@@ -90,9 +64,7 @@ class CopModel(mesa.Model):
         self.engine = engine
         self.kernels = get_kernels(engine)
         self.streams = Streams(seed)
-        self.business_params = business_params(scenario)
-        self.meeting_params = meeting_params(scenario)
-        self.trust_params = trust_params(scenario)
+        self.params = build_params(scenario)
         self.levers = Levers()
         self.shocks: list[Shock] = list(scenario.environment.shocks)
         self.horizon = scenario.run.weeks
@@ -108,11 +80,9 @@ class CopModel(mesa.Model):
         self.ties = TieTable(new_tie_index(engine))
         self.ventures = VentureTable(256)
         self.scratch = MeetingScratch()
-        self.flags = np.zeros(self.firms.capacity, dtype=np.uint8)
-        self.value = np.zeros(self.firms.capacity, dtype=FLOAT)
-        self.raised = np.full(self.firms.capacity, -1, dtype=CODE)  # topics raised (7.13)
+        self.firm_scratch = FirmScratch(self.firms.capacity)
         self.decisions = Decisions()  # people's choices in workshop mode; empty: the model's
-        self.members: list[set[int]] = []
+        self.rosters = Rosters()
         self.initial_members: list[int] = []
         self.lever_log: list[tuple[int, str, object]] = []
         self.group_names: list[str] = []
@@ -121,7 +91,6 @@ class CopModel(mesa.Model):
         self.firm_agents: dict[int, Entrepreneur] = {}
         self.group_agents: list[Group] = []
         self.facilitators = [Facilitator(self, key) for key in scenario.facilitators]
-        self.facilitator_hours: dict[str, tuple[float, float]] = {}
 
         rows = add_firms(self.firms, scenario, initial_regions(scenario), -1,
                          self.streams.generator("init.firms"))
@@ -131,17 +100,11 @@ class CopModel(mesa.Model):
             self.add_group(spec)
         self.network_group = self._add_network_group()
 
-        self.demand = schedule.demand(self, 0)
-        self.cost_week = 0.0
-        self.week_costs: list[tuple[str, str, float]] = []
-        self.attendance = 0
-        self.exited_this_week = np.zeros(0, dtype=INT)
-        self.met_this_week = np.zeros(0, dtype=INT)
-        self.clustering = clustering(self)
         self.timeseries: list[dict[str, float]] = []
         self.snapshots: list[pd.DataFrame] = []
         self.snapshot_rows = self._snapshot_sample()
-        self.latest = weekly_row(self, -1, 0, 0, 0, 0)
+        self.week_result = WeekResult(-1, schedule.demand(self, 0))  # before the first week
+        self.latest = weekly_row(self, self.week_result, None)
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(_latest, name=name) for name in TIMESERIES})
         self.datacollector.collect(self)
@@ -149,32 +112,22 @@ class CopModel(mesa.Model):
     # -- the week ----------------------------------------------------------------------
 
     def step(self) -> None:
-        """Simulate one week (see :mod:`copsim.engine.schedule` for the order)."""
+        """Simulate one week (see :mod:`copsim.engine.schedule`), then record its outputs."""
         week = self.week
         if week == self.track_members_at:
             self.tracked_rows = np.flatnonzero(self.firms.group[: self.firms.n] >= 0)
-        joins, leaves = self.events.count(EventKind.JOIN), self.events.count(EventKind.LEAVE)
-        formed = self.events.count(EventKind.VENTURE_FORMED)
-        meetings = self.events.count(EventKind.MEETING)
-        schedule.environment_and_business(self, week)
-        self.remove_exited_views()
-        schedule.support(self, week)
-        schedule.meetings(self, week)
-        schedule.between_meetings(self, week)
-        schedule.joint_ventures(self, week)
-        schedule.membership(self, week)
-        schedule.accounting(self, week)
-        self.events.take()
-        self.latest = weekly_row(
-            self, week, self.events.count(EventKind.JOIN) - joins,
-            self.events.count(EventKind.LEAVE) - leaves,
-            self.events.count(EventKind.VENTURE_FORMED) - formed,
-            self.events.count(EventKind.MEETING) - meetings)
+        self.week_result = schedule.run_week(self, week)
+        self.latest = weekly_row(self, self.week_result, self.latest)
         self.timeseries.append(self.latest)
         if week % self.scenario.run.snapshot_every_weeks == 0 or week == self.horizon - 1:
             self.snapshots.append(self.snapshot(week))
         self.datacollector.collect(self)
         self.week += 1
+        self.running = self.week < self.horizon
+
+    def extend_to(self, horizon: int) -> None:
+        """Let a live session run on to week ``horizon`` (never shortens the run)."""
+        self.horizon = max(self.horizon, int(horizon))
         self.running = self.week < self.horizon
 
     def run(self, weeks: int | None = None, progress: Any = None) -> None:
@@ -189,7 +142,7 @@ class CopModel(mesa.Model):
 
     def on_firms_added(self, rows: np.ndarray, week: int) -> None:
         """Index new firms by region, give them Mesa views, log entries."""
-        self.grow_scratch(self.firms.n)
+        self.firm_scratch.fit(self.firms.capacity)
         for row, region in zip(rows.tolist(), self.firms.region[rows].tolist(), strict=True):
             self.region_rows[region].append(row)
         if self.agent_views:
@@ -197,26 +150,9 @@ class CopModel(mesa.Model):
         if week >= 0:
             self.events.add_many(week, EventKind.ENTRY, rows)
 
-    def grow_scratch(self, n: int) -> None:
-        """Keep the per-firm scratch arrays as long as the firm table."""
-        if len(self.flags) < self.firms.capacity:
-            self.flags = np.zeros(self.firms.capacity, dtype=np.uint8)
-            self.value = np.zeros(self.firms.capacity, dtype=FLOAT)
-            self.raised = np.full(self.firms.capacity, -1, dtype=CODE)
-
-    def candidate(self, region: int, rng: np.random.Generator, tries: int = 20) -> int:
-        """A random living non-member firm of the region (-1 if none found)."""
-        rows = self.region_rows[region]
-        f = self.firms
-        for _ in range(tries):
-            row = rows[int(rng.integers(0, len(rows)))]
-            if f.alive[row] and f.group[row] < 0:
-                return row
-        return -1
-
-    def remove_exited_views(self) -> None:
-        """Drop the Mesa views of firms that exited this week."""
-        for row in self.exited_this_week.tolist():
+    def remove_views(self, rows: np.ndarray) -> None:
+        """Drop the Mesa views of firms that exited."""
+        for row in rows.tolist():
             agent = self.firm_agents.pop(row, None)
             if agent is not None:
                 agent.remove()
@@ -236,7 +172,7 @@ class CopModel(mesa.Model):
         g.channel[gid] = spec.channel
         g.expert_knowledge[gid] = spec.expert_knowledge if spec.expert_talks else 0.0
         g.venue_eur_per_week[gid] = spec.venue_eur_per_week
-        self.members.append(set())
+        self.rosters.add_group()
         self.group_names.append(spec.name)
         self.venue_payer.append(spec.venue_payer)
         self.group_agents.append(Group(self, gid, spec.name))
@@ -256,7 +192,7 @@ class CopModel(mesa.Model):
         g.is_network[gid] = True
         g.next_meeting[gid] = 0
         g.mode[gid] = MODES.index("physical")
-        self.members.append(set())
+        self.rosters.add_group()
         self.group_names.append("network")
         self.venue_payer.append("network")
         self.initial_members.append(0)
@@ -266,74 +202,9 @@ class CopModel(mesa.Model):
         """Indices of groups that have started and not dissolved."""
         return np.flatnonzero(self.groups.alive[: self.groups.n])
 
-    def start_group(self, gid: int, week: int, candidates: list[int] | None = None) -> None:
-        """Open a group and recruit its first members (firms with problems first)."""
-        g, f = self.groups, self.firms
-        g.started[gid] = True
-        g.alive[gid] = True
-        g.next_meeting[gid] = week
-        self.events.add(week, EventKind.GROUP_FOUNDED, group=gid)
-        wanted = self.initial_members[gid]
-        if candidates is None:
-            pool = np.array(self.region_rows[int(g.region[gid])], dtype=INT)
-            candidates = pool[f.alive[pool] & (f.group[pool] < 0)].tolist()
-        if not candidates or wanted == 0:
-            return
-        rng = self.streams.generator(f"groups.start.{gid}", week)
-        weights = np.where(f.problem_topic[candidates] >= 0, 2.0, 1.0)
-        chosen = rng.choice(len(candidates), size=min(wanted, len(candidates)), replace=False,
-                            p=weights / weights.sum())
-        for i in sorted(chosen.tolist()):
-            self.join(candidates[i], gid, week)
-
-    def found_groups(self, week: int) -> None:
-        """Found groups in regions without one where enough firms have a problem."""
-        fs, f, g = self.scenario.founding, self.firms, self.groups
-        founded = int(g.started[: g.n].sum()) - sum(1 for s in self.scenario.groups if s.start_week <= week)
-        n = f.n
-        interested = f.alive[:n] & (f.group[:n] < 0) & (f.problem_topic[:n] >= 0)
-        counts = np.bincount(f.region[:n][interested], minlength=len(self.scenario.regions))
-        covered = set(g.region[self.alive_groups()].tolist())
-        for region in np.argsort(-counts, kind="stable"):
-            if founded >= fs.max_new_groups or counts[region] < fs.min_interested:
-                break
-            if region in covered:
-                continue
-            name = f"{self.scenario.regions[region].name} (founded week {week})"
-            spec = GroupSpec(name=name, region=self.scenario.regions[region].name, mode=fs.mode,
-                             cadence_weeks=fs.cadence_weeks, start_week=week,
-                             initial_members=fs.founding_members)
-            gid = self.add_group(spec)
-            pool = [int(r) for r in self.region_rows[region] if interested[r]]
-            self.start_group(gid, week, pool)
-            founded += 1
-
-    def dissolve_group(self, gid: int, week: int) -> None:
-        """Close a group; its members leave."""
-        for row in sorted(self.members[gid]):
-            self.leave(row, week, schedule.LEAVE_DISSOLVED)
-        self.groups.alive[gid] = False
-        self.events.add(week, EventKind.GROUP_DISSOLVED, group=gid)
-
-    def join(self, row: int, gid: int, week: int) -> None:
-        """A firm joins a group and inherits part of its documented memory."""
-        f = self.firms
-        f.group[row] = gid
-        f.join_week[row] = week
-        f.felt_value[row] = self.scenario.membership.initial_felt_value
-        f.ever_member[row] = True
-        inherit = self.scenario.activities["documentation"].effect
-        gap = np.maximum(self.groups.memory[gid] - f.knowledge[row], 0.0)
-        f.knowledge[row] += inherit * gap
-        self.members[gid].add(row)
-        self.events.add(week, EventKind.JOIN, group=gid, firm=row)
-
-    def leave(self, row: int, week: int, reason: int) -> None:
-        """A firm leaves its group (value of the LEAVE event: 0 choice, 1 exit, 2 dissolved)."""
-        gid = int(self.firms.group[row])
-        self.members[gid].discard(row)
-        self.firms.group[row] = -1
-        self.events.add(week, EventKind.LEAVE, group=gid, firm=row, value=reason)
+    def members_of(self, gid: int) -> list[int]:
+        """Rows of the group's members, in row order."""
+        return self.rosters.members(gid)
 
     # -- levers ------------------------------------------------------------------------
 

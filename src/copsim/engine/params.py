@@ -66,15 +66,30 @@ class MeetingParams(NamedTuple):
     venture_uplift: float
     customer_uplift: float
     hire_confidence: float
+    peak_gap: float
+    channel_rate: float
+    peer_value: float
+    felt_value_memory: float
 
 
 class TrustParams(NamedTuple):
     meeting_gain: float
+    visit_gain: float
     decay: float
     venture_gain: float
     venture_loss: float
     end_rate: float
     failure_rate: float
+    tie_threshold: float
+    strong_threshold: float
+
+
+class Params(NamedTuple):
+    """Every bundle, built once per model: the one route from a scenario to the kernels."""
+
+    business: BusinessParams
+    meeting: MeetingParams
+    trust: TrustParams
 
 
 def weekly_rate(per_year: float) -> float:
@@ -137,6 +152,10 @@ def meeting_params(s: Scenario) -> MeetingParams:
         venture_uplift=s.ventures.uplift,
         customer_uplift=s.ventures.customer_uplift,
         hire_confidence=s.firms.hire_confidence,
+        peak_gap=s.learning.peak_gap,
+        channel_rate=s.learning.rate * s.learning.online_channel_rate,
+        peer_value=s.membership.peer_value,
+        felt_value_memory=s.membership.felt_value_memory,
     )
 
 
@@ -144,11 +163,19 @@ def trust_params(s: Scenario) -> TrustParams:
     """Parameters of the tie and venture kernels."""
     return TrustParams(
         meeting_gain=s.trust.meeting_gain,
+        visit_gain=s.activities["visits"].effect,
         decay=s.trust.decay_per_week,
         venture_gain=s.trust.venture_gain,
         venture_loss=s.trust.venture_loss,
         end_rate=1.0 / s.ventures.mean_duration_weeks,
         failure_rate=s.ventures.failure_rate_per_week,
+        tie_threshold=s.trust.tie_threshold,
+        strong_threshold=s.trust.strong_threshold,
     )
+
+
+def build_params(s: Scenario) -> Params:
+    """The bundles of a scenario."""
+    return Params(business_params(s), meeting_params(s), trust_params(s))
 
 

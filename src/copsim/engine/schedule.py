@@ -12,35 +12,52 @@
 6. ``membership``: leaving by choice, recruitment, founding and dissolution of groups.
 7. ``accounting``: every euro of the week into the ledger.
 
-Each function gathers arrays, draws from named streams, calls kernels through
-``model.kernels`` and applies results; none of them holds state of its own.
+:func:`run_week` runs them and returns the week's :class:`WeekResult` (what the
+week produced that is not state: demand, costs, attendance, counts), which
+:mod:`copsim.engine.metrics` turns into the weekly row. Each step gathers arrays,
+draws from named streams, calls kernels through ``model.kernels`` with the
+parameter bundles of ``model.params`` and applies results; none of them holds
+state of its own. Who belongs to which group changes only in
+:mod:`copsim.engine.membership`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from copsim.engine import decisions
 from copsim.dtypes import GroupMode, EventKind, enum_names
-from copsim.engine.funding import (
-    NO_SUPPORT, Support, covering_phases, fixed_costs, founding_allowed, group_support,
-)
+from copsim.engine import decisions, membership
+from copsim.engine.funding import NO_SUPPORT, Support, covering_phases, fixed_costs, group_support
 from copsim.engine.kernels.business import (
     F_EXIT, F_HIRE, F_INNOVATION, F_INNOVATION_OK, F_SOLVED, N_BUSINESS_UNIFORMS,
 )
 from copsim.engine.kernels.meetings import MAX_EVENTS_PER_MEETING, MAX_VENTURES_PER_MEETING
 from copsim.engine.population import add_firms, entrant_regions
-
-if TYPE_CHECKING:
-    from copsim.engine.model import CopModel
+from copsim.engine.shape import ModelShape
+from copsim.engine.week import WeekResult
 
 MODES = enum_names(GroupMode)
-LEAVE_CHOICE, LEAVE_EXIT, LEAVE_DISSOLVED = 0, 1, 2  # value of LEAVE events
+
+def run_week(model: ModelShape, week: int) -> WeekResult:
+    """Every step of one week, in order; the week's result."""
+    counted = (EventKind.JOIN, EventKind.LEAVE, EventKind.VENTURE_FORMED, EventKind.MEETING)
+    before = [model.events.count(kind) for kind in counted]
+    result = WeekResult(week, demand(model, week))
+    environment_and_business(model, result)
+    model.remove_views(result.exited)
+    support(model, result)
+    meetings(model, result)
+    between_meetings(model, week)
+    joint_ventures(model, week)
+    membership.weekly(model, week)
+    accounting(model, result)
+    model.events.take()
+    result.joins, result.leaves, result.ventures_formed, result.meetings = (
+        model.events.count(kind) - b for kind, b in zip(counted, before, strict=True))
+    return result
 
 
-def demand(model: CopModel, week: int) -> np.ndarray:
+def demand(model: ModelShape, week: int) -> np.ndarray:
     """Demand multiplier by (sector, region) this week, with every shock applied."""
     s = model.scenario
     d = np.ones((len(s.environment.sectors), len(s.regions)))
@@ -58,29 +75,29 @@ def demand(model: CopModel, week: int) -> np.ndarray:
     return d
 
 
-def environment_and_business(model: CopModel, week: int) -> None:
+def environment_and_business(model: ModelShape, result: WeekResult) -> None:
     """Step 1: the business year of every firm, then this week's entrants."""
-    f = model.firms
+    f, week = model.firms, result.week
     n = f.n
-    model.demand = demand(model, week)
     u = model.streams.generator("business", week).random((n, N_BUSINESS_UNIFORMS))
     model.kernels.update_business(
-        week, n, model.business_params, model.demand, u, f.region, f.sector, f.firm_type,
+        week, n, model.params.business, result.demand, u, f.region, f.sector, f.firm_type,
         f.employees, f.knowledge, f.knowledge_start, f.problem_topic, f.problem_severity,
         f.confidence, f.confidence_base, f.wellbeing, f.cash, f.revenue_base, f.revenue, f.cost,
         f.alive, f.exit_week, f.group, f.felt_value, f.hire_readiness, f.innovation_boost,
-        f.venture_uplift, model.flags)
-    log_business_events(model, week, n)
+        f.venture_uplift, model.firm_scratch.flags)
+    result.exited = log_business_events(model, week, n)
+    membership.leave_on_exit(model, result.exited, week)
     regions = entrant_regions(model.scenario, model.streams.generator("entry", week))
     if len(regions):
         rows = add_firms(f, model.scenario, regions, week, model.streams.generator("entry.firms", week))
-        model.grow_scratch(f.n)
         model.on_firms_added(rows, week)
 
 
-def log_business_events(model: CopModel, week: int, n: int) -> None:
-    """Events from the business flags: exits of every firm, other news of members."""
-    f, flags, log = model.firms, model.flags[:n], model.events
+def log_business_events(model: ModelShape, week: int, n: int) -> np.ndarray:
+    """Events from the business flags: exits of every firm, other news of members.
+    Returns the rows of the firms that exited."""
+    f, flags, log = model.firms, model.firm_scratch.flags[:n], model.events
     group = f.group[:n]
     exits = np.flatnonzero(flags & F_EXIT)
     log.add_many(week, EventKind.EXIT, exits, group=group[exits], value=f.cash[exits])
@@ -92,20 +109,15 @@ def log_business_events(model: CopModel, week: int, n: int) -> None:
     tried = np.flatnonzero((flags & F_INNOVATION != 0) & member)
     log.add_many(week, EventKind.INNOVATION, tried, group=group[tried],
                  value=(flags[tried] & F_INNOVATION_OK != 0).astype(float))
-    model.exited_this_week = exits
-    for row in model.exited_this_week:
-        if model.firms.group[row] >= 0:
-            model.leave(int(row), week, LEAVE_EXIT)
+    return exits
 
 
-def support(model: CopModel, week: int) -> None:
+def support(model: ModelShape, result: WeekResult) -> None:
     """Step 2: start groups due to start, and set each group's funded support."""
-    g = model.groups
-    for gid in np.flatnonzero(~g.started[: g.n] & ~g.is_network[: g.n] & (g.start_week[: g.n] <= week)):
-        model.start_group(int(gid), week)
+    g, week = model.groups, result.week
+    membership.start_due_groups(model, week)
     levers = model.levers
-    model.week_costs = list(fixed_costs(model.scenario, week))
-    model.facilitator_hours = {}
+    result.costs.extend(fixed_costs(model.scenario, week))
     supports: dict[tuple[int, ...], Support] = {}  # groups under the same phases get the same
     for gid in model.alive_groups():
         phases = covering_phases(model.scenario, week, week - int(g.start_week[gid]))
@@ -117,12 +129,12 @@ def support(model: CopModel, week: int) -> None:
         g.facilitation[gid] = sup.facilitation
         g.outside_knowledge[gid] = sup.outside_knowledge
         g.recruitment_hours[gid] = sup.recruitment_hours
-        model.week_costs.extend(sup.costs)
+        result.costs.extend(sup.costs)
         for key, hours, recruit in sup.hours:
-            before = model.facilitator_hours.get(key, (0.0, 0.0))
-            model.facilitator_hours[key] = (before[0] + hours, before[1] + recruit)
+            before = result.facilitator_hours.get(key, (0.0, 0.0))
+            result.facilitator_hours[key] = (before[0] + hours, before[1] + recruit)
         if g.venue_eur_per_week[gid] > 0:
-            model.week_costs.append((model.venue_payer[gid], "venue", float(g.venue_eur_per_week[gid])))
+            result.costs.append((model.venue_payer[gid], "venue", float(g.venue_eur_per_week[gid])))
         if levers.mode is not None:
             g.mode[gid] = MODES.index(levers.mode)
         if levers.cadence_weeks is not None:
@@ -134,65 +146,57 @@ def support(model: CopModel, week: int) -> None:
         g.outside_knowledge[model.network_group] = sup.outside_knowledge
 
 
-def member_lists(model: CopModel, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """CSR of the members of ``groups`` in row order: (ptr, rows)."""
-    lists = [sorted(model.members[g]) for g in groups]
-    ptr = np.zeros(len(groups) + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum([len(x) for x in lists])
-    rows = np.fromiter((r for x in lists for r in x), dtype=np.int64, count=int(ptr[-1]))
-    return ptr, rows
-
-
-def meetings(model: CopModel, week: int) -> None:
+def meetings(model: ModelShape, result: WeekResult) -> None:
     """Step 3: the meetings of every group whose cadence falls due this week, then the
     cross-group network meeting if one is due."""
-    g = model.groups
+    g, week = model.groups, result.week
     alive = model.alive_groups()
     due = alive[g.next_meeting[alive] <= week]
-    model.met_this_week = np.zeros(0, dtype=np.int64)
-    model.attendance = 0
     if len(due):
         g.next_meeting[due] = week + g.cadence[due]
-        ptr, rows = member_lists(model, due)
-        hold(model, week, due, ptr, rows, "meetings")
-    network_meeting(model, week)
+        ptr, rows = model.rosters.lists(due)
+        result.attendance += hold(model, week, due, ptr, rows, "meetings")
+    result.attendance += network_meeting(model, week)
 
 
-def network_meeting(model: CopModel, week: int) -> None:
+def network_meeting(model: ModelShape, week: int) -> int:
     """A cross-group meeting of delegates from every living group, when a calendar
-    phase funds them: the most satisfied members of each group, hosted in turn."""
+    phase funds them: the most satisfied members of each group, hosted in turn.
+    Returns the attendance."""
     gid = model.network_group
     phases = [p for p in model.scenario.funding.phases
               if p.basis == "calendar" and p.covers(week) and p.cross_group_meetings_per_year > 0]
     if gid < 0 or not phases or model.groups.next_meeting[gid] > week:
-        return
+        return 0
     phase = phases[0]
     model.groups.next_meeting[gid] = week + max(1, round(52 / phase.cross_group_meetings_per_year))
     felt = model.firms.felt_value
     delegates = []
     for group in model.alive_groups():
-        ranked = sorted(model.members[group], key=lambda row: (-felt[row], row))
+        ranked = sorted(model.rosters.members(group), key=lambda row: (-felt[row], row))
         delegates.extend(ranked[: phase.delegates_per_group])
     if len(delegates) < 2:
-        return
+        return 0
     rows = np.array(sorted(delegates), dtype=np.int64)
-    hold(model, week, np.array([gid]), np.array([0, len(rows)]), rows, "network")
+    return hold(model, week, np.array([gid]), np.array([0, len(rows)]), rows, "network")
 
 
-def hold(model: CopModel, week: int, due: np.ndarray, ptr: np.ndarray, rows: np.ndarray,
-         stream: str) -> None:
+def hold(model: ModelShape, week: int, due: np.ndarray, ptr: np.ndarray, rows: np.ndarray,
+         stream: str) -> int:
     """Attendance, meetings, learning, trust and felt value for the groups ``due``
-    with members ``rows[ptr[k]:ptr[k+1]]``; draws from streams named after ``stream``."""
+    with members ``rows[ptr[k]:ptr[k+1]]``; draws from streams named after ``stream``.
+    Returns the number of firms that attended."""
     g, f, t = model.groups, model.firms, model.ties
     attend = np.zeros(len(rows), dtype=np.bool_)
     k = model.kernels
-    k.attend_meetings(model.meeting_params, due, ptr, rows, g.mode, g.facilitation, f.region,
+    p = model.params.meeting
+    k.attend_meetings(p, due, ptr, rows, g.mode, g.facilitation, f.region,
                       f.firm_type, f.cash, f.felt_value, t.index, t.trust,
                       model.streams.generator(f"{stream}.attendance", week), attend)
     human = model.decisions if stream == "meetings" and model.decisions.for_meetings() else None
     if human is not None:  # workshop mode (docs/odd.md 7.13); never in a plain run
         decisions.force_attendance(human, rows, attend)
-        decisions.mark_raised(human, model.raised)
+        decisions.mark_raised(human, model.firm_scratch.raised)
     sizes = np.diff(ptr)
     n_due = len(due)
     lesson_room = int((sizes * sizes).sum() + 16 * sizes.sum()) + 1
@@ -202,12 +206,12 @@ def hold(model: CopModel, week: int, due: np.ndarray, ptr: np.ndarray, rows: np.
     model.events.buffer.room_for(MAX_EVENTS_PER_MEETING * n_due)
     model.ventures.grow_to(model.ventures.n + MAX_VENTURES_PER_MEETING * n_due)
     m, v, ev, sc = model.firms, model.ventures, model.events.buffer, model.scratch
-    value = model.value
-    value[rows] = model.scenario.membership.peer_value
+    value, raised = model.firm_scratch.value, model.firm_scratch.raised
+    value[rows] = p.peer_value
     n_meet, n_les, v.n, ev.n = k.hold_meetings(
-        week, model.meeting_params, due, ptr, rows, attend, g.mode, m.last_hosted, g.memory,
+        week, p, due, ptr, rows, attend, g.mode, m.last_hosted, g.memory,
         g.facilitation, g.outside_knowledge, g.expert_knowledge, m.knowledge, m.problem_topic,
-        model.raised, m.problem_severity, m.assets, m.assets_revealed, m.confidence, m.employees,
+        raised, m.problem_severity, m.assets, m.assets_revealed, m.confidence, m.employees,
         m.hire_readiness, m.innovation_boost, m.sector, value, t.index, t.trust, t.ventures,
         (v.a, v.b, v.kind, v.start_week, v.uplift), v.n,
         model.streams.generator(f"{stream}.activities", week),
@@ -217,58 +221,57 @@ def hold(model: CopModel, week: int, due: np.ndarray, ptr: np.ndarray, rows: np.
     model.events.take()
     talked: list[tuple[int, int, float]] = []
     if human is not None:
-        decisions.mark_raised(human, model.raised, -1)
+        decisions.mark_raised(human, raised, -1)
         n_les, talked = decisions.conversations(model, human, week, n_meet, n_les)
         decisions.agreed_ventures(model, human, week, n_meet)
     k.exchange_knowledge(n_les, sc.les_learner, sc.les_topic, sc.les_level, sc.les_weight,
-                         model.scenario.learning.peak_gap, m.knowledge, value)
+                         p.peak_gap, m.knowledge, value)
     attendees = sc.meet_rows[: sc.meet_ptr[n_meet]]
     groups_met = sc.meet_group[:n_meet]
-    gain = model.scenario.trust.meeting_gain * model.meeting_params.trust_by_mode[g.mode[groups_met]]
+    tp = model.params.trust
+    gain = tp.meeting_gain * p.trust_by_mode[g.mode[groups_met]]
     t.grow_to(t.n + int((sizes * sizes).sum()))
     t.n = k.strengthen_ties(week, n_meet, sc.meet_ptr, sc.meet_rows, gain, sc.meet_host,
-                            sc.meet_visit, model.scenario.activities["visits"].effect, t.index,
+                            sc.meet_visit, tp.visit_gain, t.index,
                             t.src, t.dst, t.trust, t.last_week, t.n)
     decisions.conversation_trust(model, week, talked)
-    alpha = model.scenario.membership.felt_value_memory
+    alpha = p.felt_value_memory
     m.felt_value[attendees] = (1 - alpha) * m.felt_value[attendees] + alpha * np.minimum(value[attendees], 1.0)
     m.meetings_attended[attendees] += 1
-    model.met_this_week = np.concatenate([model.met_this_week, attendees])
-    model.attendance += len(attendees)
+    return len(attendees)
 
 
-def between_meetings(model: CopModel, week: int) -> None:
+def between_meetings(model: ModelShape, week: int) -> None:
     """Step 4: exchange on group channels (one post a week per group), then trust decay.
 
     Channel learning changes knowledge only; the value members feel comes from meetings.
     """
     g, f, t = model.groups, model.firms, model.ties
     alive = model.alive_groups()
-    sizes = np.array([len(model.members[gid]) for gid in alive], dtype=np.int64)
+    sizes = np.array([model.rosters.size(gid) for gid in alive], dtype=np.int64)
     groups = alive[g.channel[alive] & (sizes > 1)]
+    p = model.params.meeting
     if len(groups):
-        ptr, rows = member_lists(model, groups)
+        ptr, rows = model.rosters.lists(groups)
         rng = model.streams.generator("channel", week)
         posters = rows[ptr[:-1] + rng.integers(0, np.diff(ptr))]
         sc = model.scratch
         sc.ensure_meetings(0, 0, len(rows))
-        les = (sc.les_learner, sc.les_topic, sc.les_level, sc.les_weight)
-        learning = model.scenario.learning
+        les = sc.lessons
         n = model.kernels.channel_lessons(groups, ptr, rows, posters, f.knowledge, t.index, t.trust,
-                                          learning.rate * learning.online_channel_rate,
-                                          learning.stranger_trust, les)
-        model.kernels.exchange_knowledge(n, *les, learning.peak_gap, f.knowledge, model.value)
-    model.kernels.decay_ties(week, t.n, model.scenario.trust.decay_per_week, t.trust, t.last_week,
+                                          p.channel_rate, p.stranger_trust, les)
+        model.kernels.exchange_knowledge(n, *les, p.peak_gap, f.knowledge, model.firm_scratch.value)
+    model.kernels.decay_ties(week, t.n, model.params.trust.decay, t.trust, t.last_week,
                              t.ventures)
 
 
-def joint_ventures(model: CopModel, week: int) -> None:
+def joint_ventures(model: ModelShape, week: int) -> None:
     """Step 5: every active venture runs a week; log the ones that end."""
     v, f, t = model.ventures, model.firms, model.ties
     f.venture_uplift[: f.n] = 0.0
     before = v.status[: v.n].copy()
     u = model.streams.uniforms("ventures", week, v.n)
-    model.kernels.update_ventures(week, v.n, model.trust_params, v.a, v.b, v.uplift, v.status,
+    model.kernels.update_ventures(week, v.n, model.params.trust, v.a, v.b, v.uplift, v.status,
                                   v.end_week, f.alive, t.index, t.trust, t.last_week, t.ventures,
                                   f.venture_uplift, u)
     for vid in np.flatnonzero(before != v.status[: v.n]):
@@ -277,56 +280,7 @@ def joint_ventures(model: CopModel, week: int) -> None:
                          other=int(v.b[vid]), value=float(v.kind[vid]))
 
 
-def membership(model: CopModel, week: int) -> None:
-    """Step 6: dissatisfied members leave; recruitment; founding; dissolution."""
-    f, s = model.firms, model.scenario
-    ms = s.membership
-    members = np.flatnonzero(f.group[: f.n] >= 0)
-    u = model.streams.generator("membership.leave", week).random(len(members))
-    leaving = members[(week - f.join_week[members] >= ms.grace_weeks)
-                      & (f.felt_value[members] < ms.leave_threshold) & (u < ms.leave_rate_per_week)]
-    for row in leaving:
-        if int(row) not in model.decisions.players:  # people leave only by exit (7.13)
-            model.leave(int(row), week, LEAVE_CHOICE)
-    recruit(model, week)
-    if week % s.founding.check_every_weeks == 0 and founding_allowed(s, week):
-        model.found_groups(week)
-    dissolve_small_groups(model, week)
-
-
-def recruit(model: CopModel, week: int) -> None:
-    """Funded recruiters and satisfied members invite firms of the group's region."""
-    g, f, ms = model.groups, model.firms, model.scenario.membership
-    rng = model.streams.generator("membership.recruit", week)
-    for gid in model.alive_groups():
-        members = model.members[gid]
-        satisfied = sum(1 for row in members if f.felt_value[row] >= 0.6)
-        expected = (g.recruitment_hours[gid] * ms.recruits_per_hour * model.levers.recruitment_scale
-                    + satisfied * ms.word_of_mouth_per_week)
-        invites = int(rng.poisson(expected)) if expected > 0 else 0
-        for _ in range(invites):
-            if len(members) >= ms.max_size:
-                break
-            row = model.candidate(int(g.region[gid]), rng)
-            if row >= 0 and rng.random() < min(1.0, ms.acceptance * (1.5 if f.problem_topic[row] >= 0 else 1.0)):
-                model.join(row, gid, week)
-
-
-def dissolve_small_groups(model: CopModel, week: int) -> None:
-    """Groups below critical mass for a whole cadence, or past their end week, dissolve."""
-    g, ms = model.groups, model.scenario.membership
-    for gid in model.alive_groups():
-        small = len(model.members[gid]) < ms.critical_mass
-        g.weeks_small[gid] = g.weeks_small[gid] + 1 if small else 0
-        ended = 0 <= g.end_week[gid] <= week + 1
-        if g.weeks_small[gid] >= g.cadence[gid] or ended:
-            model.dissolve_group(int(gid), week)
-
-
-def accounting(model: CopModel, week: int) -> None:
+def accounting(model: ModelShape, result: WeekResult) -> None:
     """Step 7: the week's costs into the ledger."""
-    spent = 0.0
-    for payer, item, eur in model.week_costs:
+    for payer, item, eur in result.costs:
         model.ledger.spend(payer, item, eur)
-        spent += eur
-    model.cost_week = spent

@@ -1,10 +1,13 @@
-"""The model's state: one table of firms, groups, ties and ventures.
+"""The model's state: one table of firms, groups, ties and ventures, and the roster
+index of membership.
 
 Every column is documented in docs/odd.md (state variables). The Mesa agents
 in :mod:`copsim.engine.agents` are views on rows of these tables.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from copsim.dtypes import CODE, FLAG, FLOAT, INT, N_TOPICS, SMALL, WEEK
 from copsim.engine.tables import Column, Table
@@ -106,3 +109,38 @@ class VentureTable(Table):
 
 
 PAIR = 4294967296  # tie key = lo * PAIR + hi, the formula of the kernels
+
+
+class Rosters:
+    """The members of every group, indexed by group (an index of ``firms.group``)."""
+
+    def __init__(self) -> None:
+        self._members: list[set[int]] = []
+
+    def add_group(self) -> None:
+        """Room for one more group, with no members."""
+        self._members.append(set())
+
+    def members(self, gid: int) -> list[int]:
+        """Rows of the group's members, in row order."""
+        return sorted(self._members[gid])
+
+    def size(self, gid: int) -> int:
+        """Number of members of the group."""
+        return len(self._members[gid])
+
+    def lists(self, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """CSR of the members of ``groups`` in row order: (ptr, rows)."""
+        lists = [self.members(g) for g in groups]
+        ptr = np.zeros(len(groups) + 1, dtype=np.int64)
+        ptr[1:] = np.cumsum([len(x) for x in lists])
+        rows = np.fromiter((r for x in lists for r in x), dtype=np.int64, count=int(ptr[-1]))
+        return ptr, rows
+
+    def add(self, row: int, gid: int) -> None:
+        """Index a new member (called by :func:`copsim.engine.membership.join` only)."""
+        self._members[gid].add(row)
+
+    def remove(self, row: int, gid: int) -> None:
+        """Unindex a member (called by :func:`copsim.engine.membership.leave` only)."""
+        self._members[gid].discard(row)

@@ -234,6 +234,9 @@ class Membership(Strict):
     acceptance: float = param(0.5, "probability", ASSUMPTION, "chance an invited firm joins", ge=0, le=1)
     critical_mass: int = param(4, "members", ASSUMPTION, "a group below this many members for a whole cadence dissolves", ge=0)
     max_size: int = param(30, "members", ASSUMPTION, "recruitment stops at this size", ge=2)
+    satisfied_felt_value: float = param(0.6, "0-1", ASSUMPTION, "felt value from which a member is satisfied and spreads the word", ge=0, le=1)
+    problem_acceptance_factor: float = param(1.5, "ratio", ASSUMPTION, "acceptance of an invitation by a firm with a problem, relative to one without", ge=0)
+    founding_problem_weight: float = param(2.0, "ratio", ASSUMPTION, "weight of a firm with a problem when a group picks its first members (others 1)", gt=0)
 
 
 class Facilitator(Strict):

@@ -66,7 +66,7 @@ class ExploreSession:
         """Advance the model and add what happened to the feed."""
         for _ in range(weeks):
             if self.model.week >= self.model.horizon:
-                self.model.horizon += 52  # a live session can run past the scenario's horizon
+                self.model.extend_to(self.model.horizon + 52)  # a live session can run past the horizon
             self.model.step()
         events = self.model.events.to_frame(self._bookmark)
         self._bookmark = self.model.events.n_chunks

@@ -403,10 +403,10 @@ class Room:
         best: list[int] = []
         fewest = None
         for gid in self.model.alive_groups().tolist():
-            free = [r for r in sorted(self.model.members[gid]) if r not in self.claimed and f.alive[r]]
+            free = [r for r in self.model.members_of(gid) if r not in self.claimed and f.alive[r]]
             if not free:
                 continue
-            playing = sum(1 for r in self.model.members[gid] if r in self.claimed)
+            playing = sum(1 for r in self.model.members_of(gid) if r in self.claimed)
             if fewest is None or playing < fewest:
                 fewest, best = playing, free
         if not best:
@@ -415,7 +415,7 @@ class Room:
 
     def _group_mates(self, row: int) -> set[int]:
         gid = int(self.model.firms.group[row])
-        return {r for r in self.model.members[gid] if r != row} if gid >= 0 else set()
+        return {r for r in self.model.members_of(gid) if r != row} if gid >= 0 else set()
 
     def _group_name(self, row: int) -> str:
         gid = int(self.model.firms.group[row])
@@ -600,7 +600,7 @@ class Room:
     def _advance(self, weeks: int) -> None:
         """Step the room's world and the model-alone world through the same weeks."""
         self.session.step(weeks)
-        self.alone.horizon = self.model.horizon
+        self.alone.extend_to(self.model.horizon)
         for _ in range(weeks):
             self.alone.step()
         self.version += 1

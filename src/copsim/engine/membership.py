@@ -1,0 +1,181 @@
+"""Membership: joining, leaving, recruitment, founding and dissolving of groups.
+
+The only module that changes who belongs to which group. A firm's group is the
+column ``firms.group`` (what kernels read); :class:`~copsim.engine.state.Rosters`
+indexes it by group so the weekly rules need not scan every firm (a scan of a
+million firms costs about a millisecond, several times a week). Both are written
+here only, by :func:`join` and :func:`leave`, and every change is logged as an event.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from copsim.dtypes import INT, EventKind
+from copsim.engine.funding import founding_allowed
+from copsim.engine.shape import ModelShape
+from copsim.scenario.schema import GroupSpec
+
+LEAVE_CHOICE, LEAVE_EXIT, LEAVE_DISSOLVED = 0, 1, 2  # value of LEAVE events
+
+
+# -- one firm --------------------------------------------------------------------------
+
+
+def join(model: ModelShape, row: int, gid: int, week: int) -> None:
+    """A firm joins a group and inherits part of its documented memory."""
+    f, s = model.firms, model.scenario
+    f.group[row] = gid
+    f.join_week[row] = week
+    f.felt_value[row] = s.membership.initial_felt_value
+    f.ever_member[row] = True
+    gap = np.maximum(model.groups.memory[gid] - f.knowledge[row], 0.0)
+    f.knowledge[row] += s.activities["documentation"].effect * gap
+    model.rosters.add(row, gid)
+    model.events.add(week, EventKind.JOIN, group=gid, firm=row)
+
+
+def leave(model: ModelShape, row: int, week: int, reason: int) -> None:
+    """A firm leaves its group (value of the LEAVE event: 0 choice, 1 exit, 2 dissolved)."""
+    gid = int(model.firms.group[row])
+    model.rosters.remove(row, gid)
+    model.firms.group[row] = -1
+    model.events.add(week, EventKind.LEAVE, group=gid, firm=row, value=reason)
+
+
+def leave_on_exit(model: ModelShape, exited: np.ndarray, week: int) -> None:
+    """Members among the firms that exited this week leave their group at once."""
+    for row in exited:
+        if model.firms.group[row] >= 0:
+            leave(model, int(row), week, LEAVE_EXIT)
+
+
+def candidate(model: ModelShape, region: int, rng: np.random.Generator, tries: int = 20) -> int:
+    """A random living non-member firm of the region (-1 if none found)."""
+    rows = model.region_rows[region]
+    f = model.firms
+    for _ in range(tries):
+        row = rows[int(rng.integers(0, len(rows)))]
+        if f.alive[row] and f.group[row] < 0:
+            return row
+    return -1
+
+
+# -- groups ----------------------------------------------------------------------------
+
+
+def start_group(model: ModelShape, gid: int, week: int, candidates: list[int] | None = None) -> None:
+    """Open a group and recruit its first members (firms with problems first)."""
+    g, f = model.groups, model.firms
+    g.started[gid] = True
+    g.alive[gid] = True
+    g.next_meeting[gid] = week
+    model.events.add(week, EventKind.GROUP_FOUNDED, group=gid)
+    wanted = model.initial_members[gid]
+    if candidates is None:
+        pool = np.array(model.region_rows[int(g.region[gid])], dtype=INT)
+        candidates = pool[f.alive[pool] & (f.group[pool] < 0)].tolist()
+    if not candidates or wanted == 0:
+        return
+    rng = model.streams.generator(f"groups.start.{gid}", week)
+    weights = np.where(f.problem_topic[candidates] >= 0, model.scenario.membership.founding_problem_weight, 1.0)
+    chosen = rng.choice(len(candidates), size=min(wanted, len(candidates)), replace=False,
+                        p=weights / weights.sum())
+    for i in sorted(chosen.tolist()):
+        join(model, candidates[i], gid, week)
+
+
+def start_due_groups(model: ModelShape, week: int) -> None:
+    """Start the scenario's groups whose start week has come."""
+    g = model.groups
+    for gid in np.flatnonzero(~g.started[: g.n] & ~g.is_network[: g.n] & (g.start_week[: g.n] <= week)):
+        start_group(model, int(gid), week)
+
+
+def found_groups(model: ModelShape, week: int) -> None:
+    """Found groups in regions without one where enough firms have a problem."""
+    s = model.scenario
+    fs, f, g = s.founding, model.firms, model.groups
+    founded = int(g.started[: g.n].sum()) - sum(1 for x in s.groups if x.start_week <= week)
+    n = f.n
+    interested = f.alive[:n] & (f.group[:n] < 0) & (f.problem_topic[:n] >= 0)
+    counts = np.bincount(f.region[:n][interested], minlength=len(s.regions))
+    covered = set(g.region[model.alive_groups()].tolist())
+    for region in np.argsort(-counts, kind="stable"):
+        if founded >= fs.max_new_groups or counts[region] < fs.min_interested:
+            break
+        if region in covered:
+            continue
+        name = f"{s.regions[region].name} (founded week {week})"
+        spec = GroupSpec(name=name, region=s.regions[region].name, mode=fs.mode,
+                         cadence_weeks=fs.cadence_weeks, start_week=week,
+                         initial_members=fs.founding_members)
+        gid = model.add_group(spec)
+        pool = [int(r) for r in model.region_rows[region] if interested[r]]
+        start_group(model, gid, week, pool)
+        founded += 1
+
+
+def dissolve_group(model: ModelShape, gid: int, week: int) -> None:
+    """Close a group; its members leave."""
+    for row in model.rosters.members(gid):
+        leave(model, row, week, LEAVE_DISSOLVED)
+    model.groups.alive[gid] = False
+    model.events.add(week, EventKind.GROUP_DISSOLVED, group=gid)
+
+
+# -- the weekly step -------------------------------------------------------------------
+
+
+def weekly(model: ModelShape, week: int) -> None:
+    """Step 6: dissatisfied members leave; recruitment; founding; dissolution."""
+    leave_dissatisfied(model, week)
+    recruit(model, week)
+    s = model.scenario
+    if week % s.founding.check_every_weeks == 0 and founding_allowed(s, week):
+        found_groups(model, week)
+    dissolve_small_groups(model, week)
+
+
+def leave_dissatisfied(model: ModelShape, week: int) -> None:
+    """Members past the grace period whose felt value is low may leave (people do not: 7.13)."""
+    f, p = model.firms, model.scenario.membership
+    members = np.flatnonzero(f.group[: f.n] >= 0)
+    u = model.streams.generator("membership.leave", week).random(len(members))
+    leaving = members[(week - f.join_week[members] >= p.grace_weeks)
+                      & (f.felt_value[members] < p.leave_threshold) & (u < p.leave_rate_per_week)]
+    for row in leaving:
+        if int(row) not in model.decisions.players:
+            leave(model, int(row), week, LEAVE_CHOICE)
+
+
+def recruit(model: ModelShape, week: int) -> None:
+    """Funded recruiters and satisfied members invite firms of the group's region."""
+    g, f, p = model.groups, model.firms, model.scenario.membership
+    rng = model.streams.generator("membership.recruit", week)
+    for gid in model.alive_groups():
+        members = model.rosters.members(gid)
+        size = len(members)
+        satisfied = sum(1 for row in members if f.felt_value[row] >= p.satisfied_felt_value)
+        expected = (g.recruitment_hours[gid] * p.recruits_per_hour * model.levers.recruitment_scale
+                    + satisfied * p.word_of_mouth_per_week)
+        invites = int(rng.poisson(expected)) if expected > 0 else 0
+        for _ in range(invites):
+            if size >= p.max_size:
+                break
+            row = candidate(model, int(g.region[gid]), rng)
+            if row >= 0 and rng.random() < min(1.0, p.acceptance * (
+                    p.problem_acceptance_factor if f.problem_topic[row] >= 0 else 1.0)):
+                join(model, row, int(gid), week)
+                size += 1
+
+
+def dissolve_small_groups(model: ModelShape, week: int) -> None:
+    """Groups below critical mass for a whole cadence, or past their end week, dissolve."""
+    g, p = model.groups, model.scenario.membership
+    for gid in model.alive_groups():
+        small = model.rosters.size(gid) < p.critical_mass
+        g.weeks_small[gid] = g.weeks_small[gid] + 1 if small else 0
+        ended = 0 <= g.end_week[gid] <= week + 1
+        if g.weeks_small[gid] >= g.cadence[gid] or ended:
+            dissolve_group(model, int(gid), week)
