@@ -23,6 +23,7 @@ from copsim.engine.kernels import get_kernels, new_tie_index
 from copsim.engine.kernels.business import N_BUSINESS_UNIFORMS
 from copsim.engine.params import business_params, meeting_params, trust_params
 from copsim.engine.events import EventBuffer
+from copsim.engine.scratch import FirmScratch, MeetingScratch, Roster
 from copsim.engine.state import PAIR, FirmTable, GroupTable, TieTable, VentureTable
 from copsim.engine.tables import Table
 
@@ -57,7 +58,23 @@ def random_ties(rng: np.random.Generator, n: int, n_ties: int) -> dict[str, Any]
     ties.dst[:m] = dst
     ties.trust[:m] = rng.random(m) * (rng.random(m) > 0.2)
     return {"pairs": pairs, "src": ties.src, "dst": ties.dst, "trust": ties.trust,
-            "last_week": ties.last_week, "ventures": ties.ventures, "n": m}
+            "last_week": ties.last_week, "ventures": ties.ventures, "n": m, "table": ties}
+
+
+def tie_columns(ties: dict[str, Any], index: Any) -> Any:
+    """The columns of a random tie table with the engine's own tie index."""
+    ties["table"].index = index
+    return ties["table"].columns()
+
+
+def table_of(table: type[Table], columns: dict[str, np.ndarray], n: int, *args: Any) -> Any:
+    """A table of ``n`` rows holding the given columns (the others at their fill value)."""
+    made = table(*args, max(n, 1))
+    made.n = n
+    for name in table.COLUMNS:
+        if name in columns:
+            getattr(made, name)[:n] = columns[name]
+    return made
 
 
 def as_table_dtypes(columns: dict[str, np.ndarray], table: type[Table]) -> dict[str, np.ndarray]:
@@ -133,12 +150,7 @@ def test_update_business_parity(seed: int, n: int) -> None:
         f = firm_arrays(rng, n)
         demand = rng.uniform(0.5, 1.2, (8, 2))
         u = rng.random((n, N_BUSINESS_UNIFORMS))
-        args = (3, n, p, demand, u, f["region"], f["sector"], f["firm_type"], f["employees"],
-                f["knowledge"], f["knowledge_start"], f["problem_topic"], f["problem_severity"],
-                f["confidence"], f["confidence_base"], f["wellbeing"], f["cash"], f["revenue_base"],
-                f["revenue"], f["cost"], f["alive"], f["exit_week"], f["group"], f["felt_value"],
-                f["hire_readiness"], f["innovation_boost"], f["venture_uplift"],
-                np.zeros(n, dtype=np.uint8))
+        args = (3, n, p, demand, u, table_of(FirmTable, f, n).columns(), np.zeros(n, dtype=np.uint8))
         return get_kernels(engine).update_business, args
 
     both_engines(build)
@@ -174,37 +186,36 @@ def test_attend_meetings_parity(seed: int, n: int, groups: int) -> None:
 
     def build(engine: str) -> tuple[Callable[..., Any], tuple]:
         m = meeting_inputs(engine, seed, n, groups)
-        f, t = m["f"], m["ties"]
-        args = (p, m["due"], m["ptr"], m["rows"], m["mode"], m["facilitation"],
-                f["region"] * 0, f["firm_type"], f["cash"], f["felt_value"],
-                m["index"], t["trust"], m["rng"], np.zeros(len(m["rows"]), dtype=np.bool_))
+        firms = table_of(FirmTable, {**m["f"], "region": m["f"]["region"] * 0}, n)
+        roster = Roster(m["due"], m["ptr"], m["rows"], np.zeros(len(m["rows"]), dtype=np.bool_))
+        args = (p, roster, group_columns(m), firms.columns(), tie_columns(m["ties"], m["index"]),
+                m["rng"])
         return get_kernels(engine).attend_meetings, args
 
     both_engines(build)
 
 
+def group_columns(m: dict[str, Any]) -> Any:
+    """The columns of a group table holding the random groups of ``meeting_inputs``."""
+    return table_of(GroupTable, m, len(m["due"])).columns()
+
+
 def hold_args(m: dict[str, Any], p: Any) -> tuple:
     """Arguments of hold_meetings with room for every output."""
-    f, t = m["f"], m["ties"]
+    f = m["f"]
+    n = len(f["problem_topic"])
     rows = len(m["rows"])
     groups = len(m["due"])
     v = VentureTable(5 * groups + 1)
     ev = EventBuffer(24 * groups + 1)
-    les_cap = rows * rows + 16 * rows + 1
-    les = (np.zeros(les_cap, dtype=np.int64), np.zeros(les_cap, dtype=np.int64),
-           np.zeros(les_cap), np.zeros(les_cap))
-    return (5, p, m["due"], m["ptr"], m["rows"], m["attend"], m["mode"], f["last_hosted"],
-            m["memory"], m["facilitation"], m["outside_knowledge"], m["expert_knowledge"],
-            f["knowledge"], f["problem_topic"],
-            m.get("raised", np.full(len(f["problem_topic"]), -1, dtype=np.int8)),
-            f["problem_severity"], f["assets"], f["assets_revealed"], f["confidence"],
-            f["employees"], f["hire_readiness"], f["innovation_boost"], f["sector"], f["value"],
-            m["index"], t["trust"], t["ventures"], (v.a, v.b, v.kind, v.start_week, v.uplift), 0,
-            m["rng"],
-            np.zeros(groups + 1, dtype=np.int64), np.zeros(rows + 1, dtype=np.int64),
-            np.zeros(groups + 1, dtype=np.int64), np.zeros(groups + 1, dtype=np.int64),
-            np.zeros(groups + 1, dtype=np.bool_), les,
-            (ev.week, ev.kind, ev.group, ev.firm, ev.other, ev.activity, ev.topic, ev.value), 0)
+    sc = MeetingScratch()
+    sc.ensure_meetings(groups, rows + 1, rows * rows + 16 * rows + 1)
+    firm_scratch = table_of(FirmScratch, {"value": f["value"],
+                                          "raised": m.get("raised", np.full(n, -1))}, n)
+    return (5, p, Roster(m["due"], m["ptr"], m["rows"], m["attend"]), group_columns(m),
+            table_of(FirmTable, f, n).columns(), firm_scratch.columns(),
+            tie_columns(m["ties"], m["index"]), v.columns(), 0, m["rng"], sc.columns(),
+            ev.columns(), 0)
 
 
 @SETTINGS
@@ -231,6 +242,18 @@ def test_exchange_knowledge_parity(seed: int, n: int, lessons: int) -> None:
     both_engines(build)
 
 
+def meeting_scratch(ptr: np.ndarray, rows: np.ndarray, host: np.ndarray,
+                    visit: np.ndarray) -> MeetingScratch:
+    """Meeting scratch holding meetings ``rows[ptr[q]:ptr[q + 1]]`` with hosts and visits."""
+    sc = MeetingScratch()
+    sc.ensure_meetings(len(host), len(rows), 0)
+    sc.meet_ptr[: len(ptr)] = ptr
+    sc.meet_rows[: len(rows)] = rows
+    sc.meet_host[: len(host)] = host
+    sc.meet_visit[: len(visit)] = visit
+    return sc
+
+
 @SETTINGS
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 30), meetings=st.integers(0, 4))
 def test_strengthen_and_decay_ties_parity(seed: int, n: int, meetings: int) -> None:
@@ -244,9 +267,9 @@ def test_strengthen_and_decay_ties_parity(seed: int, n: int, meetings: int) -> N
         index = tie_index(engine, t["pairs"])
         ventures = (rng.random(len(t["trust"])) < 0.3).astype(np.int64)
         k = get_kernels(engine)
-        args = (7, meetings, ptr, rows, rng.random(meetings) * 0.3,
-                rng.integers(0, n, meetings), rng.random(meetings) < 0.5, 0.05, index,
-                t["src"], t["dst"], t["trust"], t["last_week"], t["n"])
+        sc = meeting_scratch(ptr, rows, rng.integers(0, n, meetings), rng.random(meetings) < 0.5)
+        args = (7, meetings, sc.columns(), rng.random(meetings) * 0.3, 0.05,
+                tie_columns(t, index), t["n"])
 
         def step(*a: Any) -> tuple[int, None]:
             n_ties = k.strengthen_ties(*a)
@@ -268,9 +291,11 @@ def test_update_ventures_parity(seed: int, n: int) -> None:
         m = t["n"]
         status = rng.integers(0, 3, m).astype(np.int8)
         t["ventures"][:m] = status == 0
-        args = (9, m, p, t["src"][:m].copy(), t["dst"][:m].copy(), rng.random(m) * 0.1, status,
-                np.full(m, -1, dtype=WEEK), rng.random(n) < 0.9, tie_index(engine, t["pairs"]),
-                t["trust"], t["last_week"], t["ventures"], np.zeros(n), rng.random(m))
+        ventures = table_of(VentureTable, {"a": t["src"][:m], "b": t["dst"][:m],
+                                           "uplift": rng.random(m) * 0.1, "status": status}, m)
+        firms = table_of(FirmTable, {"alive": rng.random(n) < 0.9}, n)
+        args = (9, m, p, ventures.columns(), firms.columns(),
+                tie_columns(t, tie_index(engine, t["pairs"])), rng.random(m))
         return get_kernels(engine).update_ventures, args
 
     both_engines(build)
@@ -347,12 +372,11 @@ def test_trust_grows_with_meetings_and_decays_without() -> None:
     index = new_tie_index("numba")
     ties = TieTable(index, 4)
     src, dst, trust, last, ventures = ties.src, ties.dst, ties.trust, ties.last_week, ties.ventures
-    ptr, rows = np.array([0, 2]), np.array([3, 5])
+    sc = meeting_scratch(np.array([0, 2]), np.array([3, 5]), np.array([3]), np.array([False]))
     history = []
     n_ties = 0
     for week in range(5):
-        n_ties = k.strengthen_ties(week, 1, ptr, rows, np.array([0.2]), np.array([3]),
-                                   np.array([False]), 0.0, index, src, dst, trust, last, n_ties)
+        n_ties = k.strengthen_ties(week, 1, sc.columns(), np.array([0.2]), 0.0, ties.columns(), n_ties)
         history.append(trust[0])
     assert n_ties == 1 and (src[0], dst[0]) == (3, 5)
     assert all(b > a for a, b in zip(history, history[1:], strict=False))

@@ -7,6 +7,7 @@ activity, event kind ...) is an ``IntEnum`` whose value is what the arrays hold.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Literal
 
 import numpy as np
 
@@ -96,6 +97,14 @@ class Activity(IntEnum):
 N_ACTIVITIES = len(Activity)
 
 
+class VentureStatus(IntEnum):
+    """Where a joint venture stands."""
+
+    ACTIVE = 0
+    ENDED = 1  # ended well, or a partner exited
+    FAILED = 2
+
+
 class VentureKind(IntEnum):
     """What a joint venture is built on."""
 
@@ -129,3 +138,7 @@ class EventKind(IntEnum):
 def enum_names(enum: type[IntEnum]) -> list[str]:
     """Lower-case member names in code order, for tables and files."""
     return [member.name.lower() for member in enum]
+
+
+MODE_NAMES: tuple[str, ...] = tuple(enum_names(GroupMode))
+ModeName = Literal[MODE_NAMES]  # type: ignore[valid-type]  # "physical", "online", ... as in GroupMode

@@ -7,9 +7,12 @@ as an event so a run with lever changes can be read back and replayed.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Literal
 
-Mode = Literal["physical", "online", "hybrid", "communal_space"]
+from copsim.dtypes import MODE_NAMES, ModeName
+
+# Allowed range of each numeric lever: the one declaration (the dashboard and the
+# workshop take theirs from here).
+BOUNDS = {"hours_scale": (0.0, 10.0), "skill": (0.0, 1.0), "recruitment_scale": (0.0, 10.0)}
 
 
 @dataclass
@@ -19,7 +22,7 @@ class Levers:
     hours_scale: float = 1.0  # multiplies funded facilitation and recruitment hours (and their cost)
     skill: float | None = None  # replaces every facilitator's skill
     recruitment_scale: float = 1.0  # multiplies recruits per funded hour
-    mode: Mode | None = None  # every group meets this way
+    mode: ModeName | None = None  # every group meets this way
     cadence_weeks: int | None = None  # every group meets this often
 
     def validate(self, name: str, value: object) -> object:
@@ -28,18 +31,15 @@ class Levers:
             raise ValueError(f"unknown lever '{name}'")
         if value is None and name in {"skill", "mode", "cadence_weeks"}:
             return None
-        if name in {"hours_scale", "recruitment_scale"}:
+        if name in BOUNDS:
+            low, high = BOUNDS[name]
             value = float(value)  # type: ignore[arg-type]
-            if not 0.0 <= value <= 10.0:
-                raise ValueError(f"{name} must be between 0 and 10")
-        elif name == "skill":
-            value = float(value)  # type: ignore[arg-type]
-            if not 0.0 <= value <= 1.0:
-                raise ValueError("skill must be between 0 and 1")
+            if not low <= value <= high:
+                raise ValueError(f"{name} must be between {low:g} and {high:g}")
         elif name == "cadence_weeks":
             value = int(value)  # type: ignore[call-overload]
             if value < 1:
                 raise ValueError("cadence_weeks must be at least 1")
-        elif name == "mode" and value not in ("physical", "online", "hybrid", "communal_space"):
+        elif name == "mode" and value not in MODE_NAMES:
             raise ValueError(f"unknown mode '{value}'")
         return value

@@ -17,7 +17,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from copsim.dtypes import CODE, INT, EventKind, GroupMode, enum_names
+from copsim.dtypes import CODE, INT, MODE_NAMES, EventKind
 from copsim.engine import schedule
 from copsim.engine.agents import Entrepreneur, Facilitator, Group
 from copsim.engine.choices import Decisions
@@ -34,8 +34,6 @@ from copsim.engine.state import FirmTable, GroupTable, Rosters, TieTable, Ventur
 from copsim.engine.week import WeekResult
 from copsim.scenario.io import load_scenario
 from copsim.scenario.schema import GroupSpec, Scenario, Shock
-
-MODES = enum_names(GroupMode)
 
 
 class CopModel(mesa.Model):
@@ -164,7 +162,7 @@ class CopModel(mesa.Model):
         g = self.groups
         gid = int(g.add_rows(1)[0])
         g.region[gid] = [r.name for r in self.scenario.regions].index(spec.region)
-        g.mode[gid] = MODES.index(spec.mode)
+        g.mode[gid] = MODE_NAMES.index(spec.mode)
         g.cadence[gid] = spec.cadence_weeks
         g.start_week[gid] = spec.start_week
         g.end_week[gid] = -1 if spec.end_week is None else spec.end_week
@@ -191,7 +189,7 @@ class CopModel(mesa.Model):
         gid = int(g.add_rows(1)[0])
         g.is_network[gid] = True
         g.next_meeting[gid] = 0
-        g.mode[gid] = MODES.index("physical")
+        g.mode[gid] = MODE_NAMES.index("physical")
         self.rosters.add_group()
         self.group_names.append("network")
         self.venue_payer.append("network")

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from copsim.dtypes import GroupMode, EventKind, enum_names
+from copsim.dtypes import MODE_NAMES, EventKind, VentureStatus
 from copsim.engine import decisions, membership
 from copsim.engine.funding import NO_SUPPORT, Support, covering_phases, fixed_costs, group_support
 from copsim.engine.kernels.business import (
@@ -33,10 +33,9 @@ from copsim.engine.kernels.business import (
 )
 from copsim.engine.kernels.meetings import MAX_EVENTS_PER_MEETING, MAX_VENTURES_PER_MEETING
 from copsim.engine.population import add_firms, entrant_regions
+from copsim.engine.scratch import Roster
 from copsim.engine.shape import ModelShape
 from copsim.engine.week import WeekResult
-
-MODES = enum_names(GroupMode)
 
 def run_week(model: ModelShape, week: int) -> WeekResult:
     """Every step of one week, in order; the week's result."""
@@ -80,12 +79,8 @@ def environment_and_business(model: ModelShape, result: WeekResult) -> None:
     f, week = model.firms, result.week
     n = f.n
     u = model.streams.generator("business", week).random((n, N_BUSINESS_UNIFORMS))
-    model.kernels.update_business(
-        week, n, model.params.business, result.demand, u, f.region, f.sector, f.firm_type,
-        f.employees, f.knowledge, f.knowledge_start, f.problem_topic, f.problem_severity,
-        f.confidence, f.confidence_base, f.wellbeing, f.cash, f.revenue_base, f.revenue, f.cost,
-        f.alive, f.exit_week, f.group, f.felt_value, f.hire_readiness, f.innovation_boost,
-        f.venture_uplift, model.firm_scratch.flags)
+    model.kernels.update_business(week, n, model.params.business, result.demand, u, f.columns(),
+                                  model.firm_scratch.flags)
     result.exited = log_business_events(model, week, n)
     membership.leave_on_exit(model, result.exited, week)
     regions = entrant_regions(model.scenario, model.streams.generator("entry", week))
@@ -136,7 +131,7 @@ def support(model: ModelShape, result: WeekResult) -> None:
         if g.venue_eur_per_week[gid] > 0:
             result.costs.append((model.venue_payer[gid], "venue", float(g.venue_eur_per_week[gid])))
         if levers.mode is not None:
-            g.mode[gid] = MODES.index(levers.mode)
+            g.mode[gid] = MODE_NAMES.index(levers.mode)
         if levers.cadence_weeks is not None:
             g.cadence[gid] = levers.cadence_weeks
     if model.network_group >= 0:
@@ -187,15 +182,14 @@ def hold(model: ModelShape, week: int, due: np.ndarray, ptr: np.ndarray, rows: n
     with members ``rows[ptr[k]:ptr[k+1]]``; draws from streams named after ``stream``.
     Returns the number of firms that attended."""
     g, f, t = model.groups, model.firms, model.ties
-    attend = np.zeros(len(rows), dtype=np.bool_)
+    roster = Roster(due, ptr, rows, np.zeros(len(rows), dtype=np.bool_))
     k = model.kernels
     p = model.params.meeting
-    k.attend_meetings(p, due, ptr, rows, g.mode, g.facilitation, f.region,
-                      f.firm_type, f.cash, f.felt_value, t.index, t.trust,
-                      model.streams.generator(f"{stream}.attendance", week), attend)
+    k.attend_meetings(p, roster, g.columns(), f.columns(), t.columns(),
+                      model.streams.generator(f"{stream}.attendance", week))
     human = model.decisions if stream == "meetings" and model.decisions.for_meetings() else None
     if human is not None:  # workshop mode (docs/odd.md 7.13); never in a plain run
-        decisions.force_attendance(human, rows, attend)
+        decisions.force_attendance(human, rows, roster.attend)
         decisions.mark_raised(human, model.firm_scratch.raised)
     sizes = np.diff(ptr)
     n_due = len(due)
@@ -209,31 +203,22 @@ def hold(model: ModelShape, week: int, due: np.ndarray, ptr: np.ndarray, rows: n
     value, raised = model.firm_scratch.value, model.firm_scratch.raised
     value[rows] = p.peer_value
     n_meet, n_les, v.n, ev.n = k.hold_meetings(
-        week, p, due, ptr, rows, attend, g.mode, m.last_hosted, g.memory,
-        g.facilitation, g.outside_knowledge, g.expert_knowledge, m.knowledge, m.problem_topic,
-        raised, m.problem_severity, m.assets, m.assets_revealed, m.confidence, m.employees,
-        m.hire_readiness, m.innovation_boost, m.sector, value, t.index, t.trust, t.ventures,
-        (v.a, v.b, v.kind, v.start_week, v.uplift), v.n,
-        model.streams.generator(f"{stream}.activities", week),
-        sc.meet_ptr, sc.meet_rows, sc.meet_group, sc.meet_host, sc.meet_visit,
-        (sc.les_learner, sc.les_topic, sc.les_level, sc.les_weight),
-        (ev.week, ev.kind, ev.group, ev.firm, ev.other, ev.activity, ev.topic, ev.value), ev.n)
+        week, p, roster, g.columns(), f.columns(), model.firm_scratch.columns(), t.columns(),
+        v.columns(), v.n, model.streams.generator(f"{stream}.activities", week), sc.columns(),
+        ev.columns(), ev.n)
     model.events.take()
     talked: list[tuple[int, int, float]] = []
     if human is not None:
         decisions.mark_raised(human, raised, -1)
         n_les, talked = decisions.conversations(model, human, week, n_meet, n_les)
         decisions.agreed_ventures(model, human, week, n_meet)
-    k.exchange_knowledge(n_les, sc.les_learner, sc.les_topic, sc.les_level, sc.les_weight,
-                         p.peak_gap, m.knowledge, value)
+    k.exchange_knowledge(n_les, *sc.lessons, p.peak_gap, m.knowledge, value)
     attendees = sc.meet_rows[: sc.meet_ptr[n_meet]]
     groups_met = sc.meet_group[:n_meet]
     tp = model.params.trust
     gain = tp.meeting_gain * p.trust_by_mode[g.mode[groups_met]]
     t.grow_to(t.n + int((sizes * sizes).sum()))
-    t.n = k.strengthen_ties(week, n_meet, sc.meet_ptr, sc.meet_rows, gain, sc.meet_host,
-                            sc.meet_visit, tp.visit_gain, t.index,
-                            t.src, t.dst, t.trust, t.last_week, t.n)
+    t.n = k.strengthen_ties(week, n_meet, sc.columns(), gain, tp.visit_gain, t.columns(), t.n)
     decisions.conversation_trust(model, week, talked)
     alpha = p.felt_value_memory
     m.felt_value[attendees] = (1 - alpha) * m.felt_value[attendees] + alpha * np.minimum(value[attendees], 1.0)
@@ -271,11 +256,10 @@ def joint_ventures(model: ModelShape, week: int) -> None:
     f.venture_uplift[: f.n] = 0.0
     before = v.status[: v.n].copy()
     u = model.streams.uniforms("ventures", week, v.n)
-    model.kernels.update_ventures(week, v.n, model.params.trust, v.a, v.b, v.uplift, v.status,
-                                  v.end_week, f.alive, t.index, t.trust, t.last_week, t.ventures,
-                                  f.venture_uplift, u)
+    model.kernels.update_ventures(week, v.n, model.params.trust, v.columns(), f.columns(),
+                                  t.columns(), u)
     for vid in np.flatnonzero(before != v.status[: v.n]):
-        kind = EventKind.VENTURE_FAILED if v.status[vid] == 2 else EventKind.VENTURE_ENDED
+        kind = EventKind.VENTURE_FAILED if v.status[vid] == VentureStatus.FAILED else EventKind.VENTURE_ENDED
         model.events.add(week, kind, group=int(f.group[v.a[vid]]), firm=int(v.a[vid]),
                          other=int(v.b[vid]), value=float(v.kind[vid]))
 

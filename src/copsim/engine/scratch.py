@@ -6,6 +6,8 @@ rewrites what it uses), so they are not state (:mod:`copsim.engine.state`).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from copsim.dtypes import CODE, FLOAT, INT
@@ -24,9 +26,21 @@ class FirmScratch(Table):
                 setattr(self, name, np.full(capacity, col.fill, dtype=col.dtype))
 
 
-class MeetingScratch(Table):
-    """Per-week scratch arrays of the meeting kernels (grown, never shrunk)."""
+class Roster(NamedTuple):
+    """The members of the groups ``groups`` (``rows[ptr[k]:ptr[k + 1]]`` for group
+    ``groups[k]``) and, in the same layout, whether each attends."""
 
+    groups: np.ndarray
+    ptr: np.ndarray
+    rows: np.ndarray
+    attend: np.ndarray
+
+
+class MeetingScratch(Table):
+    """Per-week scratch arrays of the meeting kernels (grown, never shrunk): each
+    meeting's group, host, visit and attendee range; attendees; lessons."""
+
+    EXTRA = ("meet_rows", "les_learner", "les_topic", "les_level", "les_weight")
     COLUMNS = {"meet_group": Column(INT), "meet_host": Column(INT), "meet_visit": Column(np.bool_),
                "meet_ptr": Column(INT)}
 

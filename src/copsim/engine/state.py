@@ -81,6 +81,7 @@ class TieTable(Table):
     are stable; only ties with trust >= the tie threshold count as ties.
     """
 
+    EXTRA = ("index",)
     COLUMNS = {
         "src": Column(INT),
         "dst": Column(INT),
@@ -104,11 +105,11 @@ class VentureTable(Table):
         "start_week": Column(WEEK),
         "end_week": Column(WEEK, -1),
         "uplift": Column(FLOAT),
-        "status": Column(CODE),  # 0 active, 1 ended well, 2 failed
+        "status": Column(CODE),  # a VentureStatus
     }
 
 
-PAIR = 4294967296  # tie key = lo * PAIR + hi, the formula of the kernels
+PAIR = 4294967296  # tie key = lo * PAIR + hi (kernels keep a copy: tests/test_constants.py)
 
 
 class Rosters:

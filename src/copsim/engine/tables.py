@@ -3,13 +3,16 @@
 A :class:`Table` owns one NumPy array per column, all with the same capacity
 (first axis). Rows ``0..n-1`` are in use; ``grow_to`` doubles capacity when
 needed so appending stays amortised O(1). Kernels receive the full-capacity
-arrays and the row count, and mutate them in place.
+arrays and the row count, and mutate them in place: a table passes all its arrays
+to a kernel as one argument, :meth:`Table.columns` (a NamedTuple, which numba
+takes as it is and the plain-Python twin reads the same way).
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -24,9 +27,24 @@ class Column:
 
 
 class Table:
-    """Named columns sharing one row count; subclasses declare ``COLUMNS``."""
+    """Named columns sharing one row count; subclasses declare ``COLUMNS``.
 
-    COLUMNS: dict[str, Column] = {}
+    ``EXTRA`` names further array attributes (or the tie index) that kernels get
+    with the columns; ``Columns`` is the NamedTuple type of :meth:`columns`, made
+    once per subclass (importable as ``<Table>.Columns``, so numba's on-disk cache
+    can record kernel signatures that contain it).
+    """
+
+    COLUMNS: ClassVar[dict[str, Column]] = {}
+    EXTRA: ClassVar[tuple[str, ...]] = ()
+    Columns: ClassVar[type]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        view = namedtuple(f"{cls.__name__}Columns", [*cls.COLUMNS, *cls.EXTRA])  # type: ignore[misc]
+        view.__module__ = cls.__module__
+        view.__qualname__ = f"{cls.__qualname__}.Columns"
+        cls.Columns = view
 
     def __init__(self, capacity: int = 16) -> None:
         self.n = 0
@@ -57,6 +75,10 @@ class Table:
         rows = np.arange(self.n, self.n + count)
         self.n += count
         return rows
+
+    def columns(self) -> Any:
+        """Every column (and ``EXTRA`` attribute) as one NamedTuple, for a kernel."""
+        return self.Columns(*(getattr(self, name) for name in self.Columns._fields))
 
     def nbytes(self) -> int:
         """Bytes held by the arrays (capacity, not just rows in use)."""

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from copsim.dtypes import Activity, enum_names
+from copsim.dtypes import Activity, ModeName, enum_names
 
 SEED_GOOD_PRACTICE = "seed 002 (MicroENTRE good practice)"
 SEED_CHAPTER = "seed 001 (MicroENTRE chapter)"
@@ -318,7 +318,7 @@ class Founding(Strict):
     check_every_weeks: int = param(13, "weeks", ASSUMPTION, "how often founding is considered", ge=1)
     min_interested: int = param(8, "firms", ASSUMPTION, "firms with a problem needed in a region to found a group", ge=2)
     founding_members: int = param(8, "firms", ASSUMPTION, "members a founded group starts with", ge=2)
-    mode: Literal["physical", "online", "hybrid", "communal_space"] = Field("physical", description="mode of founded groups")
+    mode: ModeName = Field("physical", description="mode of founded groups")
     cadence_weeks: int = param(4, "weeks", SEED_CHAPTER, "cadence of founded groups", ge=1)
 
 
@@ -327,7 +327,7 @@ class GroupSpec(Strict):
 
     name: str = Field(min_length=1, description="group name")
     region: str = Field(min_length=1, description="region it recruits from (a name in [[regions]])")
-    mode: Literal["physical", "online", "hybrid", "communal_space"] = Field("physical", description="how it meets")
+    mode: ModeName = Field("physical", description="how it meets")
     cadence_weeks: int = param(4, "weeks", f"{SEED_CHAPTER}: monthly meetings", "weeks between meetings", ge=1)
     start_week: int = param(0, "weeks", ASSUMPTION, "week of the first meeting", ge=0)
     end_week: int | None = param(None, "weeks", ASSUMPTION, "week the programme stops meeting (none: open-ended)", gt=0)

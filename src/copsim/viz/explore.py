@@ -19,9 +19,10 @@ from pathlib import Path
 
 import solara
 
+from copsim.dtypes import MODE_NAMES
 from copsim.viz.session import ExploreSession, scenario_names
 
-MODES = ["physical", "online", "hybrid", "communal_space"]
+MODES = list(MODE_NAMES)
 PANELS = [
     ("Membership", {"members": "#1f77b4", "attendance": "#ff7f0e"}),
     ("Knowledge (0-1)", {"knowledge_members": "#2ca02c", "knowledge_mean": "#7f7f7f"}),

@@ -40,6 +40,7 @@ import numpy as np
 
 from copsim.scenario.schema import Scenario
 from copsim.engine.decisions import Decisions, edge
+from copsim.engine.levers import BOUNDS
 from copsim.dtypes import Activity, EventKind
 from copsim.engine.model import CopModel
 from copsim.scenario.io import load_scenario
@@ -49,7 +50,7 @@ from copsim.workshop import checks, debrief
 from copsim.workshop.checks import WorkshopError
 from copsim.workshop.records import Participant, Proposal, Round
 
-LEVERS = {"hours_scale": (0.0, 5.0), "skill": (0.0, 1.0), "recruitment_scale": (0.0, 5.0)}
+LEVERS = BOUNDS  # the levers a facilitator may set, with their ranges
 MAX_SUBMISSIONS_PER_ROUND = 40  # decisions one participant may send (and change) in a round
 MAX_NONCES = 4000  # nonces remembered per participant (a session has far fewer actions)
 MAX_PARTICIPANTS = 200

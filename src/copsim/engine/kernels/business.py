@@ -17,16 +17,22 @@ F_EXIT, F_SOLVED, F_HIRE, F_LAYOFF, F_INNOVATION, F_INNOVATION_OK = 1, 2, 4, 8, 
 
 
 @jit
-def update_business(week, n, p, demand, u, region, sector, firm_type, employees, knowledge,
-                    knowledge_start, problem_topic, problem_severity, confidence, confidence_base,
-                    wellbeing, cash, revenue_base, revenue, cost, alive, exit_week, group,
-                    felt_value, hire_readiness, innovation_boost, venture_uplift, flags):
+def update_business(week, n, p, demand, u, firms, flags):
     """Revenue, cost, cash, exits, problems, hiring and innovation for rows ``0..n-1``.
 
-    Mutates the firm columns in place and sets ``flags[row]`` to the ``F_*`` bits
-    of what happened this week. Draws: reads ``u[row, :]`` only, so a firm's
-    draws depend neither on other firms nor on the programme (CRN).
+    Mutates the columns of ``firms`` (``FirmTable.columns()``) in place and sets
+    ``flags[row]`` to the ``F_*`` bits of what happened this week. Draws: reads
+    ``u[row, :]`` only, so a firm's draws depend neither on other firms nor on the
+    programme (CRN).
     """
+    region, sector, firm_type, employees = firms.region, firms.sector, firms.firm_type, firms.employees
+    knowledge, knowledge_start = firms.knowledge, firms.knowledge_start
+    problem_topic, problem_severity = firms.problem_topic, firms.problem_severity
+    confidence, confidence_base, wellbeing = firms.confidence, firms.confidence_base, firms.wellbeing
+    cash, revenue_base, revenue, cost = firms.cash, firms.revenue_base, firms.revenue, firms.cost
+    alive, exit_week, group, felt_value = firms.alive, firms.exit_week, firms.group, firms.felt_value
+    hire_readiness, innovation_boost = firms.hire_readiness, firms.innovation_boost
+    venture_uplift = firms.venture_uplift
     n_topics = knowledge.shape[1]
     for i in range(n):
         flags[i] = 0

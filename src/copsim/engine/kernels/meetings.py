@@ -15,12 +15,14 @@ from copsim.engine.kernels._jit import jit_for
 
 jit = jit_for(__name__)
 
-PAIR = 4294967296  # tie key = lo * PAIR + hi, as state.PAIR (kept here for numba's cache)
-
-# EventKind, Activity and VentureKind values, kept in this file so the cache sees changes.
+# Copies of state.PAIR and of EventKind, Activity and VentureKind values (copsim.dtypes),
+# kept in this file because numba's cache sees changes to this file only;
+# tests/test_constants.py holds each equal to its definition.
+PAIR = 4294967296  # tie key = lo * PAIR + hi
 EV_MEETING, EV_CANCELLED, EV_ACTIVITY, EV_VENTURE, EV_SOLVED = 0, 1, 2, 3, 12
 (A_PROBLEM, A_REQUEST, A_EXPERIENCE, A_REUSE, A_COORDINATION, A_ARGUMENT, A_CONFIDENCE,
  A_DEVELOPMENTS, A_DOCUMENTATION, A_VISITS, A_MAPPING) = range(11)
+N_ACTIVITIES = 11
 V_SHARED_ASSET, V_JOINT_CAMPAIGN, V_CUSTOMER = 0, 1, 2
 
 MAX_EVENTS_PER_MEETING = 24
@@ -80,26 +82,30 @@ def _best_teacher(knowledge, rows, start, end, topic, exclude):
 
 @jit(inline="always")
 def _form_venture(ven, ven_n, tie_ventures, edge, a, b, kind, week, uplift):
-    """Record a new joint venture between rows a and b on tie ``edge``."""
-    ven_a, ven_b, ven_kind, ven_start, ven_uplift = ven
-    ven_a[ven_n] = a if a < b else b
-    ven_b[ven_n] = b if a < b else a
-    ven_kind[ven_n] = kind
-    ven_start[ven_n] = week
-    ven_uplift[ven_n] = uplift
+    """Record a new joint venture between rows a and b on tie ``edge`` (``ven``: the
+    venture table's columns)."""
+    ven.a[ven_n] = a if a < b else b
+    ven.b[ven_n] = b if a < b else a
+    ven.kind[ven_n] = kind
+    ven.start_week[ven_n] = week
+    ven.uplift[ven_n] = uplift
     tie_ventures[edge] += 1
     return ven_n + 1
 
 
 @jit
-def attend_meetings(p, due, member_ptr, member_rows, g_mode, g_facilitation, region, firm_type,
-                    cash, felt_value, tie_index, tie_trust, rng, attend):
+def attend_meetings(p, roster, groups, firms, ties, rng):
     """Logistic attendance choice of every member of every due group.
 
-    ``member_rows[member_ptr[k]:member_ptr[k + 1]]`` are the members of group
-    ``due[k]``; ``attend`` (same layout) is written. Draws: ``rng.random()``
-    exactly once per member, groups in ``due`` order, members in row order.
+    ``roster`` (a ``scratch.Roster``): ``rows[ptr[k]:ptr[k + 1]]`` are the members
+    of group ``groups[k]``; its ``attend`` (same layout) is written. ``groups``,
+    ``firms``, ``ties``: the tables' columns. Draws: ``rng.random()`` exactly once
+    per member, groups in roster order, members in row order.
     """
+    due, member_ptr, member_rows, attend = roster.groups, roster.ptr, roster.rows, roster.attend
+    g_mode, g_facilitation = groups.mode, groups.facilitation
+    region, firm_type, cash, felt_value = firms.region, firms.firm_type, firms.cash, firms.felt_value
+    tie_index, tie_trust = ties.index, ties.trust
     for k in range(due.shape[0]):
         g = due[k]
         start = member_ptr[k]
@@ -125,13 +131,14 @@ def attend_meetings(p, due, member_ptr, member_rows, g_mode, g_facilitation, reg
 
 
 @jit
-def hold_meetings(week, p, due, member_ptr, member_rows, attend, g_mode, last_hosted, g_memory,
-                  g_facilitation, g_outside, g_expert, knowledge, problem_topic, raised,
-                  problem_severity, assets, assets_revealed, confidence, employees,
-                  hire_readiness, innovation_boost, sector, value, tie_index, tie_trust,
-                  tie_ventures, ven, ven_n, rng, meet_ptr, meet_rows, meet_group, meet_host,
-                  meet_visit, les, ev, ev_n):
+def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, ven, ven_n, rng, meetings,
+                  ev, ev_n):
     """Hold the meeting of every due group that at least two members attend.
+
+    ``roster``: the due groups, their members and who attends (``scratch.Roster``);
+    ``groups``, ``firms``, ``ties``, ``ven`` (ventures), ``meetings``
+    (``MeetingScratch``) and ``ev`` (the event buffer): the tables' columns;
+    ``firm_scratch``: the per-firm ``value`` and ``raised`` arrays.
 
     ``raised[i]`` is the topic firm ``i`` chose to raise (workshop mode, -1 = none:
     the model's own rule): a host's raised topic is the theme, and problem solving
@@ -140,13 +147,25 @@ def hold_meetings(week, p, due, member_ptr, member_rows, attend, g_mode, last_ho
     is exactly the model's (docs/odd.md 7.4, 7.5, 7.13).
 
     Writes meetings (attendees in ``meet_rows[meet_ptr[q]:meet_ptr[q + 1]]``),
-    lessons ``les``, ventures ``ven`` (from ``ven_n``) and events ``ev`` (from
-    ``ev_n``). Mutates problems, confidence, hire readiness, innovation boost,
-    revealed assets, group memory, ``last_hosted`` and ``value`` (what each
-    attendee got from the meeting). Returns ``(meetings, lessons, ven_n, ev_n)``.
-    Draws per meeting held: ``rng.random(11)`` then the draws of each activity
-    in activity order. The caller guarantees room in every output.
+    lessons, ventures (from ``ven_n``) and events (from ``ev_n``). Mutates problems,
+    confidence, hire readiness, innovation boost, revealed assets, group memory,
+    ``last_hosted`` and ``value`` (what each attendee got from the meeting). Returns
+    ``(meetings, lessons, ven_n, ev_n)``. Draws per meeting held: ``rng.random(11)``
+    then the draws of each activity in activity order. The caller guarantees room
+    in every output.
     """
+    due, member_ptr, member_rows, attend = roster.groups, roster.ptr, roster.rows, roster.attend
+    g_mode, g_memory, g_facilitation = groups.mode, groups.memory, groups.facilitation
+    g_outside, g_expert = groups.outside_knowledge, groups.expert_knowledge
+    knowledge, problem_topic, problem_severity = firms.knowledge, firms.problem_topic, firms.problem_severity
+    assets, assets_revealed, last_hosted = firms.assets, firms.assets_revealed, firms.last_hosted
+    confidence, employees, sector = firms.confidence, firms.employees, firms.sector
+    hire_readiness, innovation_boost = firms.hire_readiness, firms.innovation_boost
+    value, raised = firm_scratch.value, firm_scratch.raised
+    tie_index, tie_trust, tie_ventures = ties.index, ties.trust, ties.ventures
+    meet_ptr, meet_rows, meet_group = meetings.meet_ptr, meetings.meet_rows, meetings.meet_group
+    meet_host, meet_visit = meetings.meet_host, meetings.meet_visit
+    les = (meetings.les_learner, meetings.les_topic, meetings.les_level, meetings.les_weight)
     n_topics = knowledge.shape[1]
     prob = p.activity_probability
     eff = p.activity_effect
@@ -205,7 +224,7 @@ def hold_meetings(week, p, due, member_ptr, member_rows, attend, g_mode, last_ho
             if g_expert[g] > knowledge[i, theme]:
                 n_les = _lesson(les, n_les, i, theme, g_expert[g], learn * FACILITATOR_TRUST)
 
-        draws = rng.random(11)
+        draws = rng.random(N_ACTIVITIES)
 
         # Problem-solving: the group works on the host's problem (unless the host raised
         # another topic).
