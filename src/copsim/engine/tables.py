@@ -39,12 +39,20 @@ class Table:
     EXTRA: ClassVar[tuple[str, ...]] = ()
     Columns: ClassVar[type]
 
+    _FIELDS: ClassVar[frozenset[str]] = frozenset()
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         view = namedtuple(f"{cls.__name__}Columns", [*cls.COLUMNS, *cls.EXTRA])  # type: ignore[misc]
         view.__module__ = cls.__module__
         view.__qualname__ = f"{cls.__qualname__}.Columns"
         cls.Columns = view
+        cls._FIELDS = frozenset(view._fields)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self._FIELDS:  # a column was replaced (growth): build the view anew
+            self.__dict__.pop("_view", None)
+        super().__setattr__(name, value)
 
     def __init__(self, capacity: int = 16) -> None:
         self.n = 0
@@ -77,8 +85,12 @@ class Table:
         return rows
 
     def columns(self) -> Any:
-        """Every column (and ``EXTRA`` attribute) as one NamedTuple, for a kernel."""
-        return self.Columns(*(getattr(self, name) for name in self.Columns._fields))
+        """Every column (and ``EXTRA`` attribute) as one NamedTuple, for a kernel (kept
+        until a column is replaced, so a week's many kernel calls share it)."""
+        view = self.__dict__.get("_view")
+        if view is None:
+            view = self.__dict__["_view"] = self.Columns(*(getattr(self, name) for name in self.Columns._fields))
+        return view
 
     def nbytes(self) -> int:
         """Bytes held by the arrays (capacity, not just rows in use)."""
