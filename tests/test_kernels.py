@@ -235,7 +235,7 @@ def test_exchange_knowledge_parity(seed: int, n: int, lessons: int) -> None:
     def build(engine: str) -> tuple[Callable[..., Any], tuple]:
         rng = np.random.default_rng(seed)
         args = (lessons, rng.integers(0, n, lessons), rng.integers(0, N_TOPICS, lessons),
-                rng.random(lessons), rng.random(lessons), 0.25, rng.random((n, N_TOPICS)),
+                rng.random(lessons), rng.random(lessons), 0.25, 5.0, rng.random((n, N_TOPICS)),
                 np.zeros(n))
         return get_kernels(engine).exchange_knowledge, args
 
@@ -273,7 +273,7 @@ def test_strengthen_and_decay_ties_parity(seed: int, n: int, meetings: int) -> N
 
         def step(*a: Any) -> tuple[int, None]:
             n_ties = k.strengthen_ties(*a)
-            return n_ties, k.decay_ties(8, n_ties, 0.1, t["trust"], t["last_week"], ventures)
+            return n_ties, k.decay_ties(8, n_ties, 0.1, 0.01, t["trust"], t["last_week"], ventures)
 
         return step, args
 
@@ -349,7 +349,7 @@ def test_learning_largest_at_intermediate_gap_and_never_past_the_teacher() -> No
     knowledge[:, 0] = learner
     level = learner + np.array(gaps)
     k.exchange_knowledge(3, np.arange(3), np.zeros(3, dtype=np.int64), level, np.full(3, 0.5),
-                         0.25, knowledge, np.zeros(3))
+                         0.25, 5.0, knowledge, np.zeros(3))
     gain = knowledge[:, 0] - learner
     assert gain[1] > gain[0] and gain[1] > gain[2]
     assert np.all(knowledge[:, 0] <= level)
@@ -363,7 +363,7 @@ def test_knowledge_stays_in_unit_interval(seed: int) -> None:
     knowledge = rng.random((n, N_TOPICS))
     get_kernels("numba").exchange_knowledge(
         lessons, rng.integers(0, n, lessons), rng.integers(0, N_TOPICS, lessons),
-        rng.random(lessons) * 1.5, rng.random(lessons) * 5, 0.25, knowledge, np.zeros(n))
+        rng.random(lessons) * 1.5, rng.random(lessons) * 5, 0.25, 5.0, knowledge, np.zeros(n))
     assert knowledge.min() >= 0.0 and knowledge.max() <= 1.0
 
 
@@ -382,12 +382,12 @@ def test_trust_grows_with_meetings_and_decays_without() -> None:
     assert all(b > a for a, b in zip(history, history[1:], strict=False))
     for week in range(5, 15):
         before = trust[0]
-        k.decay_ties(week, n_ties, 0.05, trust, last, ventures)
+        k.decay_ties(week, n_ties, 0.05, 0.01, trust, last, ventures)
         assert trust[0] < before
     assert 0.0 < trust[0] <= 1.0
     ventures[0] = 1  # partners in a joint venture keep in contact
     before = trust[0]
-    k.decay_ties(15, n_ties, 0.05, trust, last, ventures)
+    k.decay_ties(15, n_ties, 0.05, 0.01, trust, last, ventures)
     assert trust[0] == before
 
 

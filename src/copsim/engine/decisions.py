@@ -38,10 +38,6 @@ from copsim.engine.state import PAIR
 if TYPE_CHECKING:
     from copsim.engine.shape import ModelShape
 
-CONVERSATION_VALUE = 0.2  # value credit of the firm that asked for the talk, as for a request
-VENTURE_VALUE = 0.5  # value credit of each partner of a new venture, as in the meeting kernel
-
-
 def force_attendance(decisions: Decisions, rows: np.ndarray, attend: np.ndarray) -> None:
     """Hook 1: overwrite the drawn attendance of decided members (same layout as ``rows``)."""
     for a, row in enumerate(rows.tolist()):
@@ -119,7 +115,7 @@ def conversations(model: ModelShape, decisions: Decisions, week: int, n_meet: in
                 sc.les_level[n_les] = f.knowledge[teacher, topic]
                 sc.les_weight[n_les] = weight
                 n_les += 1
-        model.firm_scratch.value[i] += CONVERSATION_VALUE
+        model.firm_scratch.value[i] += p.value_help  # as for a request for information
         gain = model.params.trust.meeting_gain * p.trust_by_mode[model.groups.mode[gid]]
         talked.append((i, j, float(gain)))
         decisions.outcomes.append({**outcome, "result": "talked", "topic": topic})
@@ -175,6 +171,6 @@ def agreed_ventures(model: ModelShape, decisions: Decisions, week: int, n_meet: 
         model.events.add(week, EventKind.VENTURE_FORMED, group=int(sc.meet_group[q]), firm=a,
                          other=b, activity=Activity.COORDINATION,
                          value=float(VentureKind.JOINT_CAMPAIGN))
-        model.firm_scratch.value[a] += VENTURE_VALUE
-        model.firm_scratch.value[b] += VENTURE_VALUE
+        model.firm_scratch.value[a] += model.params.meeting.value_venture  # as in the meeting kernel
+        model.firm_scratch.value[b] += model.params.meeting.value_venture
         decisions.outcomes.append({**outcome, "result": "formed"})

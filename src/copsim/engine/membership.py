@@ -50,11 +50,12 @@ def leave_on_exit(model: ModelShape, exited: np.ndarray, week: int) -> None:
             leave(model, int(row), week, LEAVE_EXIT)
 
 
-def candidate(model: ModelShape, region: int, rng: np.random.Generator, tries: int = 20) -> int:
-    """A random living non-member firm of the region (-1 if none found)."""
+def candidate(model: ModelShape, region: int, rng: np.random.Generator) -> int:
+    """A random living non-member firm of the region (-1 if none found in
+    ``membership.recruit_tries`` draws)."""
     rows = model.region_rows[region]
     f = model.firms
-    for _ in range(tries):
+    for _ in range(model.scenario.membership.recruit_tries):
         row = rows[int(rng.integers(0, len(rows)))]
         if f.alive[row] and f.group[row] < 0:
             return row

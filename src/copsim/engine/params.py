@@ -13,12 +13,6 @@ import numpy as np
 from copsim.scenario.schema import WEEKS_PER_YEAR, Scenario
 from copsim.dtypes import Activity, GroupMode, enum_names
 
-# Weekly workload by firm type (solo, lifestyle, family, growth, start-up): solo and
-# start-up owners have least slack (seed 001: limited time resources).
-WORKLOAD_BY_TYPE = np.array([0.6, 0.3, 0.45, 0.5, 0.7])
-# Relative propensity to hire by firm type.
-GROWTH_BY_TYPE = np.array([0.6, 0.3, 1.0, 3.0, 2.0])
-
 
 class BusinessParams(NamedTuple):
     exit_hazard: float
@@ -42,6 +36,17 @@ class BusinessParams(NamedTuple):
     knowledge_decay: float
     growth_by_type: np.ndarray
     volatility_by_sector: np.ndarray
+    wellbeing_base: float
+    wellbeing_cash: float
+    wellbeing_buffer_weeks: float
+    wellbeing_felt_value: float
+    wellbeing_problem: float
+    layoff_rate: float
+    hire_cash_weeks: float
+    hire_readiness_effect: float
+    innovation_knowledge_effect: float
+    innovation_boost_retention: float
+    problem_severity_min: float
 
 
 class MeetingParams(NamedTuple):
@@ -52,6 +57,7 @@ class MeetingParams(NamedTuple):
     attend_ties: float
     attend_workload: float
     workload_by_type: np.ndarray
+    distress_workload: float
     travel_by_mode: np.ndarray
     trust_by_mode: np.ndarray
     learning_by_mode: np.ndarray
@@ -70,6 +76,15 @@ class MeetingParams(NamedTuple):
     channel_rate: float
     peer_value: float
     felt_value_memory: float
+    expert_trust: float
+    innovation_boost_cap: float
+    argument_confidence: float
+    max_coordination_partners: int
+    value_solved: float
+    value_help: float
+    value_venture: float
+    value_confidence: float
+    value_per_knowledge: float
 
 
 class TrustParams(NamedTuple):
@@ -82,6 +97,7 @@ class TrustParams(NamedTuple):
     failure_rate: float
     tie_threshold: float
     strong_threshold: float
+    dormant: float
 
 
 class Params(NamedTuple):
@@ -120,8 +136,19 @@ def business_params(s: Scenario) -> BusinessParams:
         revenue_per_employee=f.revenue_per_employee,
         cost_share=f.cost_share,
         knowledge_decay=s.learning.decay_per_week,
-        growth_by_type=GROWTH_BY_TYPE.copy(),
+        growth_by_type=np.array(f.growth_by_type),
         volatility_by_sector=np.array([x.demand_volatility for x in s.environment.sectors]),
+        wellbeing_base=f.wellbeing_base,
+        wellbeing_cash=f.wellbeing_cash,
+        wellbeing_buffer_weeks=f.wellbeing_buffer_weeks,
+        wellbeing_felt_value=f.wellbeing_felt_value,
+        wellbeing_problem=f.wellbeing_problem,
+        layoff_rate=f.layoff_rate_per_week,
+        hire_cash_weeks=f.hire_cash_weeks,
+        hire_readiness_effect=f.hire_readiness_effect,
+        innovation_knowledge_effect=f.innovation_knowledge_effect,
+        innovation_boost_retention=f.innovation_boost_retention,
+        problem_severity_min=f.problem_severity_min,
     )
 
 
@@ -137,7 +164,8 @@ def meeting_params(s: Scenario) -> MeetingParams:
         attend_travel=a.travel,
         attend_ties=a.ties,
         attend_workload=a.workload,
-        workload_by_type=WORKLOAD_BY_TYPE.copy(),
+        workload_by_type=np.array(s.firms.workload_by_type),
+        distress_workload=a.distress_workload,
         travel_by_mode=np.array([m.travel_factor for m in modes]),
         trust_by_mode=np.array([m.trust_factor for m in modes]),
         learning_by_mode=np.array([m.learning_factor for m in modes]),
@@ -156,6 +184,15 @@ def meeting_params(s: Scenario) -> MeetingParams:
         channel_rate=s.learning.rate * s.learning.online_channel_rate,
         peer_value=s.membership.peer_value,
         felt_value_memory=s.membership.felt_value_memory,
+        expert_trust=s.learning.expert_trust,
+        innovation_boost_cap=s.firms.innovation_boost_cap,
+        argument_confidence=s.firms.argument_confidence,
+        max_coordination_partners=s.ventures.max_coordination_partners,
+        value_solved=s.membership.value_solved,
+        value_help=s.membership.value_help,
+        value_venture=s.membership.value_venture,
+        value_confidence=s.membership.value_confidence,
+        value_per_knowledge=s.membership.value_per_knowledge,
     )
 
 
@@ -171,6 +208,7 @@ def trust_params(s: Scenario) -> TrustParams:
         failure_rate=s.ventures.failure_rate_per_week,
         tie_threshold=s.trust.tie_threshold,
         strong_threshold=s.trust.strong_threshold,
+        dormant=s.trust.dormant,
     )
 
 

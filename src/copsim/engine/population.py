@@ -11,12 +11,8 @@ import numpy as np
 
 from copsim.scenario.schema import Scenario
 from copsim.dtypes import N_ASSETS, N_TOPICS, FirmType
-from copsim.engine.params import GROWTH_BY_TYPE, weekly_rate
+from copsim.engine.params import weekly_rate
 from copsim.engine.state import FirmTable
-
-# Employees at the start by firm type: inclusive (low, high) ranges.
-EMPLOYEES_BY_TYPE = np.array([[0, 0], [0, 1], [1, 4], [1, 6], [0, 2]])
-
 
 def firm_type_shares(s: Scenario) -> np.ndarray:
     """Normalised shares of solo, lifestyle, family, growth and start-up firms."""
@@ -39,16 +35,20 @@ def add_firms(firms: FirmTable, s: Scenario, regions: np.ndarray, week: int,
     rows = firms.add_rows(n)
     ftype = rng.choice(len(FirmType), size=n, p=firm_type_shares(s))
     sector = rng.choice(len(s.environment.sectors), size=n, p=sector_shares(s))
-    low, high = EMPLOYEES_BY_TYPE[ftype, 0], EMPLOYEES_BY_TYPE[ftype, 1]
+    f = s.firms
+    low = np.array(f.employees_min_by_type)[ftype]
+    high = np.array(f.employees_max_by_type)[ftype]
     employees = low + np.floor(rng.random(n) * (high - low + 1)).astype(np.int64)
     knowledge = np.clip(rng.normal(s.firms.knowledge_mean, s.firms.knowledge_sd, (n, N_TOPICS)),
                         0.02, 0.98)
     bits = rng.random((n, N_ASSETS)) < s.firms.asset_probability
     assets = (bits * (1 << np.arange(N_ASSETS))).sum(axis=1)
-    growth = GROWTH_BY_TYPE[ftype] / GROWTH_BY_TYPE.max()
-    confidence = np.clip(rng.normal(0.4 + 0.2 * growth, 0.15), 0.05, 0.95)
+    growth_by_type = np.array(f.growth_by_type)
+    growth = growth_by_type[ftype] / growth_by_type.max()
+    confidence = np.clip(rng.normal(f.confidence_mean + f.confidence_growth * growth, f.confidence_sd),
+                         0.05, 0.95)
     revenue = (np.array([x.revenue_eur_per_week for x in s.environment.sectors])[sector]
-               * rng.lognormal(0.0, 0.3, n))
+               * rng.lognormal(0.0, f.revenue_dispersion, n))
     cost = revenue * s.firms.cost_share + employees * s.firms.wage_eur_per_week
 
     firms.region[rows] = regions
@@ -60,7 +60,7 @@ def add_firms(firms: FirmTable, s: Scenario, regions: np.ndarray, week: int,
     firms.assets[rows] = assets
     firms.confidence[rows] = confidence
     firms.confidence_base[rows] = confidence
-    firms.wellbeing[rows] = 0.55
+    firms.wellbeing[rows] = s.firms.wellbeing_start
     firms.revenue_base[rows] = revenue
     firms.revenue[rows] = revenue * (1.0 + employees * s.firms.revenue_per_employee)
     firms.cost[rows] = cost

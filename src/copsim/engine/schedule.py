@@ -212,7 +212,7 @@ def hold(model: ModelShape, week: int, due: np.ndarray, ptr: np.ndarray, rows: n
         decisions.mark_raised(human, raised, -1)
         n_les, talked = decisions.conversations(model, human, week, n_meet, n_les)
         decisions.agreed_ventures(model, human, week, n_meet)
-    k.exchange_knowledge(n_les, *sc.lessons, p.peak_gap, m.knowledge, value)
+    k.exchange_knowledge(n_les, *sc.lessons, p.peak_gap, p.value_per_knowledge, m.knowledge, value)
     attendees = sc.meet_rows[: sc.meet_ptr[n_meet]]
     groups_met = sc.meet_group[:n_meet]
     tp = model.params.trust
@@ -245,9 +245,10 @@ def between_meetings(model: ModelShape, week: int) -> None:
         les = sc.lessons
         n = model.kernels.channel_lessons(groups, ptr, rows, posters, f.knowledge, t.index, t.trust,
                                           p.channel_rate, p.stranger_trust, les)
-        model.kernels.exchange_knowledge(n, *les, p.peak_gap, f.knowledge, model.firm_scratch.value)
-    model.kernels.decay_ties(week, t.n, model.params.trust.decay, t.trust, t.last_week,
-                             t.ventures)
+        model.kernels.exchange_knowledge(n, *les, p.peak_gap, p.value_per_knowledge, f.knowledge,
+                                         model.firm_scratch.value)
+    tp = model.params.trust
+    model.kernels.decay_ties(week, t.n, tp.decay, tp.dormant, t.trust, t.last_week, t.ventures)
 
 
 def joint_ventures(model: ModelShape, week: int) -> None:

@@ -133,6 +133,44 @@ class Firms(Strict):
     innovation_gain: float = param(0.06, "fraction", ASSUMPTION, "revenue gain of a successful innovation", ge=0)
     confidence_drift: float = param(0.01, "1/week", ASSUMPTION, "weekly pull of confidence back to its baseline", ge=0, le=1)
     wellbeing_drift: float = param(0.05, "1/week", ASSUMPTION, "weekly pull of well-being towards its target", ge=0, le=1)
+    workload_by_type: list[float] = param([0.6, 0.3, 0.45, 0.5, 0.7], "0-1 by firm type", f"{SEED_CHAPTER}: limited time resources",
+                                          "weekly workload of solo, lifestyle, family, growth and start-up owners (solo and start-up owners have least slack)", min_length=5, max_length=5)
+    growth_by_type: list[float] = param([0.6, 0.3, 1.0, 3.0, 2.0], "ratio by firm type", ASSUMPTION,
+                                        "propensity to hire of solo, lifestyle, family, growth and start-up firms (also raises initial confidence)", min_length=5, max_length=5)
+    wellbeing_start: float = param(0.55, "0-1", ASSUMPTION, "well-being of a new firm", ge=0, le=1)
+    wellbeing_base: float = param(0.35, "0-1", ASSUMPTION, "well-being target with no cash buffer, no group and no problem", ge=0, le=1)
+    wellbeing_cash: float = param(0.3, "0-1", ASSUMPTION, "well-being target added by a full cash buffer", ge=0, le=1)
+    wellbeing_buffer_weeks: float = param(8.0, "weeks of cost", ASSUMPTION, "cash that makes a full buffer for well-being", gt=0)
+    wellbeing_felt_value: float = param(0.2, "0-1", f"{SEED_COMMUNAL}: well-being", "well-being target added per unit of a member's felt value", ge=0, le=1)
+    wellbeing_problem: float = param(0.2, "0-1", ASSUMPTION, "well-being target lost per unit of problem severity", ge=0, le=1)
+    layoff_rate_per_week: float = param(0.05, "1/week", ASSUMPTION, "chance of laying off one employee in a week with negative cash", ge=0, le=1)
+    hire_cash_weeks: float = param(4.0, "weeks of cost", ASSUMPTION, "cash needed before a hire", ge=0)
+    hire_readiness_effect: float = param(4.0, "ratio", ASSUMPTION, "hire chance multiplier per unit of hire readiness (1 + effect x readiness)", ge=0)
+    innovation_knowledge_effect: float = param(0.5, "probability per unit", ASSUMPTION, "innovation success added per unit of mean knowledge above firms.knowledge_mean", ge=0)
+    innovation_boost_retention: float = param(0.98, "1/week", ASSUMPTION, "share of the innovation boost from discussing developments kept each week", ge=0, le=1)
+    innovation_boost_cap: float = param(0.5, "probability", ASSUMPTION, "largest innovation boost from discussing developments", ge=0, le=1)
+    argument_confidence: float = param(0.8, "fraction of hire_confidence", ASSUMPTION, "confidence, relative to firms.hire_confidence, from which peers can build the argument for a hire", ge=0)
+    employees_min_by_type: list[int] = param([0, 0, 1, 1, 0], "persons by firm type", ASSUMPTION,
+                                             "fewest employees at the start of solo, lifestyle, family, growth and start-up firms", min_length=5, max_length=5)
+    employees_max_by_type: list[int] = param([0, 1, 4, 6, 2], "persons by firm type", ASSUMPTION,
+                                             "most employees at the start, by type (uniform in between)", min_length=5, max_length=5)
+    confidence_mean: float = param(0.4, "0-1", ASSUMPTION, "mean initial confidence of the firm type with the least growth propensity", ge=0, le=1)
+    confidence_growth: float = param(0.2, "0-1", ASSUMPTION, "initial confidence added at the largest growth propensity (scaled by growth / max growth)", ge=0, le=1)
+    confidence_sd: float = param(0.15, "0-1", ASSUMPTION, "sd of initial confidence", ge=0, le=1)
+    revenue_dispersion: float = param(0.3, "log sd", ASSUMPTION, "sd of the log of a firm's revenue around its sector's mean", ge=0)
+    problem_severity_min: float = param(0.3, "0-1", ASSUMPTION, "least severity of a new problem (uniform up to 1)", ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _type_tables(self) -> Firms:
+        for i, (low, high) in enumerate(zip(self.employees_min_by_type, self.employees_max_by_type, strict=True)):
+            if not 0 <= low <= high <= 9:
+                raise KeyedValueError(f"employees_max_by_type.{i}",
+                                      "needs 0 <= employees_min_by_type <= employees_max_by_type <= 9 (micro-firms)")
+        if min(self.growth_by_type) < 0 or max(self.growth_by_type) <= 0:
+            raise KeyedValueError("growth_by_type", "must be non-negative with a positive largest value")
+        if min(self.workload_by_type) < 0:
+            raise KeyedValueError("workload_by_type", "must be non-negative")
+        return self
 
 
 class Learning(Strict):
@@ -146,6 +184,7 @@ class Learning(Strict):
     decay_per_week: float = param(0.001, "1/week", ASSUMPTION, "forgetting of knowledge above the initial level", ge=0, le=1)
     online_channel_rate: float = param(0.15, "fraction of rate", f"{SEED_CHAPTER}: social media forums between meetings",
                                        "learning between meetings on a group channel, relative to a meeting", ge=0, le=1)
+    expert_trust: float = param(0.5, "0-1", ASSUMPTION, "trust weight of an expert talk or a facilitator's outside knowledge as a teacher", ge=0, le=1)
 
 
 class Trust(Strict):
@@ -157,6 +196,7 @@ class Trust(Strict):
     decay_per_week: float = param(0.012, "1/week", ASSUMPTION, "relative trust decay in a week without contact", ge=0, le=1)
     tie_threshold: float = param(0.2, "0-1", ASSUMPTION, "trust from which a tie counts", ge=0, le=1)
     strong_threshold: float = param(0.5, "0-1", ASSUMPTION, "trust from which a tie counts as strong", ge=0, le=1)
+    dormant: float = param(0.01, "0-1", ASSUMPTION, "trust below which a decaying tie is set to zero (the pair stays known)", ge=0, le=1)
 
 
 class Attendance(Strict):
@@ -168,6 +208,7 @@ class Attendance(Strict):
     travel: float = param(1.6, "logit per unit", f"{SEED_CHAPTER}: distance in sparsely populated areas", "weight of travel cost", ge=0)
     ties: float = param(1.5, "logit per unit", ASSUMPTION, "weight of mean trust to the other members", ge=0)
     workload: float = param(1.0, "logit per unit", f"{SEED_CHAPTER}: limited time resources", "weight of workload", ge=0)
+    distress_workload: float = param(0.3, "workload", ASSUMPTION, "extra workload of an owner whose cash is negative", ge=0)
 
 
 class ModeSettings(Strict):
@@ -217,6 +258,7 @@ class Ventures(Strict):
     customer_uplift: float = param(0.03, "fraction of revenue", f"{SEED_CHAPTER}: mapping knowledge finds customers", "uplift for a peer-customer link", ge=0)
     mean_duration_weeks: float = param(40.0, "weeks", ASSUMPTION, "mean duration of a venture", gt=0)
     failure_rate_per_week: float = param(0.01, "1/week", ASSUMPTION, "failure hazard at zero trust (scaled by 1-trust)", ge=0, le=1)
+    max_coordination_partners: int = param(3, "firms", ASSUMPTION, "most partners a host rallies in one coordination activity", ge=0)
 
 
 class Membership(Strict):
@@ -237,6 +279,12 @@ class Membership(Strict):
     satisfied_felt_value: float = param(0.6, "0-1", ASSUMPTION, "felt value from which a member is satisfied and spreads the word", ge=0, le=1)
     problem_acceptance_factor: float = param(1.5, "ratio", ASSUMPTION, "acceptance of an invitation by a firm with a problem, relative to one without", ge=0)
     founding_problem_weight: float = param(2.0, "ratio", ASSUMPTION, "weight of a firm with a problem when a group picks its first members (others 1)", gt=0)
+    recruit_tries: int = param(20, "draws", ASSUMPTION, "random firms of the region looked at to find one non-member to invite", ge=1)
+    value_solved: float = param(0.5, "value", ASSUMPTION, "meeting value credited to a host whose problem the group solves", ge=0)
+    value_help: float = param(0.2, "value", f"{SEED_EKOLLEGA}: entrepreneurs want peers to talk to", "meeting value credited for asking for information or experience, for help towards a hire, or for a one-to-one talk", ge=0)
+    value_venture: float = param(0.5, "value", ASSUMPTION, "meeting value credited to each partner of a new joint venture", ge=0)
+    value_confidence: float = param(2.0, "value per unit", ASSUMPTION, "meeting value credited per unit of confidence gained", ge=0)
+    value_per_knowledge: float = param(5.0, "value per unit", ASSUMPTION, "meeting value credited per unit of knowledge gained (a gain of 0.2 = one fully valuable meeting)", ge=0)
 
 
 class Facilitator(Strict):

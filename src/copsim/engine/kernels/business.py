@@ -82,34 +82,34 @@ def update_business(week, n, p, demand, u, firms, flags):
                 scaled = u[i, U_TOPIC] * n_topics
                 topic = int(scaled)
                 problem_topic[i] = topic
-                problem_severity[i] = 0.3 + 0.7 * (scaled - topic)
+                problem_severity[i] = p.problem_severity_min + (1.0 - p.problem_severity_min) * (scaled - topic)
         elif u[i, U_SOLVE] < p.self_solve_rate * knowledge[i, problem_topic[i]]:
             flag |= F_SOLVED
             problem_topic[i] = -1
             problem_severity[i] = 0.0
 
         # Well-being and confidence drift towards their targets.
-        buffer = cash[i] / (8.0 * weekly_cost + 1.0)
+        buffer = cash[i] / (p.wellbeing_buffer_weeks * weekly_cost + 1.0)
         if buffer > 1.0:
             buffer = 1.0
         if buffer < 0.0:
             buffer = 0.0
-        target = 0.35 + 0.3 * buffer
+        target = p.wellbeing_base + p.wellbeing_cash * buffer
         if member:
-            target += 0.2 * felt_value[i]
+            target += p.wellbeing_felt_value * felt_value[i]
         if problem_topic[i] >= 0:
-            target -= 0.2 * problem_severity[i]
+            target -= p.wellbeing_problem * problem_severity[i]
         wellbeing[i] += p.wellbeing_drift * (target - wellbeing[i])
         confidence[i] += p.confidence_drift * (confidence_base[i] - confidence[i])
 
         # Hiring (first hire or expansion) and lay-offs.
-        if cash[i] < 0.0 and employees[i] > 0 and u[i, U_HIRE] > 0.95:
+        if cash[i] < 0.0 and employees[i] > 0 and u[i, U_HIRE] > 1.0 - p.layoff_rate:
             employees[i] -= 1
             flag |= F_LAYOFF
         elif (employees[i] < 9 and confidence[i] >= p.hire_confidence
-              and cash[i] > 4.0 * weekly_cost):
+              and cash[i] > p.hire_cash_weeks * weekly_cost):
             p_hire = (p.hire_rate * p.growth_by_type[firm_type[i]]
-                      * (1.0 + 4.0 * hire_readiness[i]) * (k_mean / p.knowledge_reference))
+                      * (1.0 + p.hire_readiness_effect * hire_readiness[i]) * (k_mean / p.knowledge_reference))
             if u[i, U_HIRE] < p_hire:
                 employees[i] += 1
                 hire_readiness[i] = 0.0
@@ -118,10 +118,10 @@ def update_business(week, n, p, demand, u, firms, flags):
         # Innovation: tried with confidence, succeeding with knowledge and peer discussion.
         if u[i, U_INNOVATE] < p.innovation_rate * confidence[i]:
             chance = (p.innovation_success + innovation_boost[i]
-                      + 0.5 * (k_mean - p.knowledge_reference))
+                      + p.innovation_knowledge_effect * (k_mean - p.knowledge_reference))
             flag |= F_INNOVATION
             if u[i, U_SUCCESS] < chance:
                 revenue_base[i] *= 1.0 + p.innovation_gain
                 flag |= F_INNOVATION_OK
-        innovation_boost[i] *= 0.98
+        innovation_boost[i] *= p.innovation_boost_retention
         flags[i] = flag

@@ -10,8 +10,6 @@ from copsim.engine.kernels._jit import jit_for
 
 jit = jit_for(__name__)
 
-VALUE_PER_KNOWLEDGE = 5.0  # felt value of a knowledge gain of 0.2 = one fully valuable meeting
-
 
 @jit
 def absorptive_capacity(gap, peak_gap):
@@ -27,8 +25,10 @@ def absorptive_capacity(gap, peak_gap):
 
 
 @jit
-def exchange_knowledge(n_lessons, learner, topic, level, weight, peak_gap, knowledge, value):
-    """Apply lessons ``0..n_lessons-1`` to ``knowledge`` and credit ``value``.
+def exchange_knowledge(n_lessons, learner, topic, level, weight, peak_gap, value_per_knowledge,
+                       knowledge, value):
+    """Apply lessons ``0..n_lessons-1`` to ``knowledge`` and credit ``value``
+    (``value_per_knowledge`` per unit gained).
 
     Each lesson moves the learner's knowledge of the topic by
     ``weight * absorptive_capacity(level - k)``, never past the
@@ -46,4 +46,4 @@ def exchange_knowledge(n_lessons, learner, topic, level, weight, peak_gap, knowl
         t = topic[q]
         k = knowledge[i, t] + gains[q]
         knowledge[i, t] = k if k < 1.0 else 1.0
-        value[i] += VALUE_PER_KNOWLEDGE * gains[q]
+        value[i] += value_per_knowledge * gains[q]

@@ -27,8 +27,6 @@ V_SHARED_ASSET, V_JOINT_CAMPAIGN, V_CUSTOMER = 0, 1, 2
 
 MAX_EVENTS_PER_MEETING = 24
 MAX_VENTURES_PER_MEETING = 5
-MAX_COORDINATION_PARTNERS = 3
-FACILITATOR_TRUST = 0.5
 
 
 @jit(inline="always")
@@ -122,7 +120,7 @@ def attend_meetings(p, roster, groups, firms, ties, rng):
                 ties /= m - 1
             workload = p.workload_by_type[firm_type[i]]
             if cash[i] < 0.0:
-                workload += 0.3
+                workload += p.distress_workload
             x = (p.attend_base + p.attend_felt_value * felt_value[i]
                  + p.attend_facilitation * g_facilitation[g]
                  - p.attend_travel * p.sparsity_by_region[region[i]] * p.travel_by_mode[g_mode[g]]
@@ -222,7 +220,7 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, ven, ven_n
                 trust = max(_trust(tie_index, tie_trust, i, j)[0], p.stranger_trust)
                 n_les = _lesson(les, n_les, i, theme, knowledge[j, theme], learn * trust / (m - 1))
             if g_expert[g] > knowledge[i, theme]:
-                n_les = _lesson(les, n_les, i, theme, g_expert[g], learn * FACILITATOR_TRUST)
+                n_les = _lesson(les, n_les, i, theme, g_expert[g], learn * p.expert_trust)
 
         draws = rng.random(N_ACTIVITIES)
 
@@ -238,7 +236,7 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, ven, ven_n
             if solved:
                 problem_topic[host] = -1
                 problem_severity[host] = 0.0
-                value[host] += 0.5
+                value[host] += p.value_solved
                 ev_n = _log(ev, ev_n, week, EV_SOLVED, g, host, teacher, A_PROBLEM, topic, 1.0)
             if best > knowledge[host, topic]:
                 n_les = _lesson(les, n_les, host, topic, best, learn)
@@ -260,7 +258,7 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, ven, ven_n
                 if best > knowledge[i, topic]:
                     trust = max(_trust(tie_index, tie_trust, i, teacher)[0], p.stranger_trust)
                     n_les = _lesson(les, n_les, i, topic, best, learn * eff[A_REQUEST] * trust)
-                value[i] += 0.2
+                value[i] += p.value_help
                 ev_n = _log(ev, ev_n, week, EV_ACTIVITY, g, i, teacher, A_REQUEST, topic, best)
                 break
 
@@ -275,7 +273,7 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, ven, ven_n
             if best > knowledge[i, topic]:
                 trust = max(_trust(tie_index, tie_trust, i, teacher)[0], p.stranger_trust)
                 n_les = _lesson(les, n_les, i, topic, best, learn * eff[A_EXPERIENCE] * trust)
-            value[i] += 0.2
+            value[i] += p.value_help
             ev_n = _log(ev, ev_n, week, EV_ACTIVITY, g, i, teacher, A_EXPERIENCE, topic, best)
 
         # Reusing assets: a member uses a trusted peer's asset it lacks (seen on a visit).
@@ -297,8 +295,8 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, ven, ven_n
                                       week, p.venture_uplift)
                 ev_n = _log(ev, ev_n, week, EV_VENTURE, g, i, partner, A_REUSE, -1,
                             V_SHARED_ASSET)
-                value[i] += 0.5
-                value[partner] += 0.5
+                value[i] += p.value_venture
+                value[partner] += p.value_venture
             ev_n = _log(ev, ev_n, week, EV_ACTIVITY, g, i, partner, A_REUSE, -1, 1.0 if formed else 0.0)
 
         # Coordination and strategy: the host rallies trusted peers with complementary assets.
@@ -306,7 +304,7 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, ven, ven_n
             formed_count = 0
             for a in range(base, n_rows):
                 j = meet_rows[a]
-                if j == host or formed_count >= MAX_COORDINATION_PARTNERS:
+                if j == host or formed_count >= p.max_coordination_partners:
                     continue
                 if (assets[host] & ~assets[j]) == 0 or (assets[j] & ~assets[host]) == 0:
                     continue
@@ -318,10 +316,10 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, ven, ven_n
                                           week, p.venture_uplift)
                     ev_n = _log(ev, ev_n, week, EV_VENTURE, g, host, j, A_COORDINATION, -1,
                                 V_JOINT_CAMPAIGN)
-                    value[j] += 0.5
+                    value[j] += p.value_venture
                     formed_count += 1
             if formed_count > 0:
-                value[host] += 0.5
+                value[host] += p.value_venture
             ev_n = _log(ev, ev_n, week, EV_ACTIVITY, g, host, -1, A_COORDINATION, -1,
                         formed_count)
 
@@ -330,9 +328,9 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, ven, ven_n
             offset = rng.integers(0, m)
             for step in range(m):
                 i = meet_rows[base + (offset + step) % m]
-                if employees[i] < 9 and confidence[i] >= 0.8 * p.hire_confidence:
+                if employees[i] < 9 and confidence[i] >= p.argument_confidence * p.hire_confidence:
                     hire_readiness[i] = min(1.0, hire_readiness[i] + eff[A_ARGUMENT])
-                    value[i] += 0.2
+                    value[i] += p.value_help
                     ev_n = _log(ev, ev_n, week, EV_ACTIVITY, g, i, -1, A_ARGUMENT, -1,
                                 hire_readiness[i])
                     break
@@ -343,14 +341,14 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, ven, ven_n
                 i = meet_rows[a]
                 gain = eff[A_CONFIDENCE] * (1.0 + f) * (1.0 - confidence[i])
                 confidence[i] += gain
-                value[i] += 2.0 * gain
+                value[i] += p.value_confidence * gain
             ev_n = _log(ev, ev_n, week, EV_ACTIVITY, g, host, -1, A_CONFIDENCE, -1, m)
 
         # Discussing developments: raises the success chance of members' innovations.
         if draws[A_DEVELOPMENTS] < prob[A_DEVELOPMENTS]:
             for a in range(base, n_rows):
                 i = meet_rows[a]
-                innovation_boost[i] = min(0.5, innovation_boost[i] + eff[A_DEVELOPMENTS])
+                innovation_boost[i] = min(p.innovation_boost_cap, innovation_boost[i] + eff[A_DEVELOPMENTS])
             ev_n = _log(ev, ev_n, week, EV_ACTIVITY, g, host, -1, A_DEVELOPMENTS, theme, m)
 
         # Documentation projects: the group memory of the theme, which new members inherit;
@@ -388,7 +386,7 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, ven, ven_n
                     i = meet_rows[a]
                     if outside > knowledge[i, gap_topic]:
                         n_les = _lesson(les, n_les, i, gap_topic, outside,
-                                        learn * eff[A_MAPPING] * (FACILITATOR_TRUST + 0.5 * f))
+                                        learn * eff[A_MAPPING] * (p.expert_trust + 0.5 * f))
             offset = rng.integers(0, m)
             i = meet_rows[base + offset]
             customer = -1

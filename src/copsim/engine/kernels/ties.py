@@ -10,7 +10,6 @@ from copsim.engine.kernels._jit import jit_for
 jit = jit_for(__name__)
 
 PAIR = 4294967296  # tie key = lo * PAIR + hi: a copy of state.PAIR for numba's cache (tests/test_constants.py)
-DORMANT = 0.01  # trust below this is set to zero (the edge stays, dormant)
 
 
 @jit
@@ -58,8 +57,9 @@ def strengthen_ties(week, n_meetings, meetings, meet_gain, visit_gain, ties, n_t
 
 
 @jit
-def decay_ties(week, n_ties, decay, trust, last_week, ventures):
-    """Ties without contact this week lose a share ``decay`` of their trust.
+def decay_ties(week, n_ties, decay, dormant, trust, last_week, ventures):
+    """Ties without contact this week lose a share ``decay`` of their trust; below
+    ``dormant`` it is set to zero (the edge stays, dormant).
 
     Partners in an active joint venture (``ventures[e] > 0``) work together, which
     counts as contact, so their tie does not decay.
@@ -67,4 +67,4 @@ def decay_ties(week, n_ties, decay, trust, last_week, ventures):
     for e in range(n_ties):
         if last_week[e] < week and ventures[e] == 0 and trust[e] > 0.0:
             t = trust[e] * (1.0 - decay)
-            trust[e] = t if t >= DORMANT else 0.0
+            trust[e] = t if t >= dormant else 0.0
