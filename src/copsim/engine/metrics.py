@@ -123,7 +123,7 @@ def weekly_row(model: ModelShape, result: WeekResult,
 
 
 def tracked(model: ModelShape) -> dict[str, float]:
-    """Survivors and revenue of the tracked cohort (see ``CopModel.track``)."""
+    """Survivors and revenue of the tracked cohort (``track_rows`` of :class:`CopModel`)."""
     rows = model.tracked_rows
     if rows is None:
         return {"tracked_alive": math.nan, "tracked_revenue_eur": math.nan}

@@ -9,7 +9,8 @@
    (host, theme, Wenger's activities, ventures), knowledge exchange, trust.
 4. ``between_meetings``: light exchange on group channels; trust decay.
 5. ``joint_ventures``: uplift, endings and failures, trust feedback.
-6. ``membership``: leaving by choice, recruitment, founding and dissolution of groups.
+6. ``membership.weekly``: leaving by choice, recruitment, founding and dissolution of
+   groups (:mod:`copsim.engine.membership`).
 7. ``accounting``: every euro of the week into the ledger.
 
 :func:`run_week` runs them and returns the week's :class:`WeekResult` (what the
@@ -36,6 +37,7 @@ from copsim.engine.population import add_firms, entrant_regions
 from copsim.engine.scratch import Roster
 from copsim.engine.shape import ModelShape
 from copsim.engine.week import WeekResult
+
 
 def run_week(model: ModelShape, week: int) -> WeekResult:
     """Every step of one week, in order; the week's result."""
