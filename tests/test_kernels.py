@@ -61,10 +61,10 @@ def random_ties(rng: np.random.Generator, n: int, n_ties: int) -> dict[str, Any]
             "last_week": ties.last_week, "ventures": ties.ventures, "n": m, "table": ties}
 
 
-def tie_columns(ties: dict[str, Any], index: Any) -> Any:
-    """The columns of a random tie table with the engine's own tie index."""
+def tie_columns(ties: dict[str, Any], index: Any) -> tuple[Any, Any]:
+    """The columns of a random tie table, and the engine's own tie index over them."""
     ties["table"].index = index
-    return ties["table"].columns()
+    return ties["table"].columns(), index
 
 
 def table_of(table: type[Table], columns: dict[str, np.ndarray], n: int, *args: Any) -> Any:
@@ -188,7 +188,7 @@ def test_attend_meetings_parity(seed: int, n: int, groups: int) -> None:
         m = meeting_inputs(engine, seed, n, groups)
         firms = table_of(FirmTable, {**m["f"], "region": m["f"]["region"] * 0}, n)
         roster = Roster(m["due"], m["ptr"], m["rows"], np.zeros(len(m["rows"]), dtype=np.bool_))
-        args = (p, roster, group_columns(m), firms.columns(), tie_columns(m["ties"], m["index"]),
+        args = (p, roster, group_columns(m), firms.columns(), *tie_columns(m["ties"], m["index"]),
                 m["rng"])
         return get_kernels(engine).attend_meetings, args
 
@@ -214,8 +214,8 @@ def hold_args(m: dict[str, Any], p: Any) -> tuple:
                                           "raised": m.get("raised", np.full(n, -1))}, n)
     return (5, p, Roster(m["due"], m["ptr"], m["rows"], m["attend"]), group_columns(m),
             table_of(FirmTable, f, n).columns(), firm_scratch.columns(),
-            tie_columns(m["ties"], m["index"]), v.columns(), 0, m["rng"], sc.columns(),
-            ev.columns(), 0)
+            *tie_columns(m["ties"], m["index"]), m["rng"], sc.columns(), (v.columns(), 0),
+            (ev.columns(), 0))
 
 
 @SETTINGS
@@ -269,7 +269,7 @@ def test_strengthen_and_decay_ties_parity(seed: int, n: int, meetings: int) -> N
         k = get_kernels(engine)
         sc = meeting_scratch(ptr, rows, rng.integers(0, n, meetings), rng.random(meetings) < 0.5)
         args = (7, meetings, sc.columns(), rng.random(meetings) * 0.3, 0.05,
-                tie_columns(t, index), t["n"])
+                *tie_columns(t, index), t["n"])
 
         def step(*a: Any) -> tuple[int, None]:
             n_ties = k.strengthen_ties(*a)
@@ -295,7 +295,7 @@ def test_update_ventures_parity(seed: int, n: int) -> None:
                                            "uplift": rng.random(m) * 0.1, "status": status}, m)
         firms = table_of(FirmTable, {"alive": rng.random(n) < 0.9}, n)
         args = (9, m, p, ventures.columns(), firms.columns(),
-                tie_columns(t, tie_index(engine, t["pairs"])), rng.random(m))
+                *tie_columns(t, tie_index(engine, t["pairs"])), rng.random(m))
         return get_kernels(engine).update_ventures, args
 
     both_engines(build)
@@ -376,7 +376,8 @@ def test_trust_grows_with_meetings_and_decays_without() -> None:
     history = []
     n_ties = 0
     for week in range(5):
-        n_ties = k.strengthen_ties(week, 1, sc.columns(), np.array([0.2]), 0.0, ties.columns(), n_ties)
+        n_ties = k.strengthen_ties(week, 1, sc.columns(), np.array([0.2]), 0.0, ties.columns(),
+                                   index, n_ties)
         history.append(trust[0])
     assert n_ties == 1 and (src[0], dst[0]) == (3, 5)
     assert all(b > a for a, b in zip(history, history[1:], strict=False))

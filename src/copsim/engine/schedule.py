@@ -187,7 +187,7 @@ def hold(model: ModelShape, week: int, due: np.ndarray, ptr: np.ndarray, rows: n
     roster = Roster(due, ptr, rows, np.zeros(len(rows), dtype=np.bool_))
     k = model.kernels
     p = model.params.meeting
-    k.attend_meetings(p, roster, g.columns(), f.columns(), t.columns(),
+    k.attend_meetings(p, roster, g.columns(), f.columns(), t.columns(), t.index,
                       model.streams.generator(f"{stream}.attendance", week))
     human = model.decisions if stream == "meetings" and model.decisions.for_meetings() else None
     if human is not None:  # workshop mode (docs/odd.md 7.13); never in a plain run
@@ -206,8 +206,8 @@ def hold(model: ModelShape, week: int, due: np.ndarray, ptr: np.ndarray, rows: n
     value[rows] = p.peer_value
     n_meet, n_les, v.n, ev.n = k.hold_meetings(
         week, p, roster, g.columns(), f.columns(), model.firm_scratch.columns(), t.columns(),
-        v.columns(), v.n, model.streams.generator(f"{stream}.activities", week), sc.columns(),
-        ev.columns(), ev.n)
+        t.index, model.streams.generator(f"{stream}.activities", week), sc.columns(),
+        (v.columns(), v.n), (ev.columns(), ev.n))
     model.events.take()
     talked: list[tuple[int, int, float]] = []
     if human is not None:
@@ -220,7 +220,8 @@ def hold(model: ModelShape, week: int, due: np.ndarray, ptr: np.ndarray, rows: n
     tp = model.params.trust
     gain = tp.meeting_gain * p.trust_by_mode[g.mode[groups_met]]
     t.grow_to(t.n + int((sizes * sizes).sum()))
-    t.n = k.strengthen_ties(week, n_meet, sc.columns(), gain, tp.visit_gain, t.columns(), t.n)
+    t.n = k.strengthen_ties(week, n_meet, sc.columns(), gain, tp.visit_gain, t.columns(), t.index,
+                            t.n)
     decisions.conversation_trust(model, week, talked)
     alpha = p.felt_value_memory
     m.felt_value[attendees] = (1 - alpha) * m.felt_value[attendees] + alpha * np.minimum(value[attendees], 1.0)
@@ -260,7 +261,7 @@ def joint_ventures(model: ModelShape, week: int) -> None:
     before = v.status[: v.n].copy()
     u = model.streams.uniforms("ventures", week, v.n)
     model.kernels.update_ventures(week, v.n, model.params.trust, v.columns(), f.columns(),
-                                  t.columns(), u)
+                                  t.columns(), t.index, u)
     for vid in np.flatnonzero(before != v.status[: v.n]):
         kind = EventKind.VENTURE_FAILED if v.status[vid] == VentureStatus.FAILED else EventKind.VENTURE_ENDED
         model.events.add(week, kind, group=int(f.group[v.a[vid]]), firm=int(v.a[vid]),

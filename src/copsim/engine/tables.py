@@ -29,8 +29,7 @@ class Column:
 class Table:
     """Named columns sharing one row count; subclasses declare ``COLUMNS``.
 
-    ``EXTRA`` names further array attributes (or the tie index) that kernels get
-    with the columns; ``Columns`` is the NamedTuple type of :meth:`columns`, made
+    ``EXTRA`` names further array attributes that kernels get with the columns; ``Columns`` is the NamedTuple type of :meth:`columns`, made
     once per subclass (importable as ``<Table>.Columns``, so numba's on-disk cache
     can record kernel signatures that contain it).
     """

@@ -92,18 +92,18 @@ def _form_venture(ven, ven_n, tie_ventures, edge, a, b, kind, week, uplift):
 
 
 @jit
-def attend_meetings(p, roster, groups, firms, ties, rng):
+def attend_meetings(p, roster, groups, firms, ties, tie_index, rng):
     """Logistic attendance choice of every member of every due group.
 
     ``roster`` (a ``scratch.Roster``): ``rows[ptr[k]:ptr[k + 1]]`` are the members
     of group ``groups[k]``; its ``attend`` (same layout) is written. ``groups``,
-    ``firms``, ``ties``: the tables' columns. Draws: ``rng.random()`` exactly once
+    ``firms``, ``ties``: the tables' columns; ``tie_index``: tie key -> edge. Draws: ``rng.random()`` exactly once
     per member, groups in roster order, members in row order.
     """
     due, member_ptr, member_rows, attend = roster.groups, roster.ptr, roster.rows, roster.attend
     g_mode, g_facilitation = groups.mode, groups.facilitation
     region, firm_type, cash, felt_value = firms.region, firms.firm_type, firms.cash, firms.felt_value
-    tie_index, tie_trust = ties.index, ties.trust
+    tie_trust = ties.trust
     for k in range(due.shape[0]):
         g = due[k]
         start = member_ptr[k]
@@ -129,14 +129,15 @@ def attend_meetings(p, roster, groups, firms, ties, rng):
 
 
 @jit
-def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, ven, ven_n, rng, meetings,
-                  ev, ev_n):
+def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, tie_index, rng, meetings,
+                  ventures, events):
     """Hold the meeting of every due group that at least two members attend.
 
     ``roster``: the due groups, their members and who attends (``scratch.Roster``);
-    ``groups``, ``firms``, ``ties``, ``ven`` (ventures), ``meetings``
-    (``MeetingScratch``) and ``ev`` (the event buffer): the tables' columns;
-    ``firm_scratch``: the per-firm ``value`` and ``raised`` arrays.
+    ``groups``, ``firms``, ``ties`` and ``meetings`` (``MeetingScratch``): the tables'
+    columns; ``tie_index``: tie key -> edge; ``firm_scratch``: the per-firm ``value``
+    and ``raised`` arrays; ``ventures`` and ``events``: (columns, rows in use) of the
+    venture table and the event buffer, appended to.
 
     ``raised[i]`` is the topic firm ``i`` chose to raise (workshop mode, -1 = none:
     the model's own rule): a host's raised topic is the theme, and problem solving
@@ -160,7 +161,9 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, ven, ven_n
     confidence, employees, sector = firms.confidence, firms.employees, firms.sector
     hire_readiness, innovation_boost = firms.hire_readiness, firms.innovation_boost
     value, raised = firm_scratch.value, firm_scratch.raised
-    tie_index, tie_trust, tie_ventures = ties.index, ties.trust, ties.ventures
+    tie_trust, tie_ventures = ties.trust, ties.ventures
+    ven, ven_n = ventures
+    ev, ev_n = events
     meet_ptr, meet_rows, meet_group = meetings.meet_ptr, meetings.meet_rows, meetings.meet_group
     meet_host, meet_visit = meetings.meet_host, meetings.meet_visit
     les = (meetings.les_learner, meetings.les_topic, meetings.les_level, meetings.les_weight)

@@ -19,17 +19,18 @@ def empty_index():
 
 
 @jit
-def strengthen_ties(week, n_meetings, meetings, meet_gain, visit_gain, ties, n_ties):
+def strengthen_ties(week, n_meetings, meetings, meet_gain, visit_gain, ties, tie_index, n_ties):
     """Every pair who met this week gains ``gain * (1 - trust)``; hosts of visits more.
 
     ``meetings``: the meeting scratch columns (attendees of meeting ``q`` in
-    ``meet_rows[meet_ptr[q]:meet_ptr[q + 1]]``); ``ties``: the tie table's columns.
+    ``meet_rows[meet_ptr[q]:meet_ptr[q + 1]]``); ``ties``: the tie table's columns and
+    ``tie_index`` its key -> edge map.
     Creates edges for pairs meeting for the first time (appended from
     ``n_ties``; the caller guarantees room) and returns the new edge count.
     """
     meet_ptr, meet_rows = meetings.meet_ptr, meetings.meet_rows
     meet_host, meet_visit = meetings.meet_host, meetings.meet_visit
-    tie_index, src, dst, trust, last_week = ties.index, ties.src, ties.dst, ties.trust, ties.last_week
+    src, dst, trust, last_week = ties.src, ties.dst, ties.trust, ties.last_week
     for q in range(n_meetings):
         gain = meet_gain[q]
         for a in range(meet_ptr[q], meet_ptr[q + 1]):

@@ -12,19 +12,20 @@ ACTIVE, ENDED, FAILED = 0, 1, 2
 
 
 @jit
-def update_ventures(week, n_ventures, p, ventures, firms, ties, u):
+def update_ventures(week, n_ventures, p, ventures, firms, ties, tie_index, u):
     """Advance every active venture one week; rebuild each firm's ``venture_uplift``.
 
     A venture fails with hazard ``failure_rate * (1 - trust)`` (trust falls by
     ``venture_loss``), ends well with hazard ``end_rate`` (trust grows by
     ``venture_gain``), and ends when a partner exits. Active ventures mark
     their tie as contacted this week. ``venture_uplift`` must be zero on entry.
-    ``ventures``, ``firms``, ``ties``: the tables' columns. Draws: ``u[v]`` for venture ``v``.
+    ``ventures``, ``firms``, ``ties``: the tables' columns; ``tie_index``: tie key ->
+    edge. Draws: ``u[v]`` for venture ``v``.
     """
     a, b, uplift, status, end_week = (ventures.a, ventures.b, ventures.uplift, ventures.status,
                                       ventures.end_week)
     alive, venture_uplift = firms.alive, firms.venture_uplift
-    tie_index, trust, last_week, tie_ventures = ties.index, ties.trust, ties.last_week, ties.ventures
+    trust, last_week, tie_ventures = ties.trust, ties.last_week, ties.ventures
     for v in range(n_ventures):
         if status[v] != ACTIVE:
             continue
