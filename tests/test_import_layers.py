@@ -114,7 +114,5 @@ def test_no_import_cycles_between_modules() -> None:
     assert not cycles(inside_engine=False)
 
 
-@pytest.mark.xfail(strict=True, reason="engine-internal cycles (agents, metrics, schedule, "
-                   "decisions <-> model) are removed on branch `engine` (issue 11, items 2-3)")
 def test_no_import_cycles_inside_the_engine() -> None:
     assert not cycles(inside_engine=True)
