@@ -36,25 +36,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def action(args: argparse.Namespace) -> int:
     """Simulate, write the outputs, print a summary."""
-    from tqdm import tqdm
+    from copsim.api import resolve_scenario, simulate
+    from copsim.engine.runner import describe
 
-    from copsim.outputs.files import check_writable
-    from copsim.engine.runner import describe, simulate, write_run
-    from copsim.scenario.io import load_scenario, scale_population, with_years
-    from copsim.scenario.shocks import with_shock
-
-    scenario = load_scenario(args.scenario, args.set)
-    if args.years is not None:
-        scenario = with_years(scenario, args.years)
-    if args.population is not None:
-        scenario = scale_population(scenario, args.population)
-    scenario = with_shock(scenario, args.shock)
+    scenario = resolve_scenario(args.scenario, args.set, years=args.years,
+                                population=args.population, shock=args.shock)
     out = args.out or Path("runs") / f"{scenario.name}-seed{args.seed}"
-    check_writable(out)
-    with tqdm(total=scenario.run.weeks, unit="week", disable=args.quiet, desc=scenario.name) as bar:
-        result = simulate(scenario, seed=args.seed, engine=args.engine,
-                          progress=lambda week: bar.update(1))
-    write_run(result, out)
+    result = simulate(scenario, seed=args.seed, engine=args.engine, out=out,
+                      progress=not args.quiet)
     if not args.quiet:
         print(describe(result.summary))
         print(f"Outputs in {out}/: timeseries.parquet, events.parquet, agents.parquet, "

@@ -1,9 +1,10 @@
 """Reading scenario files: TOML in, a validated :class:`Scenario` out.
 
 A file may name a base with ``extends = "other.toml"`` (resolved relative to the
-file); tables merge key by key and arrays replace. Command-line overrides are
-dotted keys with TOML values (``run.years=2``). Every problem becomes one
-:class:`ScenarioError` line: ``<file>: <dotted.key>: <reason>``.
+file); tables merge key by key and arrays replace. Overrides are dotted keys with
+TOML values on the command line (``run.years=2``) or a mapping from Python
+(``{"run.years": 2}``); both go through the same path and the same checks. Every
+problem becomes one :class:`ScenarioError` line: ``<file>: <dotted.key>: <reason>``.
 """
 
 from __future__ import annotations
@@ -23,16 +24,25 @@ from copsim.scenario.schema import KeyedValueError, Scenario
 
 MAX_EXTENDS_DEPTH = 8
 
+# ``--set`` strings (``KEY=VALUE``, TOML values) or a mapping of dotted keys to values.
+Overrides = Iterable[str] | Mapping[str, Any]
+
 
 def load_scenario(
-    name_or_path: str | Path = DEFAULT_SCENARIO, overrides: Iterable[str] = ()
+    name_or_path: str | Path = DEFAULT_SCENARIO, overrides: Overrides = ()
 ) -> Scenario:
     """Read, merge and validate a scenario file; raise ScenarioError on any problem."""
     path = resolve_scenario_path(name_or_path)
     data = _read_with_bases(path, depth=0)
-    for item in overrides:
-        _apply_override(data, item, path)
+    apply_overrides(data, overrides, str(path))
     return validate_scenario(data, source=str(path))
+
+
+def with_overrides(scenario: Scenario, overrides: Overrides, source: str) -> Scenario:
+    """A resolved scenario with overrides applied and validated again (errors name ``source``)."""
+    data = scenario.model_dump()
+    apply_overrides(data, overrides, source)
+    return validate_scenario(data, source=source)
 
 
 def validate_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
@@ -127,9 +137,24 @@ def set_dotted(data: dict[str, Any], parts: list[str], value: Any, source: str) 
         node[last] = value
 
 
-def _apply_override(data: dict[str, Any], item: str, path: Path) -> None:
-    parts, value = parse_override(item, path)
-    set_dotted(data, parts, value, str(path))
+def apply_overrides(data: dict[str, Any], overrides: Overrides, source: str) -> None:
+    """Set every override in ``data`` (plain scenario data, validated afterwards)."""
+    if isinstance(overrides, Mapping):
+        items = [(_dotted_key(key, source), value) for key, value in overrides.items()]
+    elif isinstance(overrides, str):
+        raise ScenarioError(f"{source}: {overrides}: overrides are a list of KEY=VALUE "
+                            "strings or a mapping of keys to values, not one string")
+    else:
+        items = [parse_override(item, source) for item in overrides]
+    for parts, value in items:
+        set_dotted(data, parts, value, source)
+
+
+def _dotted_key(key: Any, source: str) -> list[str]:
+    if not isinstance(key, str) or not key.strip() or "" in key.strip().split("."):
+        raise ScenarioError(f"{source}: {key!r}: an override key is a dotted scenario key "
+                            "such as 'learning.rate'")
+    return key.strip().split(".")
 
 
 def scale_population(scenario: Scenario, population: int) -> Scenario:

@@ -394,6 +394,13 @@ def load_experiment(path: str | Path) -> Plan:
         raise ScenarioError(f"{path}: (file): cannot be read ({exc.__class__.__name__})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: (syntax): {exc}") from None
+    return plan_experiment(data, path)
+
+
+def plan_experiment(data: Mapping[str, Any], path: Path) -> Plan:
+    """Check and sample an experiment given as data (``path`` names it in errors; a relative
+    base scenario is looked up beside it)."""
+    source = str(path)
     experiment = parse_experiment(data, source)
     if experiment.base is None:
         raise ScenarioError(f"{path}: base: required (a scenario name or a path relative to the file)")

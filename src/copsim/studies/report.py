@@ -27,9 +27,8 @@ from copsim.outputs.files import atomic_directory, write_json  # noqa: E402
 from copsim.scenario.io import scenario_hash  # noqa: E402
 from copsim.scenario.schema import Scenario, Shock  # noqa: E402
 from copsim.studies.compare import (  # noqa: E402
-    CONFIDENCE, LEAD_WEEKS, METRICS, NO_PROGRAMME, Comparison, Interval, Pair, cell,
-    counterfactual, job_count, markdown_table, metrics_for, number, outcome_table,
-    replicates_frame, row_interval, shock_week, table_notes, timeseries_frame,
+    CONFIDENCE, LEAD_WEEKS, METRICS, NO_PROGRAMME, Comparison, CompareResult, Interval, cell,
+    counterfactual, job_count, markdown_table, metrics_for, number, row_interval, table_notes,
 )
 from copsim.version import __version__  # noqa: E402
 
@@ -343,17 +342,13 @@ def comparison_provenance(comparison: Comparison, shock: tuple[Path, list[Shock]
     }
 
 
-def write_comparison(out: Path, comparison: Comparison, pairs: list[Pair],
-                     meta: dict[str, Any]) -> None:
+def write_comparison(out: Path, result: CompareResult) -> None:
     """Every output file of a comparison, into a temporary directory that replaces ``out``
-    when complete (``copsim compare`` and the dashboard's Compare page)."""
-    replicates = replicates_frame(pairs)
-    table = outcome_table(replicates, comparison.has_shock)
-    timeseries = timeseries_frame(pairs)
-    first_shock = shock_week(next(iter(comparison.arms.values())))
+    when complete (``copsim compare``, copsim.compare and the dashboard's Compare page)."""
     with atomic_directory(out) as tmp:
-        table.to_csv(tmp / "table.csv", index=False)
-        replicates.to_csv(tmp / "replicates.csv", index=False)
-        timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
-        write_outputs(tmp, table, timeseries, comparison.arms, meta, first_shock)
-        write_json(tmp / "compare.json", meta)
+        result.table.to_csv(tmp / "table.csv", index=False)
+        result.replicates.to_csv(tmp / "replicates.csv", index=False)
+        result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
+        write_outputs(tmp, result.table, result.timeseries, result.arms, result.provenance,
+                      result.shock_week)
+        write_json(tmp / "compare.json", result.provenance)
