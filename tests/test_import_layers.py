@@ -3,7 +3,7 @@
 The layers, lowest first (README, Files): the foundation (``copsim.errors``,
 ``copsim.dtypes``, ``copsim.version``, ``copsim.outputs``) <- ``copsim.scenario`` <-
 ``copsim.engine`` <- ``copsim`` (the package's public names) <- ``copsim.studies`` and
-the Python API (``copsim.api``) <-
+the Python API (``copsim.api``, ``copsim.ema``) <-
 ``copsim.viz`` <- ``copsim.workshop`` <- ``copsim.cli``. A module may import from its own
 layer or a lower one. Every import statement counts, wherever it is: at the top, inside
 a function, or under ``TYPE_CHECKING`` (a type-only import still ties the modules
@@ -25,7 +25,7 @@ LAYERS = (
     ("copsim.scenario",),
     ("copsim.engine",),
     ("copsim",),
-    ("copsim.studies", "copsim.api"),
+    ("copsim.studies", "copsim.api", "copsim.ema"),
     ("copsim.viz",),
     ("copsim.workshop",),
     ("copsim.cli",),
