@@ -1,7 +1,8 @@
 """Reading scenario files: TOML in, a validated :class:`Scenario` out.
 
 A file may name a base with ``extends = "other.toml"`` (resolved relative to the
-file); tables merge key by key and arrays replace. Overrides are dotted keys with
+file); tables merge key by key and arrays replace, except that a file that
+renames its scenario without giving a ``title`` does not inherit its base's. Overrides are dotted keys with
 TOML values on the command line (``run.years=2``) or a mapping from Python
 (``{"run.years": 2}``); both go through the same path and the same checks. Every
 problem becomes one :class:`ScenarioError` line: ``<file>: <dotted.key>: <reason>``.
@@ -90,6 +91,8 @@ def _read_with_bases(path: Path, depth: int) -> dict[str, Any]:
     if not isinstance(base_name, str):
         raise ScenarioError(f"{path}: extends: must be a file name")
     base = _read_with_bases(path.parent / base_name, depth + 1)
+    if "name" in data and "title" not in data:
+        base.pop("title", None)  # a title belongs to its name: a renamed scenario has none
     return deep_merge(base, data)
 
 

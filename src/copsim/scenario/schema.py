@@ -416,6 +416,7 @@ class Scenario(Strict):
     """A whole scenario, as read from a TOML file."""
 
     name: str = Field("unnamed", min_length=1, description="scenario name")
+    title: str = Field("", description="a readable title for reports (empty: the name)")
     description: str = Field("", description="what the scenario represents")
     run: Run = Run()
     regions: list[Region] = Field(default_factory=lambda: [Region(name="region")], min_length=1)

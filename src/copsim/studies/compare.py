@@ -146,6 +146,7 @@ def counterfactual(scenario: Scenario) -> Scenario:
     neutral name, so that scenarios with the same firms share one counterfactual run."""
     data = scenario.model_dump()
     data["name"], data["description"] = NO_PROGRAMME, "the same firms without any programme"
+    data["title"] = "No programme"
     data["groups"] = []
     data["funding"]["phases"] = []
     data["facilitators"] = {}
