@@ -9,6 +9,7 @@ from __future__ import annotations
 import doctest
 
 import numpy as np
+import pandas as pd
 import pytest
 from ema_workbench import (
     MultiprocessingEvaluator, Policy, RealParameter, Scenario, SequentialEvaluator,
@@ -123,3 +124,29 @@ def test_bad_input_is_one_line_naming_the_key(kwargs: dict, message: str) -> Non
         ema.ema_model("microentre", **SIZE, **kwargs)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_robustness_example_summarises_and_answers_from_its_numbers() -> None:
+    import importlib.util
+
+    from conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("robust_funding",
+                                                  REPO / "experiments" / "robust_funding.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    levels = list(example.LEVELS)
+    rows = [{"policy": level, example.PEER: peer, "survival_effect_pp": effect,
+             "additional_surviving_firms": effect * 2, "participants_total": 100.0 * (i + 1),
+             "cost_total_eur": 1e6 * (i + 1)}
+            for i, level in enumerate(levels)
+            for peer, effect in zip((0.1, 0.4), (-0.5 if level == "none" else 1.0 + i, 2.0),
+                                    strict=True)]
+    table = example.summary(pd.DataFrame(rows))
+    assert list(table.index) == levels
+    assert table.loc["none", "positive_at"] == "1 of 2"
+    assert table.loc["none", "effect_worst_pp"] == -0.5
+    text = example.answer(table)
+    assert "for 4 of 5 funding levels" in text
+    assert "The cheapest of them is 'quarter' (2.00 M EUR" in text
+    assert "not a larger effect per participant" not in text  # the effect grows with funding here
