@@ -6,7 +6,8 @@ rules (overlapping funding phases, a group in an unknown region ...) live in
 ``model_validator`` methods of the model that owns both fields.
 
 Every field is declared through :func:`param`, which records a unit and a source
-("seed: <file>: <phrase>", a paper, or "assumption"); ``docs/odd.md`` is
+("seed: <file>: <phrase>", a paper, or "assumption") and, for calibration, a prior
+(declared, or the default prior of an assumption); ``docs/odd.md`` is
 generated from these records (``python -m copsim.scenario.odd_tables``).
 """
 
@@ -17,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from copsim.dtypes import Activity, ModeName, enum_names
+from copsim.scenario.priors import Prior
 
 SEED_GOOD_PRACTICE = "seed 002 (MicroENTRE good practice)"
 SEED_CHAPTER = "seed 001 (MicroENTRE chapter)"
@@ -35,14 +37,18 @@ class KeyedValueError(ValueError):
         self.key = key
 
 
-def param(default: Any, unit: str, source: str, description: str, **constraints: Any) -> Any:
-    """A pydantic ``Field`` that also records the unit and the source of a parameter."""
-    return Field(
-        default,
-        description=description,
-        json_schema_extra={"unit": unit, "source": source},
-        **constraints,
-    )
+def param(default: Any, unit: str, source: str, description: str,
+          prior: tuple[str, float, float] | None = None, **constraints: Any) -> Any:
+    """A pydantic ``Field`` that also records the unit, the source and the prior of a parameter.
+
+    ``prior`` is ``(shape, low, high)`` (see :mod:`copsim.scenario.priors`); it is checked
+    here, so a bad declaration fails at import, not in the middle of a calibration.
+    """
+    extra: dict[str, Any] = {"unit": unit, "source": source}
+    if prior is not None:
+        Prior(*prior)
+        extra["prior"] = list(prior)
+    return Field(default, description=description, json_schema_extra=extra, **constraints)
 
 
 class Strict(BaseModel):
@@ -113,13 +119,13 @@ class Firms(Strict):
     knowledge_mean: float = param(0.35, "0-1", ASSUMPTION, "mean initial knowledge per topic", ge=0, le=1)
     knowledge_sd: float = param(0.15, "0-1", ASSUMPTION, "sd of initial knowledge per topic", ge=0, le=1)
     asset_probability: float = param(0.25, "probability", ASSUMPTION, "chance a firm holds each shareable asset", ge=0, le=1)
-    cost_share: float = param(0.88, "fraction of revenue", ASSUMPTION, "weekly running cost as a share of expected revenue", gt=0, le=2)
+    cost_share: float = param(0.88, "fraction of revenue", ASSUMPTION, "weekly running cost as a share of expected revenue", prior=("uniform", 0.75, 0.98), gt=0, le=2)
     wage_eur_per_week: float = param(700.0, "EUR/week", "assumption (Finnish median wage order)", "weekly cost of one employee", ge=0)
     revenue_per_employee: float = param(0.55, "fraction", ASSUMPTION, "revenue added by each employee, relative to the owner's", ge=0)
     cash_weeks: float = param(8.0, "weeks of cost", ASSUMPTION, "initial cash buffer", ge=0)
     exit_rate_per_year: float = param(0.07, "1/year", "Statistics Finland, enterprise openings and closures: about 7 % of enterprises close a year",
-                                      "baseline annual exit probability", ge=0, le=1)
-    distress_exit_multiplier: float = param(4.0, "ratio", ASSUMPTION, "exit hazard multiplier when cash is negative", ge=1)
+                                      "baseline annual exit probability", prior=("uniform", 0.04, 0.10), ge=0, le=1)
+    distress_exit_multiplier: float = param(4.0, "ratio", ASSUMPTION, "exit hazard multiplier when cash is negative", prior=("uniform", 1.0, 8.0), ge=1)
     resilience_exit_effect: float = param(0.5, "fraction", f"{SEED_COMMUNAL}: resilience", "exit hazard reduction at full well-being (and increase at none), relative to well-being 0.5", ge=0, le=1)
     entry_rate_per_year: float = param(0.07, "1/year", "assumption (entries balance closures)", "new firms per year per initial firm", ge=0, le=1)
     problem_rate_per_week: float = param(0.04, "1/week", ASSUMPTION, "chance a firm without a problem gets one", ge=0, le=1)
@@ -176,7 +182,7 @@ class Firms(Strict):
 class Learning(Strict):
     """Knowledge exchange: the absorptive-capacity curve."""
 
-    rate: float = param(0.1, "knowledge/meeting", ASSUMPTION, "gain at full trust and the ideal gap", ge=0, le=1)
+    rate: float = param(0.1, "knowledge/meeting", ASSUMPTION, "gain at full trust and the ideal gap", prior=("loguniform", 0.02, 0.3), ge=0, le=1)
     peak_gap: float = param(0.25, "knowledge", "Cohen & Levinthal (1990); Nooteboom et al. (2007), Research Policy 36(7): optimal cognitive distance",
                             "knowledge gap at which learning is largest", gt=0, le=1)
     stranger_trust: float = param(0.15, "0-1", ASSUMPTION, "trust used between firms with no tie", ge=0, le=1)
@@ -190,7 +196,7 @@ class Learning(Strict):
 class Trust(Strict):
     """The weighted trust network."""
 
-    meeting_gain: float = param(0.12, "fraction of (1-trust)", ASSUMPTION, "trust gained per shared meeting", ge=0, le=1)
+    meeting_gain: float = param(0.12, "fraction of (1-trust)", ASSUMPTION, "trust gained per shared meeting", prior=("loguniform", 0.03, 0.3), ge=0, le=1)
     venture_gain: float = param(0.25, "fraction of (1-trust)", ASSUMPTION, "trust gained by a venture that ends well", ge=0, le=1)
     venture_loss: float = param(0.4, "fraction of trust", ASSUMPTION, "trust lost when a venture fails", ge=0, le=1)
     decay_per_week: float = param(0.012, "1/week", ASSUMPTION, "relative trust decay in a week without contact", ge=0, le=1)
@@ -202,8 +208,8 @@ class Trust(Strict):
 class Attendance(Strict):
     """Logistic attendance choice."""
 
-    base: float = param(0.6, "logit", ASSUMPTION, "intercept", ge=-10, le=10)
-    felt_value: float = param(2.5, "logit per unit", ASSUMPTION, "weight of value felt from meetings so far", ge=0)
+    base: float = param(0.6, "logit", ASSUMPTION, "intercept", prior=("uniform", -1.0, 2.0), ge=-10, le=10)
+    felt_value: float = param(2.5, "logit per unit", ASSUMPTION, "weight of value felt from meetings so far", prior=("uniform", 0.5, 5.0), ge=0)
     facilitation: float = param(0.8, "logit per unit", f"{SEED_CHAPTER}: jointly facilitated meetings are accessible", "weight of facilitation", ge=0)
     travel: float = param(1.6, "logit per unit", f"{SEED_CHAPTER}: distance in sparsely populated areas", "weight of travel cost", ge=0)
     ties: float = param(1.5, "logit per unit", ASSUMPTION, "weight of mean trust to the other members", ge=0)
@@ -253,7 +259,7 @@ def _default_activities() -> dict[str, ActivitySettings]:
 class Ventures(Strict):
     """Joint ventures between pairs of firms."""
 
-    min_trust: float = param(0.25, "0-1", ASSUMPTION, "trust needed before a venture is proposed", ge=0, le=1)
+    min_trust: float = param(0.25, "0-1", ASSUMPTION, "trust needed before a venture is proposed", prior=("uniform", 0.1, 0.5), ge=0, le=1)
     uplift: float = param(0.08, "fraction of revenue", f"{SEED_CHAPTER}: shared sales road trip, festival marketing", "revenue uplift while active", ge=0)
     customer_uplift: float = param(0.03, "fraction of revenue", f"{SEED_CHAPTER}: mapping knowledge finds customers", "uplift for a peer-customer link", ge=0)
     mean_duration_weeks: float = param(40.0, "weeks", ASSUMPTION, "mean duration of a venture", gt=0)
@@ -268,12 +274,12 @@ class Membership(Strict):
     initial_felt_value: float = param(0.5, "0-1", ASSUMPTION, "felt value of a new member", ge=0, le=1)
     peer_value: float = param(0.2, "0-1", f"{SEED_EKOLLEGA}: entrepreneurs want peers to talk to",
                               "value of attending a meeting before anything is learnt or solved", ge=0, le=1)
-    leave_threshold: float = param(0.35, "0-1", f"{SEED_GOOD_PRACTICE}: continuous recruitment needed", "felt value below which members consider leaving", ge=0, le=1)
-    leave_rate_per_week: float = param(0.03, "1/week", ASSUMPTION, "chance a dissatisfied member leaves in a week", ge=0, le=1)
+    leave_threshold: float = param(0.35, "0-1", f"{SEED_GOOD_PRACTICE}: continuous recruitment needed", "felt value below which members consider leaving", prior=("uniform", 0.15, 0.55), ge=0, le=1)
+    leave_rate_per_week: float = param(0.03, "1/week", ASSUMPTION, "chance a dissatisfied member leaves in a week", prior=("loguniform", 0.005, 0.1), ge=0, le=1)
     grace_weeks: int = param(12, "weeks", ASSUMPTION, "weeks before a new member considers leaving", ge=0)
-    recruits_per_hour: float = param(0.025, "members/hour", ASSUMPTION, "new members per funded recruitment hour", ge=0)
-    word_of_mouth_per_week: float = param(0.003, "1/week", ASSUMPTION, "chance a satisfied member brings a peer", ge=0, le=1)
-    acceptance: float = param(0.5, "probability", ASSUMPTION, "chance an invited firm joins", ge=0, le=1)
+    recruits_per_hour: float = param(0.025, "members/hour", ASSUMPTION, "new members per funded recruitment hour", prior=("loguniform", 0.005, 0.1), ge=0)
+    word_of_mouth_per_week: float = param(0.003, "1/week", ASSUMPTION, "chance a satisfied member brings a peer", prior=("loguniform", 0.0005, 0.01), ge=0, le=1)
+    acceptance: float = param(0.5, "probability", ASSUMPTION, "chance an invited firm joins", prior=("uniform", 0.2, 0.8), ge=0, le=1)
     critical_mass: int = param(4, "members", ASSUMPTION, "a group below this many members for a whole cadence dissolves", ge=0)
     max_size: int = param(30, "members", ASSUMPTION, "recruitment stops at this size", ge=2)
     satisfied_felt_value: float = param(0.6, "0-1", ASSUMPTION, "felt value from which a member is satisfied and spreads the word", ge=0, le=1)
