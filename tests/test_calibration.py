@@ -139,3 +139,14 @@ def test_shipped_targets_are_valid() -> None:
     assert len(calibration.parameters) >= 5
     for target in calibration.targets:
         assert target.sd > 0 and math.isfinite(target.observed) and target.source and target.constrains
+
+
+def test_screening_experiment_records_every_target_of_the_shipped_file() -> None:
+    from copsim.studies.experiments import load_experiment
+
+    root = Path(__file__).parents[1]
+    plan = load_experiment(root / "experiments" / "calibration_screening.toml")
+    calibration = load_targets(root / "calibration" / "targets.toml")
+    assert plan.outcome_names == [t.name for t in calibration.targets]
+    assert set(calibration.parameters) <= set(plan.factor_names)
+    assert plan.n_runs == plan.experiment.samples * (len(plan.factor_names) + 1)
