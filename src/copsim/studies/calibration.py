@@ -161,7 +161,8 @@ def calibrate(calibration: Calibration, out: Path, *, population_size: int, gene
         done = _generations_done(db)
         if done:
             abc.load(f"sqlite:///{db}", 1)
-        else:
+        else:  # nothing worth keeping: a new history (the run id stays 1)
+            db.unlink(missing_ok=True)
             abc.new(f"sqlite:///{db}", observed(calibration))
         if generations > done:
             abc.run(max_nr_populations=generations - done)
@@ -189,17 +190,13 @@ def _open_state(out: Path, settings: Settings) -> Path:
 
 
 def _generations_done(db: Path) -> int:
-    """Populations finished in the history (0 when it holds none)."""
-    if not db.exists() or db.stat().st_size == 0:
+    """Generations finished in the history (0 when it holds none, e.g. killed in the first)."""
+    if not db.exists():
         return 0
     import pyabc
 
     history = pyabc.History(f"sqlite:///{db}")
-    try:
-        return 0 if history.n_populations == 0 else history.max_t + 1
-    except Exception:  # noqa: BLE001 -- a database left before its first population: start over
-        db.unlink()
-        return 0
+    return max(history.max_t + 1, 0) if history.n_populations else 0
 
 
 # --- results ----------------------------------------------------------------------------------
