@@ -117,13 +117,13 @@ def test_run_json_records_provenance(quiet_run: Run) -> None:
 
 @pytest.fixture(scope="module")
 def rerun(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """A non-quiet run of a scenario file into an output directory holding a stale run."""
+    """A non-quiet run of a scenario file into an output directory holding an earlier run."""
     cwd = tmp_path_factory.mktemp("rerun")
     write_small_scenario(cwd)
     out = cwd / "out"
-    out.mkdir()
-    (out / "stale.txt").write_text("from an earlier run")
-    (out / "summary.json").write_text('{"stale": true}')
+    first = copsim_cli("run", "small.toml", "--seed", 4, "--years", 0.5, "--out", "out", "--quiet",
+                       cwd=cwd)
+    assert first.returncode == 0, first.stderr
     proc = copsim_cli("run", "small.toml", "--seed", 3, "--out", "out", cwd=cwd)
     assert proc.returncode == 0, proc.stderr
     return proc, out
@@ -276,6 +276,7 @@ def test_failed_write_leaves_no_complete_looking_directory(
     out = tmp_path / "out"
     if previous:
         out.mkdir()
+        (out / "run.json").write_text(f'{{"copsim_version": "{copsim.__version__}"}}')
         (out / "summary.json").write_text('{"previous": true}')
     before = snapshot(out)
     calls: list[Path] = []

@@ -88,13 +88,13 @@ def simulate(scenario: ScenarioLike = "microentre", *, seed: int = 1,
     copsim.errors.ScenarioError: .../microentre.toml: learning.rate: Input should be greater than or equal to 0
     """
     from copsim.engine.runner import simulate as run_scenario
-    from copsim.engine.runner import write_run
-    from copsim.outputs.files import check_writable
+    from copsim.engine.runner import RUN_OUTPUT, write_run
+    from copsim.outputs.files import prepare_output
 
     resolved = resolve_scenario(scenario, overrides or {}, years=years, population=population,
                                 shock=shock)
     if out is not None:
-        check_writable(Path(out))
+        prepare_output(Path(out), RUN_OUTPUT)
     with _bar(progress, resolved.run.weeks, "week", resolved.name) as bar:
         result = run_scenario(resolved, seed=seed, engine=engine,
                               progress=None if bar is None else lambda week: bar.update(1))
@@ -124,11 +124,11 @@ def compare(scenarios: Sequence[ScenarioLike], *, reps: int = 10, years: float |
     >>> print(c.markdown.splitlines()[0])
     | | microentre | self_organised | no programme |
     """
-    from copsim.outputs.files import check_writable
+    from copsim.outputs.files import prepare_output
     from copsim.scenario.shocks import load_shocks
     from copsim.studies.compare import CompareError, job_count, prepare, results, run_comparison
     from copsim.studies.jobs import default_workers
-    from copsim.studies.report import comparison_provenance, write_comparison
+    from copsim.studies.report import COMPARE_OUTPUT, comparison_provenance, write_comparison
 
     if workers is not None and workers < 1:
         raise CompareError(f"--workers: {workers}: must be at least 1")
@@ -136,7 +136,7 @@ def compare(scenarios: Sequence[ScenarioLike], *, reps: int = 10, years: float |
     resolved = [resolve_scenario(s, population=population) for s in scenarios]
     comparison = prepare(resolved, reps, seed, years, loaded)
     if out is not None:
-        check_writable(Path(out))
+        prepare_output(Path(out), COMPARE_OUTPUT)
     workers = workers or default_workers()
     started = time.perf_counter()
     with _bar(progress, job_count(comparison), "run", "compare") as bar:

@@ -8,9 +8,6 @@ from pathlib import Path
 
 from copsim.cli.run import non_negative_int
 
-OUTPUTS = ("table.md", "table.csv", "replicates.csv", "timeseries.parquet", "timeseries_bands.png",
-           "cost_vs_outcome.png", "report.html", "compare.json")
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``compare`` parser."""
@@ -35,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def action(args: argparse.Namespace) -> int:
     """Check everything, run every job, write the outputs atomically, print the table."""
     from copsim.api import compare
+    from copsim.studies.report import COMPARE_OUTPUT
     from copsim.scenario.io import load_scenario
 
     scenarios = [load_scenario(s) for s in args.scenarios]
@@ -48,6 +46,6 @@ def action(args: argparse.Namespace) -> int:
         print(f"\n{len(result.arms)} scenarios and the counterfactual, {meta['replicates']} "
               f"replicates each: {meta['runs']} runs on {meta['workers']} processes in "
               f"{meta['seconds']:.0f} s.")
-        print(f"Outputs in {out}/: {', '.join(OUTPUTS)}")
+        print(f"Outputs in {out}/: {', '.join(COMPARE_OUTPUT.files)}")
     sys.stdout.flush()
     return 0

@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def action(args: argparse.Namespace) -> int:
     """Simulate, write the outputs, print a summary."""
     from copsim.api import resolve_scenario, simulate
-    from copsim.engine.runner import describe
+    from copsim.engine.runner import RUN_OUTPUT, describe
 
     scenario = resolve_scenario(args.scenario, args.set, years=args.years,
                                 population=args.population, shock=args.shock)
@@ -46,6 +46,5 @@ def action(args: argparse.Namespace) -> int:
                       progress=not args.quiet)
     if not args.quiet:
         print(describe(result.summary))
-        print(f"Outputs in {out}/: timeseries.parquet, events.parquet, agents.parquet, "
-              "summary.json, run.json, timeseries.png")
+        print(f"Outputs in {out}/: {', '.join(RUN_OUTPUT.files)}")
     return 0

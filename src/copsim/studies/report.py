@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from copsim.outputs.files import atomic_directory, write_json  # noqa: E402
+from copsim.outputs.files import OutputKind, atomic_directory, write_json  # noqa: E402
 from copsim.scenario.io import scenario_hash  # noqa: E402
 from copsim.scenario.odd_tables import is_numeric, source_of, walk  # noqa: E402
 from copsim.scenario.schema import ASSUMPTION, Scenario, Shock  # noqa: E402
@@ -39,6 +39,9 @@ from copsim.studies.compare import (  # noqa: E402
 from copsim.version import __version__  # noqa: E402
 
 FIGURES = ("timeseries_bands.png", "cost_vs_outcome.png")
+COMPARE_OUTPUT = OutputKind("compare", "compare.json", (
+    "table.md", "table.csv", "replicates.csv", "timeseries.parquet", *FIGURES, "report.html",
+    "compare.json"))
 BY_KEY = {m.key: m for m in METRICS}
 VALIDATION = Path(__file__).resolve().parents[3] / "docs" / "validation.md"
 
@@ -575,7 +578,7 @@ def comparison_provenance(comparison: Comparison, shock: tuple[Path, list[Shock]
 def write_comparison(out: Path, result: CompareResult) -> None:
     """Every output file of a comparison, into a temporary directory that replaces ``out``
     when complete (``copsim compare``, copsim.compare and the dashboard's Compare page)."""
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, COMPARE_OUTPUT) as tmp:
         result.table.to_csv(tmp / "table.csv", index=False)
         result.replicates.to_csv(tmp / "replicates.csv", index=False)
         result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
