@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -299,3 +300,34 @@ def test_failed_write_leaves_no_complete_looking_directory(
     else:
         assert not out.exists()
     assert leftovers(tmp_path) == []
+
+
+# --- sizes and what the run says about them ---------------------------------------------------
+
+
+def test_population_below_the_regions_says_how_many_firms_it_simulates(tmp_path: Path) -> None:
+    proc = copsim_cli("run", "--population", 1, "--years", 0.05, "--out", "out", "--quiet",
+                      cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == [
+        "copsim: note: --population 1: simulating 13 firms, at least one in each of the "
+        "scenario's 13 regions"]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(),
+                         parse_constant=lambda name: pytest.fail(f"{name} in summary.json"))
+    assert summary["population_start"] == 13
+    assert summary["participant_survival_rate"] is None  # nobody took part: undefined, not NaN
+
+
+def test_a_run_that_would_not_fit_in_memory_is_refused_before_it_starts(tmp_path: Path) -> None:
+    proc = copsim_cli("run", "--population", 100_000_000, "--out", "out", cwd=tmp_path)
+    line = error_line(proc)
+    assert line.startswith(f"{DEFAULT_FILE}: --population: a run of 100,000,000 firms over 5 years "
+                           "needs about ")
+    assert "of memory, and " in line and line.endswith(" are available on this machine")
+    assert not (tmp_path / "out").exists()
+
+
+def test_validate_prints_the_memory_estimate(tmp_path: Path, small_scenario_file: Path) -> None:
+    proc = copsim_cli("validate", small_scenario_file, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"; a run needs about \d+ MB of memory\)$", proc.stdout.strip())

@@ -124,6 +124,7 @@ def compare(scenarios: Sequence[ScenarioLike], *, reps: int = 10, years: float |
     >>> print(c.markdown.splitlines()[0])
     | | microentre | self_organised | no programme |
     """
+    from copsim.memory import check_fits, run_bytes
     from copsim.outputs.files import prepare_output
     from copsim.scenario.shocks import load_shocks
     from copsim.studies.compare import CompareError, job_count, prepare, results, run_comparison
@@ -138,6 +139,11 @@ def compare(scenarios: Sequence[ScenarioLike], *, reps: int = 10, years: float |
     if out is not None:
         prepare_output(Path(out), COMPARE_OUTPUT)
     workers = workers or default_workers()
+    largest = max(comparison.arms.values(), key=run_bytes)
+    at_once = min(workers, job_count(comparison))
+    check_fits(at_once * run_bytes(largest), largest.name, "regions",
+               f"{at_once} runs at once of {largest.population:,} firms over "
+               f"{largest.run.years:g} years")
     started = time.perf_counter()
     with _bar(progress, job_count(comparison), "run", "compare") as bar:
         pairs = run_comparison(comparison, workers,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from copsim.engine.kernels import ENGINES
-from copsim.scenario.library import DEFAULT_SCENARIO
+from copsim.scenario.library import DEFAULT_SCENARIO, resolve_scenario_path
 
 
 def non_negative_int(text: str) -> int:
@@ -39,8 +40,17 @@ def action(args: argparse.Namespace) -> int:
     from copsim.api import resolve_scenario, simulate
     from copsim.engine.runner import RUN_OUTPUT, describe
 
+    from copsim.memory import check_fits, run_bytes
+
     scenario = resolve_scenario(args.scenario, args.set, years=args.years,
                                 population=args.population, shock=args.shock)
+    if args.population is not None and scenario.population != args.population:
+        print(f"copsim: note: --population {args.population}: simulating "
+              f"{scenario.population:,} firms, at least one in each of the scenario's "
+              f"{len(scenario.regions)} regions", file=sys.stderr)
+    check_fits(run_bytes(scenario), str(resolve_scenario_path(args.scenario)),
+               "regions" if args.population is None else "--population",
+               f"a run of {scenario.population:,} firms over {scenario.run.years:g} years")
     out = args.out or Path("runs") / f"{scenario.name}-seed{args.seed}"
     result = simulate(scenario, seed=args.seed, engine=args.engine, out=out,
                       progress=not args.quiet)

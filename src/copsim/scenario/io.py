@@ -4,7 +4,9 @@ A file may name a base with ``extends = "other.toml"`` (resolved relative to the
 file); tables merge key by key and arrays replace, except that a file that
 renames its scenario without giving a ``title`` does not inherit its base's. Overrides are dotted keys with
 TOML values on the command line (``run.years=2``) or a mapping from Python
-(``{"run.years": 2}``); both go through the same path and the same checks. Every
+(``{"run.years": 2}``); both go through the same path and the same checks, and are
+set on the resolved scenario (so a table's other keys keep their values). A file may
+start with a UTF-8 byte order mark; an empty file is an error, not the defaults. Every
 problem becomes one :class:`ScenarioError` line: ``<file>: <dotted.key>: <reason>``.
 """
 
@@ -35,6 +37,8 @@ def load_scenario(
     """Read, merge and validate a scenario file; raise ScenarioError on any problem."""
     path = resolve_scenario_path(name_or_path)
     data = _read_with_bases(path, depth=0)
+    if overrides:  # set on the resolved scenario, so a table's other keys keep their values
+        data = validate_scenario(data, source=str(path)).model_dump()
     apply_overrides(data, overrides, str(path))
     return validate_scenario(data, source=str(path))
 
@@ -70,15 +74,18 @@ def first_error_line(exc: ValidationError, source: str) -> str:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ScenarioError(f"{path}: (file): no such scenario file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: (file): cannot be read ({exc.__class__.__name__})") from None
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: (syntax): {exc}") from None
+    if not data:
+        raise ScenarioError(f"{path}: (file): is empty")
+    return data
 
 
 def _read_with_bases(path: Path, depth: int) -> dict[str, Any]:
@@ -136,6 +143,8 @@ def set_dotted(data: dict[str, Any], parts: list[str], value: Any, source: str) 
         if not last.isdigit() or int(last) >= len(node):
             raise ScenarioError(f"{source}: {'.'.join(parts)}: no such index")
         node[int(last)] = value
+    elif isinstance(value, Mapping) and isinstance(node.get(last), Mapping):
+        node[last] = deep_merge(dict(node[last]), value)  # a table merges, as in files
     else:
         node[last] = value
 
