@@ -4,21 +4,28 @@ Each command module has ``register(subparsers)``: it adds its parser and sets
 ``action`` to a function taking the parsed arguments and returning an exit code.
 
 Every subcommand is parse -> load -> engine -> write. User errors (bad files,
-bad values, unwritable outputs) print one line and exit with code 2.
+bad values, unwritable outputs) print one line and exit with code 2. An
+interrupt (Ctrl-C, or SIGTERM) prints one line and exits with code 130 at any
+moment, start-up included: the subcommands, and with them NumPy, numba and
+pandas, are imported only inside :func:`main`, where the interrupt is handled.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
 from typing import NoReturn
 
-from copsim.cli import analyze, calibrate, compare, dashboard, run, sweep, validate, workshop
 from copsim.errors import CopsimError, error_line
 
 EXIT_USAGE = 2
-COMMANDS = (run, validate, compare, sweep, analyze, calibrate, dashboard, workshop)
+EXIT_INTERRUPTED = 130
+INTERRUPTED = "copsim: interrupted; no outputs were written"
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -36,22 +43,44 @@ def fail(message: str) -> NoReturn:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
+    from copsim.cli import (
+        analyze, calibrate, compare, dashboard, run, sweep, validate, workshop,
+    )
+
     parser = OneLineParser(
         prog="copsim", description="Communities of practice among micro-entrepreneurs.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
-    for command in COMMANDS:
+    for command in (run, validate, compare, sweep, analyze, calibrate, dashboard, workshop):
         command.register(sub)
     return parser
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt, so that a stop request cleans up like Ctrl-C
+    (temporary directories removed, worker processes and servers stopped)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread receives signals
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``copsim`` console script."""
-    args = build_parser().parse_args(argv)
     try:
-        return args.action(args)
+        with terminate_as_interrupt():
+            args = build_parser().parse_args(argv)
+            return args.action(args)
     except CopsimError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
-        print("copsim: interrupted; no outputs were written", file=sys.stderr)
-        return 130
-
+        print(INTERRUPTED, file=sys.stderr)
+        return EXIT_INTERRUPTED

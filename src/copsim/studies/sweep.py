@@ -352,6 +352,10 @@ def _run_tasks(plan: Plan, todo: list[Task], job: JobFn, workers: int | None, ex
                                     {}, None, math.nan)
             fill()
             yield _row(plan, task, finished, attempts[task.run_id]), finished.timeseries
+    except BaseException:  # interrupted: stop the runs in flight rather than wait for them
+        if isinstance(pool, LocalPool):
+            pool.stop()
+        raise
     finally:
         if isinstance(pool, LocalPool):
             pool.shutdown()
