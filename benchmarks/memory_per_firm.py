@@ -1,4 +1,4 @@
-"""Peak memory of one run against its size: the coefficients of ``copsim.memory``.
+"""Peak memory of one run against its size: the coefficients of ``copsim.engine.memory``.
 
 Each case runs in a fresh process: the MicroENTRE scenario scaled to a number of
 firms and years, simulated once; the peak resident memory (``ru_maxrss``) after the
@@ -18,7 +18,7 @@ CASES = [(20_000, 1), (100_000, 1), (400_000, 1), (1_000_000, 1), (2_000_000, 1)
 RESULTS = Path(__file__).with_name("memory_results.json")
 CHILD = """
 import json, resource, sys
-from copsim.memory import run_bytes
+from copsim.engine.memory import run_bytes
 from copsim.engine.runner import simulate
 from copsim.scenario.io import load_scenario, scale_population, with_years
 firms, years = int(sys.argv[1]), float(sys.argv[2])

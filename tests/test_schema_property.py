@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from copsim.scenario.schema import Scenario
 from copsim.errors import ScenarioError
 from copsim.studies.experiments import _numeric_keys, scenario_field
-from copsim.memory import run_bytes
+from copsim.engine.memory import run_bytes
 from copsim.scenario.odd_tables import DICT_ITEM, LIST_ITEM, is_numeric, walk
 from copsim.engine.runner import RunResult, simulate
 from copsim.scenario.io import load_scenario

@@ -124,7 +124,7 @@ def compare(scenarios: Sequence[ScenarioLike], *, reps: int = 10, years: float |
     >>> print(c.markdown.splitlines()[0])
     | | microentre | self_organised | no programme |
     """
-    from copsim.memory import check_fits, run_bytes
+    from copsim.engine.memory import check_fits, run_bytes
     from copsim.outputs.files import prepare_output
     from copsim.scenario.shocks import load_shocks
     from copsim.studies.compare import CompareError, job_count, prepare, results, run_comparison

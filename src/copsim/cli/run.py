@@ -38,9 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def action(args: argparse.Namespace) -> int:
     """Simulate, write the outputs, print a summary."""
     from copsim.api import resolve_scenario, simulate
+    from copsim.engine.memory import check_fits, run_bytes
     from copsim.engine.runner import RUN_OUTPUT, describe
-
-    from copsim.memory import check_fits, run_bytes
 
     scenario = resolve_scenario(args.scenario, args.set, years=args.years,
                                 population=args.population, shock=args.shock)

@@ -86,7 +86,7 @@ def action(args: argparse.Namespace) -> int:
 
 def check_local_memory(plan: Plan, workers: int, source: str) -> None:
     """Refuse a sweep whose largest runs, one per local process, would not fit in memory."""
-    from copsim.memory import check_fits, run_bytes
+    from copsim.engine.memory import check_fits, run_bytes
 
     largest = max((plan.scenario(i) for i in range(len(plan.points))), key=run_bytes)
     at_once = min(workers, plan.n_runs)

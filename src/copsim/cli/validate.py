@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def action(args: argparse.Namespace) -> int:
     """Load every file; report each problem on one line; exit 2 if any failed."""
-    from copsim.memory import describe_bytes, run_bytes
+    from copsim.engine.memory import describe_bytes, run_bytes
     from copsim.scenario.io import load_scenario
 
     failed = 0
