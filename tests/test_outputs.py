@@ -149,7 +149,7 @@ KILLED_WRITER = textwrap.dedent("""
     import json, os, shutil, signal, sys
     from pathlib import Path
     import copsim
-    from copsim import results
+    from copsim.outputs import files
     from copsim.engine.runner import RUN_OUTPUT
 
     out, stage = Path(sys.argv[1]), sys.argv[2]
@@ -167,7 +167,7 @@ KILLED_WRITER = textwrap.dedent("""
     os.replace = counting_replace
     if stage == "before-cleanup":
         shutil.rmtree = lambda *args, **kwargs: die()
-    with results.atomic_directory(out, RUN_OUTPUT) as tmp:
+    with files.atomic_directory(out, RUN_OUTPUT) as tmp:
         (tmp / "summary.json").write_text("{}")
         (tmp / "run.json").write_text(json.dumps({"copsim_version": copsim.__version__,
                                                   "generation": "new"}))

@@ -48,7 +48,8 @@ def test_ctrl_c_right_after_start_is_one_line_and_exit_130(tmp_path: Path) -> No
     started = "from copsim.cli import main; import sys; print('started', flush=True); " \
               "sys.exit(main(sys.argv[1:]))"
     write_small_scenario(tmp_path)
-    proc = subprocess.Popen([sys.executable, "-c", started, "run", "small.toml", "--out", "out"],
+    proc = subprocess.Popen([sys.executable, "-c", started, "run", "small.toml", "--out", "out",
+                             "--quiet"],
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout.readline() == "started\n"
     proc.send_signal(signal.SIGINT)
