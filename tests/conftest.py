@@ -77,9 +77,10 @@ def wait_until(condition: Callable[[], bool], seconds: float = PROCESS_GRACE_S) 
 
 
 def _multiprocessing_server(process: psutil.Process) -> bool:
-    """This process's multiprocessing fork server: it lives as long as pytest, by design."""
+    """This process's multiprocessing fork server or resource tracker: they live as long as
+    pytest, by design (a fork server's workers are its children, and are not excused)."""
     try:
-        return process.ppid() == os.getpid() and "multiprocessing.forkserver" in " ".join(
+        return process.ppid() == os.getpid() and "from multiprocessing." in " ".join(
             process.cmdline())
     except psutil.NoSuchProcess:
         return False

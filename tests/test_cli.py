@@ -16,6 +16,7 @@ import pytest
 from conftest import BAD_CASES, DEFAULT_FILE, BadScenario, write_bad_case, write_small_scenario
 
 import copsim
+import copsim.engine.memory
 import copsim.outputs.plotting
 from copsim.cli import main
 from copsim.scenario.schema import Scenario
@@ -331,3 +332,33 @@ def test_validate_prints_the_memory_estimate(tmp_path: Path, small_scenario_file
     proc = copsim_cli("validate", small_scenario_file, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"; a run needs about \d+ MB of memory\)$", proc.stdout.strip())
+
+
+@pytest.mark.parametrize("command", ["compare", "sweep"])
+def test_parallel_runs_that_would_not_fit_in_memory_are_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        command: str) -> None:
+    """One run per worker at once: with 512 MB free, two default-sized runs do not fit."""
+    monkeypatch.setattr(copsim.engine.memory, "available_bytes", lambda: 2**29)
+    what = {"compare": ["microentre", "self_organised", "--reps", "2"],
+            "sweep": [str(DEFAULT_FILE.parents[1] / "experiments" / "facilitation_vs_funding.toml")]}
+    with pytest.raises(SystemExit) as info:
+        main([command, *what[command], "--workers", "2", "--out", str(tmp_path / "out"), "--quiet"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert re.search(r": 2 runs at once of 11,200 firms over \d+ years needs about [\d.]+ MB of "
+                     r"memory, and 512 MB are available on this machine$", err.strip()), err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("flag", "value", "message"),
+                         [("--round-seconds", "inf", "--round-seconds: inf: must be at most 3600"),
+                          ("--round-seconds", "nan", "--round-seconds: nan: must be at least 5"),
+                          ("--rounds", "1000000", "--rounds: 1000000: must be at most 100")])
+def test_workshop_timing_flags_are_bounded(capsys: pytest.CaptureFixture[str], flag: str,
+                                           value: str, message: str) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["workshop", flag, value])
+    assert info.value.code == 2
+    assert capsys.readouterr().err == f"copsim: error: {message}\n"
