@@ -256,7 +256,7 @@ def test_any_mix_of_values_is_refused_or_runs_finite(base_file: Path) -> None:
     keys = numeric_keys(base_file)
     data = base_data(base_file)
 
-    @settings(max_examples=120, deadline=None, derandomize=True,
+    @settings(max_examples=200, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow])
     @given(overrides(keys, data))
     def mixed(values: dict[str, float]) -> None:
