@@ -121,7 +121,7 @@ def check_writable(out: Path) -> None:
     try:
         os.rmdir(tempfile.mkdtemp(prefix=".copsim-probe-", dir=ancestor))
     except OSError as exc:
-        raise OutputError(f"{out}: (output): {ancestor} is not writable "
+        raise OutputError(f"{out}: (output): cannot create a directory in {ancestor} "
                           f"({exc.strerror or exc.__class__.__name__})") from None
 
 
