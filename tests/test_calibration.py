@@ -150,3 +150,18 @@ def test_screening_experiment_records_every_target_of_the_shipped_file() -> None
     assert plan.outcome_names == [t.name for t in calibration.targets]
     assert set(calibration.parameters) <= set(plan.factor_names)
     assert plan.n_runs == plan.experiment.samples * (len(plan.factor_names) + 1)
+
+
+def test_calibrate_refuses_a_directory_it_did_not_write(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    targets = tmp_path / "targets.toml"
+    targets.write_text(targets_text(0.07))
+    out = tmp_path / "thesis"
+    out.mkdir()
+    (out / "data.csv").write_text("precious\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["calibrate", str(targets), "--out", str(out), "--workers", "1"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "holds data.csv" in err, err
+    assert sorted(p.name for p in out.iterdir()) == ["data.csv"]

@@ -33,7 +33,7 @@ import pandas as pd
 from copsim import __version__
 from copsim.engine.runner import simulate
 from copsim.errors import OutputError
-from copsim.outputs.files import atomic_directory, write_json
+from copsim.outputs.files import OutputKind, atomic_directory, prepare_output, write_json
 from copsim.studies.experiments import outcome_values
 from copsim.studies.targets import Calibration
 
@@ -41,6 +41,12 @@ DB_NAME = "abc.db"
 SETTINGS_NAME = "settings.json"
 RESULTS_DIR = "posterior"
 POSTERIOR_FILE = "posterior.parquet"
+# OUT holds the resumable history; OUT/posterior/ the results, replaced as a whole.
+STATE_OUTPUT = OutputKind("calibrate", SETTINGS_NAME, (
+    DB_NAME, f"{DB_NAME}-*", SETTINGS_NAME, RESULTS_DIR, f".{RESULTS_DIR}.*"))
+RESULTS_OUTPUT = OutputKind("calibrate", "calibration.json", (
+    POSTERIOR_FILE, "diagnostics.csv", "predictive.parquet", "predictive_check.csv",
+    "calibration.json", "*.png"))
 
 
 @dataclass(frozen=True)
@@ -173,6 +179,7 @@ def calibrate(calibration: Calibration, out: Path, *, population_size: int, gene
 
 def _open_state(out: Path, settings: Settings) -> Path:
     """The history database, checking that an existing one belongs to these settings."""
+    prepare_output(out, STATE_OUTPUT)
     out.mkdir(parents=True, exist_ok=True)
     db = out / DB_NAME
     path = out / SETTINGS_NAME
@@ -269,7 +276,7 @@ def write_results(calibration: Calibration, history: Any, out: Path, model: Targ
     diag = diagnostics(history)
     ppc = predictive_check(calibration, model, posterior, ppc_draws, workers, seed)
     table = ppc_table(calibration, ppc)
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, RESULTS_OUTPUT) as tmp:
         posterior.to_parquet(tmp / POSTERIOR_FILE, index=False)
         diag.to_csv(tmp / "diagnostics.csv", index=False)
         ppc.to_parquet(tmp / "predictive.parquet", index=False)
