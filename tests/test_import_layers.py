@@ -1,6 +1,6 @@
 """Imports flow one way between copsim's packages, and no module imports itself back.
 
-The layers, lowest first (README, Files): the foundation (``copsim.errors``,
+The layers, lowest first (README, Files): the foundation (``copsim.errors``, ``copsim.resources``,
 ``copsim.dtypes``, ``copsim.version``, ``copsim.outputs``) <- ``copsim.scenario`` <-
 ``copsim.engine`` <- ``copsim`` (the package's public names) <- ``copsim.studies`` and
 the Python API (``copsim.api``, ``copsim.ema``) <-
@@ -21,7 +21,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 LAYERS = (
-    ("copsim.errors", "copsim.dtypes", "copsim.version", "copsim.outputs"),
+    ("copsim.errors", "copsim.dtypes", "copsim.version", "copsim.resources", "copsim.outputs"),
     ("copsim.scenario",),
     ("copsim.engine",),
     ("copsim",),

@@ -21,7 +21,9 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import NoReturn
 
+from copsim import resources
 from copsim.errors import CopsimError, error_line
+from copsim.version import __version__
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -35,6 +37,24 @@ class OneLineParser(argparse.ArgumentParser):
         fail(message)
 
 
+def version_line() -> str:
+    """``copsim <version>`` (the package metadata's), with the git commit from a checkout."""
+    commit = resources.git_commit()
+    return f"copsim {__version__}" + (f" (git {commit})" if commit else "")
+
+
+class VersionAction(argparse.Action):
+    """``--version``: print the version line and exit (git is asked only then)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        print(version_line())
+        parser.exit()
+
+
 def fail(message: str) -> NoReturn:
     """Print one line to stderr and exit with the usage code."""
     print(error_line(message), file=sys.stderr)
@@ -44,13 +64,15 @@ def fail(message: str) -> NoReturn:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     from copsim.cli import (
-        analyze, calibrate, compare, dashboard, run, sweep, validate, workshop,
+        analyze, calibrate, compare, dashboard, run, scenarios, sweep, validate, workshop,
     )
 
     parser = OneLineParser(
         prog="copsim", description="Communities of practice among micro-entrepreneurs.")
+    parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
-    for command in (run, validate, compare, sweep, analyze, calibrate, dashboard, workshop):
+    for command in (run, validate, compare, sweep, analyze, calibrate, scenarios, dashboard,
+                    workshop):
         command.register(sub)
     return parser
 

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from copsim.errors import CopsimError
+from copsim.resources import DASHBOARDS, folder
 
-APP = Path(__file__).resolve().parents[3] / "dashboards" / "app.py"
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
@@ -78,4 +78,4 @@ def stop(server: subprocess.Popen, grace_s: float = 10.0) -> None:
 
 def action(args: argparse.Namespace) -> int:
     """Serve the dashboard."""
-    return serve(APP, args.host, args.port, "dashboard")
+    return serve(folder(DASHBOARDS) / "app.py", args.host, args.port, "dashboard")

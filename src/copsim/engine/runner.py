@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from copsim.resources import git_commit
 from copsim.version import __version__
 from copsim.scenario.schema import Scenario
 from copsim.engine.kernels import Engine
@@ -43,6 +44,7 @@ def provenance(scenario: Scenario, seed: int, engine: Engine) -> dict[str, Any]:
     """What identifies a run: resolved scenario, seed, version and engine."""
     return {
         "copsim_version": __version__,
+        "git_commit": git_commit(),  # None when not run from a checkout
         "seed": seed,
         "engine": engine,
         "scenario_hash": scenario_hash(scenario),

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from copsim.errors import ScenarioError
-from copsim.scenario.library import DEFAULT_SCENARIO, resolve_scenario_path
+from copsim.scenario.library import DEFAULT_SCENARIO, resolve_base, resolve_scenario_path
 from copsim.scenario.schema import KeyedValueError, Scenario
 
 MAX_EXTENDS_DEPTH = 8
@@ -97,7 +97,7 @@ def _read_with_bases(path: Path, depth: int) -> dict[str, Any]:
         return data
     if not isinstance(base_name, str):
         raise ScenarioError(f"{path}: extends: must be a file name")
-    base = _read_with_bases(path.parent / base_name, depth + 1)
+    base = _read_with_bases(resolve_base(base_name, path.parent), depth + 1)
     if "name" in data and "title" not in data:
         base.pop("title", None)  # a title belongs to its name: a renamed scenario has none
     return deep_merge(base, data)
