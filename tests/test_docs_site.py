@@ -97,6 +97,7 @@ def test_api_reference_and_command_line_help(site: Path) -> None:
                  "copsim.resources.resolve"):
         assert f'id="{name}"' in api, name  # a documented object's anchor
     cli = text_of(site / "reference" / "command-line.html")
+    assert "usage: copsim scenarios copy" in cli
     for command in ("run", "validate", "compare", "sweep", "analyze", "scenarios", "dashboard",
                     "workshop"):
         assert f"usage: copsim {command}" in cli, command
@@ -108,8 +109,8 @@ def test_a_failing_cell_fails_the_build(tmp_path: Path) -> None:
     shutil.copy(DOCS / "conf.py", source)
     shutil.copytree(DOCS / "_ext", source / "_ext")
     (source / "index.md").write_text(
-        NOTEBOOK_HEADER + "# Broken\n\n```{code-cell} ipython3\nimport copsim\n"
-        "copsim.load_scenario('no_such_scenario')\n```\n")
+        NOTEBOOK_HEADER + "# Broken\n\n```{code-cell} ipython3\n"
+        "raise RuntimeError('this tutorial is out of date')\n```\n")
     proc = sphinx_build(source, tmp_path / "out")
     assert proc.returncode != 0
-    assert "no_such_scenario" in proc.stderr + proc.stdout
+    assert "this tutorial is out of date" in proc.stderr + proc.stdout

@@ -9,11 +9,14 @@ the code that checks them, so the reference cannot drift from what copsim accept
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Callable
 
 from pydantic import BaseModel
 from sphinx.application import Sphinx
 
+from copsim.cli import COMMANDS, build_parser
 from copsim.engine.metrics import TIMESERIES
 from copsim.scenario.odd_tables import format_value, meaning_of, parameter_tables, walk
 from copsim.scenario.shocks import ShockFile
@@ -49,7 +52,24 @@ def outcomes() -> str:
     ])
 
 
+def help_text(*command: str) -> str:
+    """What ``copsim COMMAND --help`` prints."""
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text), contextlib.suppress(SystemExit):
+        build_parser().parse_args([*command, "--help"])
+    return text.getvalue()
+
+
+def command_line() -> str:
+    """A section per command with its ``--help`` (``scenarios copy`` under ``scenarios``)."""
+    names = [module.__name__.rsplit(".", 1)[1] for module in COMMANDS]
+    calls = [(), *[(name,) for name in names], ("scenarios", "copy")]
+    return "\n\n".join(f"## {' '.join(('copsim', *call))}\n\n```text\n{help_text(*call)}```"
+                       for call in calls)
+
+
 GENERATED: dict[str, Callable[[], str]] = {
+    "command-line": command_line,
     "scenario": lambda: parameter_tables(level=3),
     "shock": lambda: key_table(ShockFile),
     "experiment": lambda: key_table(Experiment),
