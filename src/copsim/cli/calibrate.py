@@ -15,7 +15,7 @@ EXIT_INTERRUPTED = 130
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``calibrate`` parser."""
     cal = sub.add_parser("calibrate", help="fit assumptions to observed targets (ABC-SMC); resumable")
-    cal.add_argument("targets", type=Path, help="targets file (calibration/targets.toml)")
+    cal.add_argument("targets", type=Path, help="targets file, or a shipped name such as targets (calibration/targets.toml)")
     cal.add_argument("--population-size", type=positive_int, default=100,
                      help="particles per generation (default 100)")
     cal.add_argument("--generations", type=positive_int, default=5,
@@ -35,9 +35,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def action(args: argparse.Namespace) -> int:
     """Check the targets, run or continue the calibration, say where the results are."""
     from copsim.studies.calibration import RESULTS_DIR, calibrate
+    from copsim import resources
     from copsim.studies.targets import load_targets
 
-    calibration = load_targets(args.targets)
+    calibration = load_targets(resources.resolve(args.targets, resources.CALIBRATION))
     out = args.out or Path("calibration") / args.targets.stem
     print(f"Calibrating {len(calibration.parameters)} parameters against "
           f"{len(calibration.targets)} targets: {args.population_size} particles, "
