@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pydantic import BaseModel
 from sphinx.application import Sphinx
 
-from copsim.cli import COMMANDS, build_parser
+from copsim.cli import build_parser, commands
 from copsim.engine.metrics import TIMESERIES
 from copsim.scenario.odd_tables import format_value, meaning_of, parameter_tables, walk
 from copsim.scenario.shocks import ShockFile
@@ -62,7 +62,7 @@ def help_text(*command: str) -> str:
 
 def command_line() -> str:
     """A section per command with its ``--help`` (``scenarios copy`` under ``scenarios``)."""
-    names = [module.__name__.rsplit(".", 1)[1] for module in COMMANDS]
+    names = [module.__name__.rsplit(".", 1)[1] for module in commands()]
     calls = [(), *[(name,) for name in names], ("scenarios", "copy")]
     return "\n\n".join(f"## {' '.join(('copsim', *call))}\n\n```text\n{help_text(*call)}```"
                        for call in calls)

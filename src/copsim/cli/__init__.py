@@ -18,7 +18,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from types import FrameType
+from types import FrameType, ModuleType
 from typing import NoReturn
 
 from copsim import resources
@@ -61,18 +61,25 @@ def fail(message: str) -> NoReturn:
     sys.exit(EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
+def commands() -> tuple[ModuleType, ...]:
+    """One module of this package per subcommand, in the order of ``copsim --help``.
+
+    Imported when called, not at start-up, so Ctrl-C while importing is handled.
+    """
     from copsim.cli import (
         analyze, calibrate, compare, dashboard, run, scenarios, sweep, validate, workshop,
     )
 
+    return (run, validate, compare, sweep, analyze, calibrate, scenarios, dashboard, workshop)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
     parser = OneLineParser(
         prog="copsim", description="Communities of practice among micro-entrepreneurs.")
     parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
-    for command in (run, validate, compare, sweep, analyze, calibrate, scenarios, dashboard,
-                    workshop):
+    for command in commands():
         command.register(sub)
     return parser
 
