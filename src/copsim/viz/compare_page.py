@@ -2,7 +2,7 @@
 
 It calls the same functions as the command (prepare, run the jobs, write every
 output) and shows the table, the banded time series and cost against outcome;
-the files, report.html included, stay in the output directory it names.
+the report downloads from the page; all files stay in runs/dashboard/.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import markdown
 import solara
 
 from copsim.errors import CopsimError
@@ -84,9 +85,14 @@ def ComparePage() -> None:
         with solara.Column():
             if task.finished and task.value is not None:
                 out: Path = task.value
-                solara.Markdown((out / "table.md").read_text(encoding="utf-8"),
-                                style={"font-size": "0.85em"})
-                solara.Text(f"Files, report.html included: {out.resolve()}",
-                            classes=["copsim-compare-done"])
+                # HTML from the markdown package, not solara.Markdown: its math support fetches
+                # KaTeX, which solara-assets does not ship (a 404 and a page error offline).
+                solara.HTML(unsafe_innerHTML=markdown.markdown(
+                    (out / "table.md").read_text(encoding="utf-8"), extensions=["tables"]),
+                    style="font-size: 0.85em; overflow-x: auto", classes=["copsim-compare-table"])
+                with solara.Row(classes=["copsim-compare-done"]):
+                    solara.FileDownload(lambda: (out / "report.html").read_bytes(),
+                                        filename="report.html", label="Download report.html",
+                                        mime_type="text/html")
                 solara.Image(str(out / "timeseries_bands.png"), width="100%")
                 solara.Image(str(out / "cost_vs_outcome.png"), width="100%")

@@ -11,6 +11,7 @@ entrepreneur's card are copsim's own components. Each browser tab builds its own
 
 from __future__ import annotations
 
+import html
 import json
 import threading
 import time
@@ -20,13 +21,19 @@ from pathlib import Path
 import solara
 
 from copsim.dtypes import MODE_NAMES
-from copsim.viz.session import ExploreSession, scenario_names
+from copsim.viz.session import (KNOWLEDGE_SCALE, LEVER_NAMES, ExploreSession, knowledge_colour,
+                                scenario_names)
 
 MODES = list(MODE_NAMES)
+# (title, counts: the axis starts at zero, {column: (legend label, colour)})
 PANELS = [
-    ("Membership", {"members": "#1f77b4", "attendance": "#ff7f0e"}),
-    ("Knowledge (0-1)", {"knowledge_members": "#2ca02c", "knowledge_mean": "#7f7f7f"}),
-    ("Trust and ventures", {"ties": "#9467bd", "strong_ties": "#d62728", "jv_active": "#e6550d"}),
+    ("Membership (firms)", True, {"members": ("members", "#1f77b4"),
+                                  "attendance": ("at a meeting", "#ff7f0e")}),
+    ("Knowledge (0-1)", False, {"knowledge_members": ("members", "#2ca02c"),
+                                "knowledge_mean": ("all firms", "#7f7f7f")}),
+    ("Trust and ventures", True, {"ties": ("trust ties", "#9467bd"),
+                                  "strong_ties": ("strong ties", "#d62728"),
+                                  "jv_active": ("joint ventures", "#e6550d")}),
 ]
 
 
@@ -52,9 +59,10 @@ def panels(session: ExploreSession) -> list[dict]:
     frame = session.model.datacollector.get_model_vars_dataframe()
     def values(column: str) -> list[float | None]:
         return [None if v != v else round(float(v), 4) for v in frame[column]]
-    return [{"title": title, "lines": [{"name": name, "color": colour, "values": values(name)}
-                                       for name, colour in lines.items()]}
-            for title, lines in PANELS]
+    return [{"title": title, "zero": counts,
+             "lines": [{"label": label, "color": colour, "values": values(name)}
+                       for name, (label, colour) in lines.items()]}
+            for title, counts, lines in PANELS]
 
 
 @solara.component
@@ -111,13 +119,12 @@ def Levers(session: ExploreSession, changed: Callable[[], None]) -> None:
             session.set_lever("mode", mode)
         changed()
 
-    with solara.Card("Levers (apply mid-run)"):
-        LeverField("Funding level (x funded hours)", shown("hours_scale"), lever("hours_scale", float))
-        LeverField("Facilitator skill (0-1)", shown("skill"), lever("skill", float))
-        LeverField("Recruitment effort (x)", shown("recruitment_scale"),
-                   lever("recruitment_scale", float))
-        LeverField("Meeting cadence (weeks)", shown("cadence_weeks"), lever("cadence_weeks", int))
-        solara.Select("Meeting mode", values=MODES, value=lv.mode or "physical", on_value=set_mode)
+    with solara.Card("Levers", subtitle="They apply mid-run", classes=["copsim-levers"]):
+        for name, unit, convert in (("hours_scale", "x funded hours", float), ("skill", "0-1", float),
+                                    ("recruitment_scale", "x", float), ("cadence_weeks", "weeks", int)):
+            LeverField(f"{LEVER_NAMES[name]} ({unit})", shown(name), lever(name, convert))
+        solara.Select(LEVER_NAMES["mode"], values=MODES, value=lv.mode or "physical",
+                      on_value=set_mode)
         solara.Button("Shock: demand -30 %", on_click=shock, color="error", outlined=True)
 
 
@@ -128,17 +135,34 @@ def Card(session: ExploreSession, row: int) -> None:
         c = session.card(row)
     with solara.Card(c["name"], subtitle=f"{c['sector']}, {c['type']}, {c['region']}",
                      classes=["copsim-card"]):
-        solara.Markdown(
-            f"**Group:** {c['group']} ({c['meetings']} meetings)  \n"
-            f"**Employees:** {c['employees']}, **revenue** {c['revenue']:,} EUR/week, "
-            f"**cash** {c['cash']:,} EUR  \n"
-            f"**Confidence** {c['confidence']}, **well-being** {c['wellbeing']}  \n"
-            f"**Problem:** {c['problem']}; **assets:** {', '.join(c['assets']) or 'none'}  \n"
-            f"**Knowledge:** " + ", ".join(f"{k} {v}" for k, v in c["knowledge"].items()) + "  \n"
-            "**Ties:** " + (", ".join(f"{n} ({t})" for n, t in c["ties"]) or "none") +
-            ("" if c["alive"] else "  \n**Closed down.**"))
+        facts = [
+            ("Group", f"{c['group']} ({c['meetings']} meetings)"),
+            ("Employees", f"{c['employees']}; revenue {c['revenue']:,} EUR/week; cash {c['cash']:,} EUR"),
+            ("Confidence", f"{c['confidence']}; well-being {c['wellbeing']}"),
+            ("Problem", f"{c['problem']}; assets: {', '.join(c['assets']) or 'none'}"),
+            ("Knowledge", ", ".join(f"{k} {v}" for k, v in c["knowledge"].items())),
+            ("Ties", ", ".join(f"{n} ({t})" for n, t in c["ties"]) or "none"),
+        ] + ([] if c["alive"] else [("Closed down", "yes")])
+        # Plain HTML, not solara.Markdown: its math support fetches KaTeX, which solara-assets
+        # does not ship (a 404 and a page error in a dashboard without internet).
+        solara.HTML(unsafe_innerHTML="".join(
+            f"<div><b>{html.escape(key)}:</b> {html.escape(value)}</div>" for key, value in facts),
+            classes=["copsim-card-facts"])
         for line in c["history"]:
             solara.Text(line, style={"font-size": "0.85em", "display": "block"})
+
+
+@solara.component
+def KnowledgeScale() -> None:
+    """The key to the knowledge colouring: a light-to-dark bar with its end values."""
+    low, high = KNOWLEDGE_SCALE
+    stops = ", ".join(knowledge_colour(low + (high - low) * i / 4) for i in range(5))
+    solara.HTML(unsafe_innerHTML=(
+        f"<span>knowledge {low} or less</span>"
+        f"<span style='flex: 1; height: 0.8em; margin: 0 0.5em; background: linear-gradient("
+        f"to right, {stops}); border: 1px solid #ccc'></span><span>{high} or more</span>"),
+        style="display: flex; align-items: center; font-size: 0.8em; margin: 0.3em 0",
+        classes=["copsim-knowledge-scale"])
 
 
 @solara.component
@@ -193,14 +217,14 @@ def ExplorePage() -> None:
     # Redrawn when a step (``frame``), the colouring or the session changes.
     net, series, week, lines = solara.use_memo(
         snapshot, dependencies=[frame.value, colour_by.value, session])
-    with solara.Columns([1, 3, 2]):
+    with solara.Columns([3, 5, 4]):
         with solara.Column():
             with solara.Card("Run"):
                 solara.Select("Scenario", values=scenario_names(), value=scenario)
                 solara.InputInt("Entrepreneurs", value=population, continuous_update=False)
                 solara.InputInt("Seed", value=seed, continuous_update=False)
                 solara.Text(f"Week {week}", classes=["copsim-week"])
-                with solara.Row():
+                with solara.Row(style={"flex-wrap": "wrap"}, classes=["copsim-run-buttons"]):
                     solara.Button("Pause" if playing.value else "Play",
                                   on_click=lambda: playing.set(not playing.value),
                                   color="primary", classes=["copsim-play"])
@@ -213,6 +237,8 @@ def ExplorePage() -> None:
             solara.ToggleButtonsSingle(value=colour_by, values=["group", "knowledge"])
             NetworkView(graph=net, selected=selected.value,
                         event_select=lambda row: selected.set(int(row)))
+            if colour_by.value == "knowledge":
+                KnowledgeScale()
             solara.Text("Colour: group (grey: not a member) or knowledge; size: revenue; "
                         "orange: joint ventures. Click a firm for its card.",
                         style={"font-size": "0.8em"})

@@ -23,11 +23,17 @@ ColourBy = Literal["group", "knowledge"]
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#8c6d31", "#843c39"]
 FEED_LENGTH = 60
+# The levers in the words of the dashboard, for its fields and the markers on its plots.
+LEVER_NAMES = {"hours_scale": "Funding level", "skill": "Facilitator skill",
+               "recruitment_scale": "Recruitment effort", "cadence_weeks": "Meeting cadence",
+               "mode": "Meeting mode"}
+KNOWLEDGE_SCALE = (0.2, 0.7)  # knowledge_colour's lightest and darkest values
 
 
 def knowledge_colour(value: float) -> str:
     """A light-to-dark blue for knowledge 0-1 (readable on a projector)."""
-    v = min(max((value - 0.2) / 0.5, 0.0), 1.0)
+    low, high = KNOWLEDGE_SCALE
+    v = min(max((value - low) / (high - low), 0.0), 1.0)
     r, g, b = (int(230 - 200 * v), int(240 - 150 * v), int(255 - 90 * v))
     return f"#{r:02x}{g:02x}{b:02x}"
 
@@ -75,7 +81,7 @@ class ExploreSession:
     def set_lever(self, name: str, value: object) -> None:
         """Change a lever now (ValueError with the reason if the value is impossible)."""
         self.model.set_lever(name, value)
-        self.markers.append((self.model.week, f"{name.replace('_', ' ')} = {value}"))
+        self.markers.append((self.model.week, f"{LEVER_NAMES.get(name, name)} {value}"))
 
     def shock(self, depth: float = 0.3) -> None:
         """A demand shock starting this week."""
