@@ -112,7 +112,15 @@ class ExploreSession:
             a, b = where.get(int(t.src[e])), where.get(int(t.dst[e]))
             if a is not None and b is not None:
                 edges.append([a, b, round(float(0.4 + 2.5 * t.trust[e]), 1), int(t.ventures[e] > 0)])
-        return {"nodes": nodes, "edges": edges}
+        return {"nodes": nodes, "edges": edges, "groups": self._group_labels(centres, f.group[rows])}
+
+    def _group_labels(self, centres: dict[int, tuple[float, float]],
+                      groups: np.ndarray) -> list[dict[str, Any]]:
+        """Each group with members, named just above its cluster of members."""
+        above = 0.42 * self.layout.region_radius + 12
+        return [{"name": feed.group_name(self.model, gid), "x": round(centres[gid][0]),
+                 "y": round(centres[gid][1] - above)}
+                for gid in sorted(set(groups[groups >= 0].tolist())) if gid in centres]
 
     def _group_centres(self) -> dict[int, tuple[float, float]]:
         g = self.model.groups

@@ -1,4 +1,4 @@
-// Shared by the three workshop pages: API calls, element building, the debrief table.
+// Shared by the three workshop pages: API calls, element building, the debrief.
 // Everything a person typed is shown with textContent, never as HTML.
 "use strict";
 
@@ -61,7 +61,7 @@ const copsim = {
     return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
   },
 
-  // The debrief: one table per section (room, model alone, difference), then people.
+  // The debrief: one table per section (room, model alone, difference), then a card per person.
   debrief(d) {
     const el = copsim.el;
     const parts = [el("h2", {}, "Debrief: the room against the model alone"),
@@ -78,13 +78,14 @@ const copsim = {
           el("td", { class: r.difference > 0 ? "up" : r.difference < 0 ? "down" : "" }, copsim.signed(r.difference))))))));
     }
     if (d.people && d.people.length) {
+      // One card per person (a table of seven columns does not fit a phone).
+      const both = (pair) => `${copsim.fmt(pair[0])} / ${copsim.fmt(pair[1])}`;
       parts.push(el("h3", {}, "Each person's entrepreneur (room / model alone)"));
-      parts.push(el("div", { class: "table-wrap" }, el("table", { class: "debrief-table people" },
-        el("thead", {}, el("tr", {}, ["Person", "Firm", "Knowledge", "Ties", "Ventures", "Meetings", "In business"]
-          .map((h) => el("th", {}, h)))),
-        el("tbody", {}, d.people.map((p) => el("tr", {}, el("td", {}, p.name), el("td", {}, p.firm),
-          ["knowledge", "ties", "ventures", "meetings"].map((k) => el("td", {}, `${copsim.fmt(p[k][0])} / ${copsim.fmt(p[k][1])}`)),
-          el("td", {}, `${p.alive[0] ? "yes" : "no"} / ${p.alive[1] ? "yes" : "no"}`)))))));
+      parts.push(el("div", { class: "person-cards" }, d.people.map((p) => el("div", { class: "person-card" },
+        el("h4", {}, `${p.name}: ${p.firm}`),
+        el("dl", {}, [["Knowledge", both(p.knowledge)], ["Ties", both(p.ties)], ["Ventures", both(p.ventures)],
+          ["Meetings", both(p.meetings)], ["In business", `${p.alive[0] ? "yes" : "no"} / ${p.alive[1] ? "yes" : "no"}`]]
+          .map(([label, value]) => el("div", {}, el("dt", {}, label), el("dd", {}, value))))))));
     }
     return el("section", { class: "copsim-debrief" }, parts);
   },

@@ -74,6 +74,8 @@
       `${s.decided} of ${s.connected} decided` : s.state === "ended" ? "Session ended"
       : `${s.rounds_played} of ${s.rounds} rounds played · next round not open`;
     fill("state", `${round} · week ${s.week} · code ${s.code || "expired"}`);
+    // Nothing is left to open, close or end once the session is over.
+    for (const id of ["open", "close", "end"]) document.getElementById(id).disabled = s.state === "ended";
     if (!formsFilled) {
       document.getElementById("round_seconds").value = s.round_seconds;
       document.getElementById("weeks_per_round").value = s.weeks_per_round;

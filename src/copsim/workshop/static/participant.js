@@ -123,7 +123,10 @@
       fill("decide", el("h2", {}, `Round ${me.round}`), el("p", { class: "error" }, me.why_not));
       return;
     }
-    if (formRound !== me.round) buildForm();
+    if (formRound !== me.round) {
+      buildForm();
+      document.getElementById("decide").scrollIntoView({ block: "start" });
+    }
     renderProposals();
     const status = document.getElementById("sent-status");
     if (status && me.decision && sentRound !== me.round) {

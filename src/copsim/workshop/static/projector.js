@@ -18,7 +18,7 @@
   async function drawNetwork() {
     const res = await api("GET", "/api/network");
     if (!res.ok) return;
-    const { nodes, edges, version } = res.data;
+    const { nodes, edges, groups, version } = res.data;
     const lines = svg("g", {});
     for (const [a, b, width, jv] of edges) {
       lines.append(svg("line", { x1: nodes[a].x, y1: nodes[a].y, x2: nodes[b].x, y2: nodes[b].y,
@@ -42,7 +42,13 @@
         labels.append(label);
       }
     }
-    document.getElementById("network").replaceChildren(lines, dots, labels);
+    const names = svg("g", {});
+    for (const g of groups) {
+      const label = svg("text", { x: g.x, y: g.y, "text-anchor": "middle", class: "group-label" });
+      label.textContent = g.name;
+      names.append(label);
+    }
+    document.getElementById("network").replaceChildren(lines, dots, names, labels);
     document.getElementById("network").dataset.version = version;
     shownVersion = version;
   }
@@ -77,7 +83,10 @@
       stat("joint ventures formed", fmt(o.ventures_formed)), stat("ventures active", fmt(o.ventures_active)),
       stat("members' knowledge", o.knowledge_members === null ? "n/a" : o.knowledge_members.toFixed(3)),
       stat("firms in business", o.survival === null ? "n/a" : `${(100 * o.survival).toFixed(1)} %`)));
-    fill("feed", el("h3", {}, "What happened"), el("ul", {}, s.feed.map((line) => el("li", {}, line))));
+    // The feed comes newest first; the projector tells it in week order, newest at the bottom.
+    const feed = fill("feed", el("h3", {}, "What happened"),
+      el("ul", {}, [...s.feed].reverse().map((line) => el("li", {}, line))));
+    feed.scrollTop = feed.scrollHeight;
     if (s.version !== shownVersion) await drawNetwork();
     if (s.state === "ended" && !debriefShown) {
       const d = await api("GET", "/api/debrief");
