@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from copsim.workshop.loadtest import Client, LocalServer, local_server
-from test_dashboard_browser import CHROMIUM, OUTPUT, browser  # noqa: F401 (browser: a fixture)
+from test_dashboard_browser import (CHROMIUM, OUTPUT, Console, assert_in_viewport,  # noqa: F401
+                                    assert_no_overflow, box, browser)  # browser: a fixture
 
 playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
@@ -40,6 +41,7 @@ class Person:
                  fake_clock: bool = False) -> None:
         self.context = browser.new_context(viewport=viewport, accept_downloads=True)
         self.page = self.context.new_page()
+        self.console = Console(self.page)
         self.external: list[str] = []
         self.page.route("**/*", self._route)
         if fake_clock:  # the page's timers run only when the test moves the clock on
@@ -114,6 +116,14 @@ def test_a_facilitator_and_three_participants_play_two_rounds(workshop: LocalSer
         facilitator.page.click("#open")
         wait_state(facilitator.page, "Round 1 of 2 open")
         projector.page.wait_for_selector("#timer", timeout=30_000)
+        # On a phone the decision form scrolls into view, below the sticky bar.
+        phone = people[0].page
+        phone.wait_for_selector("#decision-form")
+        phone.wait_for_timeout(500)
+        bar = box(phone, "header.bar")
+        assert box(phone, "#decide h2")["y"] >= bar["y"] + bar["height"] - 0.5
+        assert_in_viewport(phone, "#decide h2, #decision-form fieldset.attend")
+        people[0].shot("workshop-participant-round", full=False)
         people[0].decide(1, attend=True, topic="export", talk=True)
         people[1].decide(1, attend=False)
         people[2].decide(1, attend=True, propose=True)
@@ -139,6 +149,7 @@ def test_a_facilitator_and_three_participants_play_two_rounds(workshop: LocalSer
         assert people[0].api("POST", "/api/decide", body)["status"] == 200
         replay = people[0].api("POST", "/api/decide", body)
         assert replay["status"] == 409 and replay["data"]["error"] == "replay"
+        people[0].console.problems.clear()  # the two refusals just provoked, logged as 403 and 409
         people[0].decide(2, attend=True, topic="finance")
         people[1].decide(2, attend=True, talk=True)
         people[0].page.reload()  # mid-round: still the same entrepreneur and decision
@@ -150,6 +161,30 @@ def test_a_facilitator_and_three_participants_play_two_rounds(workshop: LocalSer
         for p in [facilitator, projector, *people]:
             p.page.wait_for_selector(".copsim-debrief", timeout=60_000)
         assert "played by people" in projector.text("#debrief")
+        for i in (0, 2):  # phones: the debrief fits the width, its heading below the bar
+            phone = people[i].page
+            phone.wait_for_timeout(500)
+            assert_no_overflow(phone, "html, .copsim-debrief, .person-card")
+            bar = box(phone, "header.bar")
+            assert box(phone, ".copsim-debrief h2")["y"] >= bar["y"] + bar["height"] - 0.5
+            assert_in_viewport(phone, ".copsim-debrief h2")
+            cards = phone.locator(".person-card")
+            assert cards.count() == 3
+            for c in range(3):
+                b = cards.nth(c).bounding_box()
+                assert b["x"] >= 0 and b["x"] + b["width"] <= PHONE["width"]
+        # The projector: the feed in week order, its newest line on screen; groups named.
+        projector.page.keyboard.press("Escape")
+        weeks = [int(line.split(":")[0].split()[1]) for line in
+                 projector.page.locator("#feed li").all_inner_texts()]
+        assert weeks and weeks == sorted(weeks)
+        feed_box, last = box(projector.page, "#feed"), projector.page.locator("#feed li").last.bounding_box()
+        assert last["y"] + last["height"] <= feed_box["y"] + feed_box["height"] + 0.5
+        assert last["y"] + last["height"] <= 1000
+        assert projector.page.locator("text.group-label").count() >= 1
+        # The facilitator: no round to open, close or end any more.
+        for button in ("#open", "#close", "#end"):
+            expect(facilitator.page.locator(button)).to_be_disabled(timeout=10_000)
         projector.shot("workshop-projector-debrief", full=False)
         people[2].shot("workshop-participant-debrief")
         facilitator.shot("workshop-facilitator")
@@ -160,6 +195,8 @@ def test_a_facilitator_and_three_participants_play_two_rounds(workshop: LocalSer
             "everyone decided", "facilitator"]
         assert {p["name"] for p in record["participants"]} == {"Anna", "Ben", "Carl"}
         assert all(p.external == [] for p in [facilitator, projector, *people])
+        for p in [facilitator, projector, *people]:
+            p.console.assert_quiet()
     finally:
         for p in [facilitator, projector, *people]:
             p.context.close()

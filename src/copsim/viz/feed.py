@@ -101,15 +101,15 @@ def describe_event(model: CopModel, event: pd.Series) -> str | None:
 
 
 def describe(model: CopModel, events: pd.DataFrame) -> list[str]:
-    """Sentences for a slice of the event log, in order."""
-    lines = []
+    """Sentences for a slice of the event log, in week order (a slice may span many weeks)."""
+    told: list[tuple[int, str]] = []
     meetings = events[events.kind == "meeting"]
     by_meeting = events[events.kind.isin(["activity", "venture_formed"])]
     for _, meeting in meetings.iterrows():
         related = by_meeting[(by_meeting.week == meeting.week) & (by_meeting.group == meeting.group)]
-        lines.append(describe_meeting(model, meeting, related))
+        told.append((int(meeting.week), describe_meeting(model, meeting, related)))
     for _, event in events[~events.kind.isin(["meeting", "activity", "venture_formed"])].iterrows():
         line = describe_event(model, event)
         if line is not None:
-            lines.append(line)
-    return lines
+            told.append((int(event.week), line))
+    return [line for _, line in sorted(told, key=lambda item: item[0])]
