@@ -46,6 +46,7 @@ class FirmTable(Table):
         "hire_readiness": Column(FLOAT),
         "innovation_boost": Column(FLOAT),
         "venture_uplift": Column(FLOAT),
+        "support": Column(FLOAT),
     }
 
 

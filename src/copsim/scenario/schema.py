@@ -152,14 +152,12 @@ class Firms(Strict):
     growth_by_type: list[float] = param([0.6, 0.3, 1.0, 3.0, 2.0], "ratio by firm type", ASSUMPTION,
                                         "propensity to hire of solo, lifestyle, family, growth and start-up firms (also raises initial confidence)", min_length=5, max_length=5)
     wellbeing_start: float = param(0.55, "0-1", ASSUMPTION, "well-being of a new firm", ge=0, le=1)
-    wellbeing_base: float = param(0.35, "0-1", ASSUMPTION, "well-being target with no cash buffer, no group and no problem", ge=0, le=1)
+    wellbeing_base: float = param(0.35, "0-1", ASSUMPTION, "well-being target with no cash buffer, no support and no problem", ge=0, le=1)
     wellbeing_cash: float = param(0.3, "0-1", ASSUMPTION, "well-being target added by a full cash buffer", ge=0, le=1)
     wellbeing_buffer_weeks: float = param(8.0, "weeks of cost", ASSUMPTION, "cash that makes a full buffer for well-being", gt=0, le=MAX_WEEKS)
-    wellbeing_felt_value: float = param(0.2, "0-1", f"{SEED_COMMUNAL}: well-being", "well-being target added per unit of a member's felt value", ge=0, le=1)
     wellbeing_problem: float = param(0.2, "0-1", ASSUMPTION, "well-being target lost per unit of problem severity", ge=0, le=1)
     layoff_rate_per_week: float = param(0.05, "1/week", ASSUMPTION, "chance of laying off one employee in a week with negative cash", ge=0, le=1)
     hire_cash_weeks: float = param(4.0, "weeks of cost", ASSUMPTION, "cash needed before a hire", ge=0, le=MAX_WEEKS)
-    hire_readiness_effect: float = param(4.0, "ratio", ASSUMPTION, "hire chance multiplier per unit of hire readiness (1 + effect x readiness)", ge=0, le=100)
     innovation_knowledge_effect: float = param(0.5, "probability per unit", ASSUMPTION, "innovation success added per unit of mean knowledge above firms.knowledge_mean", ge=0, le=10)
     innovation_boost_retention: float = param(0.98, "1/week", ASSUMPTION, "share of the innovation boost from discussing developments kept each week", ge=0, le=1)
     innovation_boost_cap: float = param(0.5, "probability", ASSUMPTION, "largest innovation boost from discussing developments", ge=0, le=1)
@@ -173,6 +171,9 @@ class Firms(Strict):
     confidence_sd: float = param(0.15, "0-1", ASSUMPTION, "sd of initial confidence", ge=0, le=1)
     revenue_dispersion: float = param(0.3, "log sd", ASSUMPTION, "sd of the log of a firm's revenue around its sector's mean", ge=0, le=5)
     problem_severity_min: float = param(0.3, "0-1", ASSUMPTION, "least severity of a new problem (uniform up to 1)", ge=0, le=1)
+    shock_problem_effect: float = param(
+        2.0, "ratio per unit of demand lost", "assumption (plausible range 0-4): a crisis brings problems",
+        "problem arrival multiplied by 1 + this x (1 - demand) while demand is below normal", ge=0, le=20)
 
     @model_validator(mode="after")
     def _type_tables(self) -> Firms:
@@ -185,6 +186,48 @@ class Firms(Strict):
         if min(self.workload_by_type) < 0:
             raise KeyedValueError("workload_by_type", "must be non-negative")
         return self
+
+
+class Hiring(Strict):
+    """What peers' help with a growth decision does, and what a hire costs and risks."""
+
+    readiness_effect: float = param(
+        2.0, "ratio", "assumption (calibration range 0-4; no source measures it)",
+        "hire chance multiplied by 1 + this x hire readiness", ge=0, le=20)
+    readiness_decay_per_week: float = param(
+        0.02, "1/week", "assumption (plausible range 0.01-0.05: a decision argued in a meeting fades within a year)",
+        "weekly loss of hire readiness (share of it)", ge=0, le=1)
+    cost_eur: float = param(
+        3000.0, "EUR", "assumption (recruitment and induction, about 4 weeks of a wage; range 1000-6000)",
+        "one-off cost of a hire, paid from cash", ge=0, le=1_000_000)
+    failure_probability: float = param(
+        0.2, "probability", "assumption (range 0.1-0.3: hires that do not last the trial period)",
+        "chance a hire does not work out: its cost is paid, nobody stays", ge=0, le=1)
+
+
+class Wellbeing(Strict):
+    """Support that lifts an entrepreneur's well-being: what happened at meetings, not membership."""
+
+    support_effect: float = param(
+        0.2, "0-1", f"{SEED_COMMUNAL}: peer support and resilience; size an assumption (range 0-0.3)",
+        "added to the well-being target at full support", ge=0, le=1)
+    support_gain: float = param(
+        0.3, "fraction", ASSUMPTION,
+        "share of the gap to a meeting's value that support closes when the firm attends", ge=0, le=1)
+    support_decay_per_week: float = param(
+        0.05, "1/week", "assumption (range 0.02-0.1: support fades within months without meetings)",
+        "weekly loss of support (share of it)", ge=0, le=1)
+
+
+class Channels(Strict):
+    """Switches of the programme's channels of effect; all on except in `copsim decompose`."""
+
+    knowledge: bool = Field(True, description="knowledge learnt raises revenue, innovation, hiring and self-solving")
+    problem_solving: bool = Field(True, description="problems solved in meetings are cleared")
+    ventures: bool = Field(True, description="shared-asset and joint-campaign ventures raise revenue (and cost)")
+    hiring: bool = Field(True, description="confidence, hire readiness and innovation discussed in meetings take effect")
+    wellbeing: bool = Field(True, description="support from meetings lifts well-being (and so resilience)")
+    customers: bool = Field(True, description="customer links found by mapping knowledge raise revenue (and cost)")
 
 
 class Learning(Strict):
@@ -259,7 +302,7 @@ def _default_activities() -> dict[str, ActivitySettings]:
         "seeking_experience": (0.45, 1.0), "reusing_assets": (0.25, 0.35),
         "coordination": (0.12, 0.5), "building_argument": (0.2, 0.25),
         "growing_confidence": (0.5, 0.05), "discussing_developments": (0.4, 0.1),
-        "documentation": (0.3, 0.5), "visits": (0.8, 0.05), "mapping_knowledge": (0.15, 0.4),
+        "documentation": (0.3, 0.5), "visits": (1.0, 0.05), "mapping_knowledge": (0.15, 0.4),
     }
     return {k: ActivitySettings(probability=p, effect=e) for k, (p, e) in table.items()}
 
@@ -272,7 +315,21 @@ class Ventures(Strict):
     customer_uplift: float = param(0.03, "fraction of revenue", f"{SEED_CHAPTER}: mapping knowledge finds customers", "uplift for a peer-customer link", ge=0, le=5)
     mean_duration_weeks: float = param(40.0, "weeks", ASSUMPTION, "mean duration of a venture", gt=0, le=MAX_WEEKS)
     failure_rate_per_week: float = param(0.01, "1/week", ASSUMPTION, "failure hazard at zero trust (scaled by 1-trust)", ge=0, le=1)
-    max_coordination_partners: int = param(3, "firms", ASSUMPTION, "most partners a host rallies in one coordination activity", ge=0, le=MAX_GROUP)
+    cost_eur_per_week: float = param(
+        60.0, "EUR/week", "assumption (about an hour of the owner's time plus materials; range 20-150)",
+        "cost of an active venture to each partner", ge=0, le=100_000)
+    max_uplift: float = param(
+        0.15, "fraction of revenue", "assumption (range 0.1-0.3): a micro-firm's capacity limits gains",
+        "ceiling of a firm's revenue uplift from all its ventures (diminishing returns)", gt=0, le=5)
+    distress_failure_effect: float = param(
+        1.0, "ratio per partner", ASSUMPTION,
+        "failure hazard multiplied by 1 + this for each partner with negative cash", ge=0, le=20)
+    demand_failure_effect: float = param(
+        2.0, "ratio per unit of demand lost", ASSUMPTION,
+        "failure hazard multiplied by 1 + this x (1 - lower of the partners' demand)", ge=0, le=20)
+    max_coordination_partners: int = param(
+        9, "firms", f"{SEED_CHAPTER}: a ten-firm exhibition house",
+        "most peers the host rallies in one coordination venture", ge=0, le=29)
 
 
 class Membership(Strict):
@@ -442,6 +499,9 @@ class Scenario(Strict):
     modes: Modes = Modes()
     activities: dict[str, ActivitySettings] = Field(default_factory=_default_activities)
     ventures: Ventures = Ventures()
+    hiring: Hiring = Hiring()
+    wellbeing: Wellbeing = Wellbeing()
+    channels: Channels = Channels()
     membership: Membership = Membership()
     facilitators: dict[str, Facilitator] = Field(default_factory=_default_facilitators)
     funding: Funding = Funding()
