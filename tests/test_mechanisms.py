@@ -100,7 +100,8 @@ def test_a_weekly_unfacilitated_group_stays_within_its_members_knowledge() -> No
     group = {**base.groups[0].model_dump(), "start_week": 0, "cadence_weeks": 1,
              "expert_talks": False}
     s = small(years=4.0, population=400, groups=[group], funding={"phases": []},
-              membership__word_of_mouth_per_week=0.0, learning__rate=0.3)
+              membership__word_of_mouth_per_week=0.0, membership__leave_probability_per_meeting=0.0,
+              learning__rate=0.3)
     model = CopModel(s, seed=3)
     model.step()
     members = np.array(model.members_of(0))
@@ -239,6 +240,73 @@ def test_venture_uplift_has_diminishing_returns_up_to_a_ceiling() -> None:
     ratio = f["revenue"] / f["revenue"][0]
     assert 1.0 < ratio[1] < 1.08
     assert ratio[2] <= 1.0 + p.max_uplift + 1e-12
+
+
+# -- 5. membership is decided per meeting; felt value is a net benefit ----------------------
+
+def one_group_scenario(years: float = 1.0, **membership: Any) -> Scenario:
+    """One monthly group of 3 members, no recruiters, starting in week 0."""
+    base = small(years=years, population=600)
+    group = {**base.groups[0].model_dump(), "start_week": 0, "cadence_weeks": 4,
+             "initial_members": 3}
+    return small(years=years, population=600, groups=[group], funding={"phases": []},
+                 membership={**base.membership.model_dump(), **membership})
+
+
+def test_a_group_below_critical_mass_dissolves_at_a_meeting_date_not_after_a_week() -> None:
+    model = CopModel(one_group_scenario(critical_mass=4, word_of_mouth_per_week=0.0), seed=1)
+    model.run()
+    ev = model.events.to_frame()
+    dissolved = ev[ev.kind == "group_dissolved"]
+    assert dissolved.week.tolist() == [4]  # meeting dates 0 and 4 (default: 2 in a row)
+
+
+def test_dissatisfied_members_leave_only_at_meeting_dates() -> None:
+    s = one_group_scenario(years=1.0, critical_mass=0, leave_threshold=1.0, grace_weeks=0,
+                           leave_probability_per_meeting=0.5, word_of_mouth_per_week=0.0)
+    s = validate_scenario({**s.model_dump(), "groups": [{**s.groups[0].model_dump(),
+                                                         "initial_members": 30}]})
+    model = CopModel(s, seed=4)
+    model.run()
+    ev = model.events.to_frame()
+    left = ev[(ev.kind == "leave") & (ev.value == 0)]
+    assert len(left) > 5
+    assert set(left.week) <= set(range(0, 52, 4))
+
+
+def test_missed_meetings_lower_felt_value() -> None:
+    nobody = {"base": -10.0, "felt_value": 0.0, "facilitation": 0.0, "ties": 0.0,
+              "travel": 10.0, "workload": 10.0}
+    s = one_group_scenario(critical_mass=0)
+    s = validate_scenario({**s.model_dump(), "attendance": nobody})
+    model = CopModel(s, seed=2)
+    model.step()
+    members = model.members_of(0)
+    ms = s.membership
+    expected = ms.initial_felt_value * (1 - ms.felt_value_memory * ms.absence_weight)
+    assert model.firms.felt_value[members] == pytest.approx(expected)
+
+
+# -- 6. recruitment: invitations, and word of mouth through contacts --------------------------
+
+def test_word_of_mouth_reaches_only_contacts() -> None:
+    s = one_group_scenario(years=1.0, critical_mass=0, leave_probability_per_meeting=0.0,
+                           word_of_mouth_per_week=1.0, initial_felt_value=1.0)
+    alone = CopModel(s, seed=3)
+    alone.run()
+    # members' only ties are with each other, so nobody outside can be brought in
+    assert alone.events.count(EventKind.JOIN) == 3
+    model = CopModel(s, seed=3)
+    model.step()
+    member = min(model.members_of(0))
+    outsider = next(r for r in range(model.firms.n) if model.firms.group[r] < 0 and r > member)
+    t = model.ties
+    t.grow_to(t.n + 1)
+    t.src[t.n], t.dst[t.n], t.trust[t.n], t.last_week[t.n] = member, outsider, 0.9, 0
+    t.index[member * 2**32 + outsider] = t.n
+    t.n += 1
+    model.run()
+    assert model.firms.ever_member[outsider]
 
 
 # -- 7. activities reach the firms concerned --------------------------------------------------

@@ -50,7 +50,7 @@ def run_week(model: ModelShape, week: int) -> WeekResult:
     meetings(model, result)
     between_meetings(model, week)
     joint_ventures(model, result)
-    membership.weekly(model, week)
+    membership.weekly(model, result)
     accounting(model, result)
     model.events.take()
     result.joins, result.leaves, result.ventures_formed, result.meetings = (
@@ -149,6 +149,7 @@ def meetings(model: ModelShape, result: WeekResult) -> None:
     g, week = model.groups, result.week
     alive = model.alive_groups()
     due = alive[g.next_meeting[alive] <= week]
+    result.due = due
     if len(due):
         g.next_meeting[due] = week + g.cadence[due]
         ptr, rows = model.rosters.lists(due)
@@ -223,9 +224,10 @@ def hold(model: ModelShape, week: int, due: np.ndarray, ptr: np.ndarray, rows: n
     t.n = k.strengthen_ties(week, n_meet, sc.columns(), gain, tp.visit_gain, t.columns(), t.index,
                             t.n)
     decisions.conversation_trust(model, week, talked)
-    alpha = p.felt_value_memory
     got = np.minimum(value[attendees], 1.0)
-    m.felt_value[attendees] = (1 - alpha) * m.felt_value[attendees] + alpha * got
+    membership.update_felt_value(model, got, attendees,
+                                 np.repeat(groups_met, np.diff(sc.meet_ptr[: n_meet + 1])),
+                                 rows if stream == "meetings" else attendees)
     m.support[attendees] += p.support_gain * (got - m.support[attendees])
     m.meetings_attended[attendees] += 1
     return len(attendees)

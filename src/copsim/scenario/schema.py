@@ -340,12 +340,16 @@ class Membership(Strict):
     peer_value: float = param(0.2, "0-1", f"{SEED_EKOLLEGA}: entrepreneurs want peers to talk to",
                               "value of attending a meeting before anything is learnt or solved", ge=0, le=1)
     leave_threshold: float = param(0.35, "0-1", f"{SEED_GOOD_PRACTICE}: continuous recruitment needed", "felt value below which members consider leaving", prior=("uniform", 0.15, 0.55), ge=0, le=1)
-    leave_rate_per_week: float = param(0.03, "1/week", ASSUMPTION, "chance a dissatisfied member leaves in a week", prior=("loguniform", 0.005, 0.1), ge=0, le=1)
+    leave_probability_per_meeting: float = param(
+        0.12, "probability per meeting", "assumption (the former 0.03 a week at a four-week cadence)",
+        "chance a dissatisfied member leaves at a meeting date of its group", prior=("loguniform", 0.02, 0.4), ge=0, le=1)
     grace_weeks: int = param(12, "weeks", ASSUMPTION, "weeks before a new member considers leaving", ge=0, le=MAX_WEEKS)
-    recruits_per_hour: float = param(0.025, "members/hour", ASSUMPTION, "new members per funded recruitment hour", prior=("loguniform", 0.005, 0.1), ge=0, le=10)
-    word_of_mouth_per_week: float = param(0.003, "1/week", ASSUMPTION, "chance a satisfied member brings a peer", prior=("loguniform", 0.0005, 0.01), ge=0, le=1)
+    invitations_per_hour: float = param(
+        0.05, "invitations/hour", "assumption (0.05 invitations at acceptance 0.5: about 0.025 members an hour)",
+        "invitations to random firms of the region per funded recruitment hour", prior=("loguniform", 0.01, 0.2), ge=0, le=10)
+    word_of_mouth_per_week: float = param(0.003, "1/week", ASSUMPTION, "chance a satisfied member invites one of its contacts (a tie) in a week", prior=("loguniform", 0.0005, 0.01), ge=0, le=1)
     acceptance: float = param(0.5, "probability", ASSUMPTION, "chance an invited firm joins", prior=("uniform", 0.2, 0.8), ge=0, le=1)
-    critical_mass: int = param(4, "members", ASSUMPTION, "a group below this many members for a whole cadence dissolves", ge=0, le=MAX_GROUP)
+    critical_mass: int = param(4, "members", ASSUMPTION, "a group below this many members at membership.small_meetings_to_dissolve meeting dates in a row dissolves", ge=0, le=MAX_GROUP)
     max_size: int = param(30, "members", ASSUMPTION, "recruitment stops at this size", ge=2, le=MAX_GROUP)
     satisfied_felt_value: float = param(0.6, "0-1", ASSUMPTION, "felt value from which a member is satisfied and spreads the word", ge=0, le=1)
     problem_acceptance_factor: float = param(1.5, "ratio", ASSUMPTION, "acceptance of an invitation by a firm with a problem, relative to one without", ge=0, le=100)
@@ -356,6 +360,17 @@ class Membership(Strict):
     value_venture: float = param(0.5, "value", ASSUMPTION, "meeting value credited to each partner of a new joint venture", ge=0, le=100)
     value_confidence: float = param(2.0, "value per unit", ASSUMPTION, "meeting value credited per unit of confidence gained", ge=0, le=100)
     value_per_knowledge: float = param(5.0, "value per unit", ASSUMPTION, "meeting value credited per unit of knowledge gained (a gain of 0.2 = one fully valuable meeting)", ge=0, le=100)
+    small_meetings_to_dissolve: int = param(
+        2, "meetings", ASSUMPTION, "consecutive meeting dates below critical mass before a group dissolves", ge=1, le=52)
+    time_cost: float = param(
+        0.03, "value per meeting", f"{SEED_CHAPTER}: limited time resources; size an assumption (range 0-0.1)",
+        "time a meeting takes, subtracted from its value", ge=0, le=1)
+    travel_cost: float = param(
+        0.05, "value per meeting", f"{SEED_CHAPTER}: distance in sparsely populated areas; size an assumption (range 0-0.15)",
+        "travel subtracted from a meeting's value, times the region's sparsity and the mode's travel factor", ge=0, le=1)
+    absence_weight: float = param(
+        0.5, "fraction", "assumption (range 0-1): missed meetings erode attachment",
+        "a missed meeting pulls felt value towards 0 with this share of membership.felt_value_memory", ge=0, le=1)
 
 
 class Facilitator(Strict):
