@@ -339,13 +339,13 @@ class Membership(Strict):
     initial_felt_value: float = param(0.5, "0-1", ASSUMPTION, "felt value of a new member", ge=0, le=1)
     peer_value: float = param(0.2, "0-1", f"{SEED_EKOLLEGA}: entrepreneurs want peers to talk to",
                               "value of attending a meeting before anything is learnt or solved", ge=0, le=1)
-    leave_threshold: float = param(0.35, "0-1", f"{SEED_GOOD_PRACTICE}: continuous recruitment needed", "felt value below which members consider leaving", prior=("uniform", 0.15, 0.55), ge=0, le=1)
+    leave_threshold: float = param(0.2, "0-1", f"{SEED_GOOD_PRACTICE}: continuous recruitment needed; calibrated to pattern 6 of docs/validation.md (re-fitted when felt value became net, issue 12)", "felt value below which members consider leaving", prior=("uniform", 0.15, 0.55), ge=0, le=1)
     leave_probability_per_meeting: float = param(
         0.12, "probability per meeting", "assumption (the former 0.03 a week at a four-week cadence)",
         "chance a dissatisfied member leaves at a meeting date of its group", prior=("loguniform", 0.02, 0.4), ge=0, le=1)
     grace_weeks: int = param(12, "weeks", ASSUMPTION, "weeks before a new member considers leaving", ge=0, le=MAX_WEEKS)
     invitations_per_hour: float = param(
-        0.05, "invitations/hour", "assumption (0.05 invitations at acceptance 0.5: about 0.025 members an hour)",
+        0.025, "invitations/hour", "calibrated to pattern 2 of docs/validation.md (at acceptance 0.5 about 0.0125 members an hour)",
         "invitations to random firms of the region per funded recruitment hour", prior=("loguniform", 0.01, 0.2), ge=0, le=10)
     word_of_mouth_per_week: float = param(0.003, "1/week", ASSUMPTION, "chance a satisfied member invites one of its contacts (a tie) in a week", prior=("loguniform", 0.0005, 0.01), ge=0, le=1)
     acceptance: float = param(0.5, "probability", ASSUMPTION, "chance an invited firm joins", prior=("uniform", 0.2, 0.8), ge=0, le=1)
