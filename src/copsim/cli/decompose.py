@@ -81,7 +81,7 @@ def action(args: argparse.Namespace) -> int:
     if not args.quiet:
         print((out / "decomposition.md").read_text(encoding="utf-8"), end="")
         print(f"\n{len(d.arms)} subsets of {len(d.channels)} channels and the counterfactual, "
-              f"{len(d.comparison.seeds)} replicates: {runs} runs on {workers} processes in "
+              f"{len(d.comparison.seeds)} replicates: {runs} runs on {workers} process(es) in "
               f"{seconds:.0f} s.")
         print(f"Outputs in {out}/: {', '.join(kind.files)}")
     sys.stdout.flush()
