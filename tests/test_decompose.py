@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from copsim.cli import main
-from copsim.engine.kernels import get_kernels
 from copsim.engine.params import trust_params
 from copsim.scenario.io import load_scenario
 from copsim.scenario.schema import Scenario
+from copsim.studies.compare import CompareError, counterfactual_jobs, job_count
 from copsim.studies.decompose import (
     CHANNELS, NONE, OUTCOMES, TOTAL, parse_channels, prepare_decomposition, shapley, subsets,
 )
@@ -37,7 +37,6 @@ def test_every_subset_is_an_arm_sharing_one_counterfactual() -> None:
     s = load_scenario("microentre")
     d = prepare_decomposition(s, ("knowledge", "ventures", "hiring"), reps=2, root_seed=1)
     assert len(d.arms) == 8 and len(d.comparison.arms) == 8
-    from copsim.studies.compare import counterfactual_jobs, job_count
     assert len(counterfactual_jobs(d.comparison, {})[0]) == 2
     assert job_count(d.comparison) == 8 * 2 + 2
     none = d.comparison.arms[d.arms[frozenset()]]
@@ -46,7 +45,6 @@ def test_every_subset_is_an_arm_sharing_one_counterfactual() -> None:
 
 
 def test_channels_are_checked() -> None:
-    from copsim.studies.compare import CompareError
     assert parse_channels(None) == tuple(CHANNELS)
     with pytest.raises(CompareError, match="--channels: magic: unknown channel"):
         parse_channels("knowledge,magic")

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from copsim import CopModel
 from copsim.dtypes import N_TOPICS, Activity, EventKind, VentureKind, enum_names
 from copsim.engine.kernels import get_kernels
-from copsim.engine.kernels.business import F_HIRE, F_HIRE_FAILED, N_BUSINESS_UNIFORMS, U_EXIT, U_HIRE
+from copsim.engine.kernels.business import F_HIRE, F_HIRE_FAILED, N_BUSINESS_UNIFORMS, U_EXIT
 from copsim.engine.params import business_params, meeting_params, trust_params
 from copsim.engine.state import PAIR, FirmTable, TieTable, VentureTable
 from copsim.scenario.io import validate_scenario
@@ -231,7 +231,6 @@ def test_venture_uplift_has_diminishing_returns_up_to_a_ceiling() -> None:
     p = business_params(Scenario())
     f = calm_firms(3)
     f["venture_uplift"][:] = (0.0, 0.08, 10.0)
-    f["knowledge"][:] = f["knowledge_start"][:]
     u = np.full((3, N_BUSINESS_UNIFORMS), 0.5)
     f["revenue_base"][:] = 1000.0
     f["region"][:] = f["sector"][:] = 0
