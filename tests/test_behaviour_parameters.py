@@ -23,11 +23,9 @@ CHANGED = {
     "firms.wellbeing_base": 0.5,
     "firms.wellbeing_cash": 0.1,
     "firms.wellbeing_buffer_weeks": 2.0,
-    "firms.wellbeing_felt_value": 0.6,
     "firms.wellbeing_problem": 0.6,
     "firms.layoff_rate_per_week": 0.5,
     "firms.hire_cash_weeks": 0.5,
-    "firms.hire_readiness_effect": 40.0,
     "firms.innovation_knowledge_effect": 3.0,
     "firms.innovation_boost_retention": 0.2,
     "firms.innovation_boost_cap": 0.01,
@@ -52,10 +50,27 @@ CHANGED = {
     "membership.value_venture": 3.0,
     "membership.value_confidence": 30.0,
     "membership.value_per_knowledge": 50.0,
+    # the rules of issue 12
+    "hiring.readiness_effect": 20.0,
+    "hiring.readiness_decay_per_week": 0.5,
+    "hiring.cost_eur": 20000.0,
+    "hiring.failure_probability": 1.0,
+    "wellbeing.support_effect": 1.0,
+    "wellbeing.support_gain": 1.0,
+    "wellbeing.support_decay_per_week": 1.0,
+    "ventures.cost_eur_per_week": 2000.0,
+    "ventures.max_uplift": 0.001,
+    "ventures.distress_failure_effect": 20.0,  # with firms in debt (CONTEXT)
+    "membership.invitations_per_hour": 1.0,
+    "membership.leave_probability_per_meeting": 1.0,
+    "membership.time_cost": 1.0,
+    "membership.travel_cost": 1.0,
+    "membership.absence_weight": 1.0,
 }
 
 # Settings under which a parameter matters at all (compared with the same settings).
-CONTEXT = {"attendance.distress_workload": {"firms.cost_share": 1.05}}
+CONTEXT = {"attendance.distress_workload": {"firms.cost_share": 1.05},
+           "ventures.distress_failure_effect": {"firms.cost_share": 1.05}}
 
 
 @cache

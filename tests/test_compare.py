@@ -196,9 +196,16 @@ def test_run_takes_a_shock_overlay(runs: dict[str, Proc], workdir: Path) -> None
 
 def test_recovery_weeks_rule() -> None:
     revenue = np.array([100.0] * 10 + [60.0] * 3 + [94.0, 95.0, 99.0])
-    assert recovery_weeks(revenue, 10) == 4.0
-    assert math.isnan(recovery_weeks(np.array([100.0] * 10 + [60.0] * 6), 10))
-    assert math.isnan(recovery_weeks(np.array([0.0] * 10 + [60.0] * 6), 10))  # no cohort
+    alive = np.ones(16)
+    assert recovery_weeks(revenue, alive, 10) == 4.0
+    assert math.isnan(recovery_weeks(np.array([100.0] * 10 + [60.0] * 6), alive, 10))
+    assert math.isnan(recovery_weeks(np.array([0.0] * 10 + [60.0] * 6), alive, 10))  # no cohort
+
+
+def test_recovery_is_not_confused_with_attrition() -> None:
+    alive = np.array([10.0] * 10 + [5.0] * 6)  # half the cohort closes at the shock
+    revenue = np.array([1000.0] * 10 + [300.0, 400.0, 500.0, 500.0, 500.0, 500.0])
+    assert recovery_weeks(revenue, alive, 10) == 2.0  # survivors are back at 100 per firm
 
 
 # --- summaries ------------------------------------------------------------------------------

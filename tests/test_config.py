@@ -112,7 +112,7 @@ def test_override_of_a_nested_key_keeps_the_rest_of_its_table(small_scenario_fil
     ("override", "reason"),
     [("facilitators.pbas.eur_per_hour=inf", "finite number"),
      ("firms.wage_eur_per_week=inf", "finite number"),
-     ("membership.recruits_per_hour=1e20", "less than or equal to"),
+     ("membership.invitations_per_hour=1e20", "less than or equal to"),
      ("funding.phases.0.other_eur_per_group_per_year=inf", "finite number"),
      ("environment.sectors.0.revenue_eur_per_week=nan", "finite number"),
      ("attendance.felt_value=inf", "finite number"),

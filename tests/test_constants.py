@@ -16,7 +16,7 @@ from copsim.dtypes import (
 from copsim.engine.kernels import ENGINES, load_plain
 from copsim.engine.levers import BOUNDS, Levers
 from copsim.engine.state import PAIR
-from copsim.scenario.schema import Founding, GroupSpec
+from copsim.scenario.schema import Founding, GroupSpec, Ventures
 from copsim.workshop.room import LEVERS
 
 
@@ -45,6 +45,9 @@ def test_kernel_constants_equal_their_python_definitions(engine: str) -> None:
     kinds = ["V_SHARED_ASSET", "V_JOINT_CAMPAIGN", "V_CUSTOMER"]
     assert [getattr(meetings, name) for name in kinds] == list(VentureKind)
     assert [ventures.ACTIVE, ventures.ENDED, ventures.FAILED] == list(VentureStatus)
+    assert ventures.CUSTOMER == VentureKind.CUSTOMER
+    bound = [m.le for m in Ventures.model_fields["max_coordination_partners"].metadata if hasattr(m, "le")]
+    assert bound == [meetings.MAX_COORDINATION_PARTNERS]  # sizes the per-meeting buffers
 
 
 def test_mode_names_come_from_the_group_mode_enum() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from copsim.studies import jobs
 from copsim.studies.jobs import Job, run_jobs
 from test_model import small
 
@@ -19,3 +20,13 @@ def test_one_worker_and_two_workers_give_identical_results() -> None:
                                       check_exact=True)
         assert serial[key].summary == parallel[key].summary
     assert serial[(1,)].summary["survival_rate"] != serial[(2,)].summary["survival_rate"]
+
+
+def test_more_jobs_than_workers_can_run_before_recycling(monkeypatch) -> None:
+    """Queuing every job at once made Python 3.11's pool stop replacing recycled workers
+    and hang for ever (CPython gh-115634; it hung `copsim decompose`, 195 jobs)."""
+    monkeypatch.setattr(jobs, "JOBS_PER_WORKER", 2)
+    s = small(years=0.1, population=200)
+    many = [Job(key=(seed,), scenario=s, seed=seed) for seed in range(12)]
+    done = sorted(r.job.key for r in run_jobs(many, workers=2))
+    assert done == [(seed,) for seed in range(12)]

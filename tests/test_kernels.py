@@ -21,6 +21,7 @@ from copsim.scenario.schema import Scenario
 from copsim.dtypes import N_TOPICS, WEEK
 from copsim.engine.kernels import get_kernels, new_tie_index
 from copsim.engine.kernels.business import N_BUSINESS_UNIFORMS
+from copsim.engine.kernels.meetings import MAX_EVENTS_PER_MEETING, MAX_VENTURES_PER_MEETING
 from copsim.engine.params import business_params, meeting_params, trust_params
 from copsim.engine.events import EventBuffer
 from copsim.engine.scratch import FirmScratch, MeetingScratch, Roster
@@ -95,7 +96,7 @@ def firm_arrays(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         "cash": rng.normal(1000, 3000, n), "revenue_base": rng.uniform(500, 5000, n),
         "revenue": np.zeros(n), "cost": np.zeros(n), "alive": rng.random(n) < 0.9,
         "exit_week": np.full(n, -1), "group": np.where(rng.random(n) < 0.5, rng.integers(0, 3, n), -1),
-        "felt_value": rng.random(n), "hire_readiness": rng.random(n),
+        "felt_value": rng.random(n), "support": rng.random(n), "hire_readiness": rng.random(n),
         "innovation_boost": rng.random(n) * 0.3, "venture_uplift": rng.random(n) * 0.1,
         "assets": rng.integers(0, 256, n), "assets_revealed": rng.random(n) < 0.5,
         "value": np.zeros(n), "last_hosted": rng.integers(-1, 5, n),
@@ -206,8 +207,8 @@ def hold_args(m: dict[str, Any], p: Any) -> tuple:
     n = len(f["problem_topic"])
     rows = len(m["rows"])
     groups = len(m["due"])
-    v = VentureTable(5 * groups + 1)
-    ev = EventBuffer(24 * groups + 1)
+    v = VentureTable(MAX_VENTURES_PER_MEETING * groups + 1)
+    ev = EventBuffer(MAX_EVENTS_PER_MEETING * groups + 1)
     sc = MeetingScratch()
     sc.ensure_meetings(groups, rows + 1, rows * rows + 16 * rows + 1)
     firm_scratch = table_of(FirmScratch, {"value": f["value"],
@@ -292,9 +293,10 @@ def test_update_ventures_parity(seed: int, n: int) -> None:
         status = rng.integers(0, 3, m).astype(np.int8)
         t["ventures"][:m] = status == 0
         ventures = table_of(VentureTable, {"a": t["src"][:m], "b": t["dst"][:m],
+                                           "kind": rng.integers(0, 3, m),
                                            "uplift": rng.random(m) * 0.1, "status": status}, m)
-        firms = table_of(FirmTable, {"alive": rng.random(n) < 0.9}, n)
-        args = (9, m, p, ventures.columns(), firms.columns(),
+        firms = table_of(FirmTable, firm_arrays(rng, n), n)
+        args = (9, m, p, rng.uniform(0.5, 1.2, (8, 2)), ventures.columns(), firms.columns(),
                 *tie_columns(t, tie_index(engine, t["pairs"])), rng.random(m))
         return get_kernels(engine).update_ventures, args
 

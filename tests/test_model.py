@@ -394,7 +394,7 @@ def test_tracked_cohort_is_the_same_firms_in_the_counterfactual() -> None:
 
 def test_hosting_goes_round_every_member_before_anyone_hosts_twice() -> None:
     group = {**small().groups[0].model_dump(), "start_week": 0, "initial_members": 10}
-    s = small(years=1.0, groups=[group], funding={"phases": []}, membership__leave_rate_per_week=0.0,
+    s = small(years=1.0, groups=[group], funding={"phases": []}, membership__leave_probability_per_meeting=0.0,
               membership__word_of_mouth_per_week=0.0, attendance__base=10.0)
     model = CopModel(s, seed=2)
     model.run(weeks=40)

@@ -46,7 +46,7 @@ def test_default_prior_is_half_to_one_and_a_half_times_the_value_inside_bounds()
 
 def test_odd_tables_show_declared_and_default_priors() -> None:
     rows = {e.key: prior_text(e) for e in walk()}
-    assert rows["membership.leave_rate_per_week"] == "loguniform(0.005, 0.1)"
+    assert rows["membership.leave_probability_per_meeting"] == "loguniform(0.02, 0.4)"
     assert rows["membership.grace_weeks"] == "uniform(6, 18)*"
     assert rows["learning.peak_gap"] == "-"
 

@@ -203,15 +203,16 @@ def test_agreed_venture_refused_without_complementary_assets_or_trust() -> None:
 def test_players_leave_only_by_exit() -> None:
     def leaves(players: bool) -> int:
         s = load_scenario("workshop", ["membership.leave_threshold=1.0",
-                                       "membership.leave_rate_per_week=1.0",
+                                       "membership.leave_probability_per_meeting=1.0",
                                        "membership.grace_weeks=1"])
         model = CopModel(s, seed=2)
         model.step()  # the groups start
+        first = {r for g in range(3) for r in model.members_of(g)}
         if players:
-            model.decisions.players.update(r for g in range(3) for r in model.members_of(g))
-        model.run(3)
+            model.decisions.players.update(first)
+        model.run(4)  # through week 4, the groups' next meeting date (members leave at one)
         ev = model.events.to_frame()
-        return int(((ev.kind == "leave") & (ev.value == 0)).sum())
+        return int(((ev.kind == "leave") & (ev.value == 0) & ev.firm.isin(first)).sum())
 
     assert leaves(False) > 20
     assert leaves(True) == 0

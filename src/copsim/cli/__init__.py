@@ -67,10 +67,12 @@ def commands() -> tuple[ModuleType, ...]:
     Imported when called, not at start-up, so Ctrl-C while importing is handled.
     """
     from copsim.cli import (
-        analyze, calibrate, compare, dashboard, run, scenarios, sweep, validate, workshop,
+        analyze, calibrate, compare, dashboard, decompose, run, scenarios, sweep, validate,
+        workshop,
     )
 
-    return (run, validate, compare, sweep, analyze, calibrate, scenarios, dashboard, workshop)
+    return (run, validate, compare, decompose, sweep, analyze, calibrate, scenarios, dashboard,
+            workshop)
 
 
 def build_parser() -> argparse.ArgumentParser:

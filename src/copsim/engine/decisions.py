@@ -3,7 +3,7 @@
 The model plays every firm by the rules of docs/odd.md section 7. In workshop mode
 some firms are played by people; their choices reach the model only through the
 :class:`Decisions` set on ``CopModel.decisions`` and read by :func:`copsim.engine.schedule.hold`
-(regular group meetings only) and :func:`copsim.engine.membership.leave_dissatisfied`, at these points
+(regular group meetings only) and :func:`copsim.engine.membership.leave_at_meeting_dates`, at these points
 (docs/odd.md 7.13):
 
 1. **Attendance**: after the attendance kernel has drawn for every member (so the

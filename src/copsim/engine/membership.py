@@ -14,6 +14,7 @@ import numpy as np
 from copsim.dtypes import INT, EventKind
 from copsim.engine.funding import founding_allowed
 from copsim.engine.shape import ModelShape
+from copsim.engine.week import WeekResult
 from copsim.scenario.schema import GroupSpec
 
 LEAVE_CHOICE, LEAVE_EXIT, LEAVE_DISSOLVED = 0, 1, 2  # value of LEAVE events
@@ -128,55 +129,91 @@ def dissolve_group(model: ModelShape, gid: int, week: int) -> None:
 # -- the weekly step -------------------------------------------------------------------
 
 
-def weekly(model: ModelShape, week: int) -> None:
-    """Step 6: dissatisfied members leave; recruitment; founding; dissolution."""
-    leave_dissatisfied(model, week)
+def update_felt_value(model: ModelShape, got: np.ndarray, attendees: np.ndarray,
+                      groups: np.ndarray, expected: np.ndarray) -> None:
+    """Felt value is a net benefit: attendees weigh in what they ``got`` from the meeting
+    (of ``groups``, one per attendee) less its time and travel; members ``expected`` who
+    did not come (or whose meeting was cancelled) feel it slip towards 0 (docs/odd.md 7.9)."""
+    f, p, mp = model.firms, model.scenario.membership, model.params.meeting
+    alpha = p.felt_value_memory
+    travel = mp.sparsity_by_region[f.region[attendees]] * mp.travel_by_mode[model.groups.mode[groups]]
+    net = np.clip(got - p.time_cost - p.travel_cost * travel, 0.0, 1.0)
+    f.felt_value[attendees] = (1 - alpha) * f.felt_value[attendees] + alpha * net
+    absent = expected[~np.isin(expected, attendees)]
+    f.felt_value[absent] *= 1.0 - alpha * p.absence_weight
+
+
+def weekly(model: ModelShape, result: WeekResult) -> None:
+    """Step 6: at their group's meeting dates dissatisfied members may leave; recruitment;
+    founding; dissolution."""
+    week = result.week
+    leave_at_meeting_dates(model, week, result.due)
     recruit(model, week)
     s = model.scenario
     if week % s.founding.check_every_weeks == 0 and founding_allowed(s, week):
         found_groups(model, week)
-    dissolve_small_groups(model, week)
+    dissolve_small_groups(model, week, result.due)
 
 
-def leave_dissatisfied(model: ModelShape, week: int) -> None:
-    """Members past the grace period whose felt value is low may leave (people do not: 7.13)."""
+def leave_at_meeting_dates(model: ModelShape, week: int, due: np.ndarray) -> None:
+    """Members of the groups ``due`` to meet this week, past their grace period and feeling
+    little value, leave with a chance per meeting date (uniform by member row; people do
+    not: 7.13)."""
     f, p = model.firms, model.scenario.membership
-    members = np.flatnonzero(f.group[: f.n] >= 0)
+    members = np.flatnonzero(np.isin(f.group[: f.n], due)) if len(due) else np.zeros(0, dtype=INT)
     u = model.streams.generator("membership.leave", week).random(len(members))
     leaving = members[(week - f.join_week[members] >= p.grace_weeks)
-                      & (f.felt_value[members] < p.leave_threshold) & (u < p.leave_rate_per_week)]
+                      & (f.felt_value[members] < p.leave_threshold)
+                      & (u < p.leave_probability_per_meeting)]
     for row in leaving:
         if int(row) not in model.decisions.players:
             leave(model, int(row), week, LEAVE_CHOICE)
 
 
 def recruit(model: ModelShape, week: int) -> None:
-    """Funded recruiters and satisfied members invite firms of the group's region."""
+    """Funded recruiters invite random firms of the group's region; satisfied members
+    invite their contacts (firms they have a tie with)."""
     g, f, p = model.groups, model.firms, model.scenario.membership
     rng = model.streams.generator("membership.recruit", week)
     for gid in model.alive_groups():
+        expected = g.recruitment_hours[gid] * p.invitations_per_hour * model.levers.recruitment_scale
+        invites = int(rng.poisson(expected)) if expected > 0 else 0
+        invited = [candidate(model, int(g.region[gid]), rng) for _ in range(invites)]
         members = model.rosters.members(gid)
         size = len(members)
-        satisfied = sum(1 for row in members if f.felt_value[row] >= p.satisfied_felt_value)
-        expected = (g.recruitment_hours[gid] * p.recruits_per_hour * model.levers.recruitment_scale
-                    + satisfied * p.word_of_mouth_per_week)
-        invites = int(rng.poisson(expected)) if expected > 0 else 0
-        for _ in range(invites):
+        for row in members:
+            if f.felt_value[row] >= p.satisfied_felt_value and rng.random() < p.word_of_mouth_per_week:
+                invited.append(contact(model, row, rng))
+        for row in invited:
             if size >= p.max_size:
                 break
-            row = candidate(model, int(g.region[gid]), rng)
-            if row >= 0 and rng.random() < min(1.0, p.acceptance * (
+            if row >= 0 and f.group[row] < 0 and rng.random() < min(1.0, p.acceptance * (
                     p.problem_acceptance_factor if f.problem_topic[row] >= 0 else 1.0)):
                 join(model, row, int(gid), week)
                 size += 1
 
 
-def dissolve_small_groups(model: ModelShape, week: int) -> None:
-    """Groups below critical mass for a whole cadence, or past their end week, dissolve."""
+def contact(model: ModelShape, row: int, rng: np.random.Generator) -> int:
+    """A random living non-member with a tie (trust at or above the tie threshold) to
+    ``row``; -1 if it has none."""
+    t, f = model.ties, model.firms
+    n = t.n
+    mine = (t.src[:n] == row) | (t.dst[:n] == row)
+    mine &= t.trust[:n] >= model.scenario.trust.tie_threshold
+    others = np.where(t.src[:n][mine] == row, t.dst[:n][mine], t.src[:n][mine])
+    others = others[f.alive[others] & (f.group[others] < 0)]
+    return int(others[rng.integers(0, len(others))]) if len(others) else -1
+
+
+def dissolve_small_groups(model: ModelShape, week: int, due: np.ndarray) -> None:
+    """Groups below critical mass at several meeting dates in a row (counted at the
+    dates ``due`` this week), or past their end week, dissolve."""
     g, p = model.groups, model.scenario.membership
+    due_now = set(due.tolist())
     for gid in model.alive_groups():
-        small = model.rosters.size(gid) < p.critical_mass
-        g.weeks_small[gid] = g.weeks_small[gid] + 1 if small else 0
+        if gid in due_now:
+            small = model.rosters.size(gid) < p.critical_mass
+            g.small_meetings[gid] = g.small_meetings[gid] + 1 if small else 0
         ended = 0 <= g.end_week[gid] <= week + 1
-        if g.weeks_small[gid] >= g.cadence[gid] or ended:
+        if g.small_meetings[gid] >= p.small_meetings_to_dissolve or ended:
             dissolve_group(model, int(gid), week)

@@ -39,14 +39,22 @@ class BusinessParams(NamedTuple):
     wellbeing_base: float
     wellbeing_cash: float
     wellbeing_buffer_weeks: float
-    wellbeing_felt_value: float
     wellbeing_problem: float
     layoff_rate: float
     hire_cash_weeks: float
-    hire_readiness_effect: float
     innovation_knowledge_effect: float
     innovation_boost_retention: float
     problem_severity_min: float
+    shock_problem_effect: float
+    max_uplift: float
+    readiness_effect: float
+    readiness_decay: float
+    hire_cost: float
+    hire_failure: float
+    support_effect: float
+    support_decay: float
+    knowledge_channel: bool
+    wellbeing_channel: bool
 
 
 class MeetingParams(NamedTuple):
@@ -76,6 +84,7 @@ class MeetingParams(NamedTuple):
     channel_rate: float
     peer_value: float
     felt_value_memory: float
+    support_gain: float
     expert_trust: float
     innovation_boost_cap: float
     argument_confidence: float
@@ -85,6 +94,8 @@ class MeetingParams(NamedTuple):
     value_venture: float
     value_confidence: float
     value_per_knowledge: float
+    problem_channel: bool
+    hiring_channel: bool
 
 
 class TrustParams(NamedTuple):
@@ -98,6 +109,11 @@ class TrustParams(NamedTuple):
     tie_threshold: float
     strong_threshold: float
     dormant: float
+    venture_cost: float
+    distress_failure: float
+    demand_failure: float
+    ventures_channel: bool
+    customers_channel: bool
 
 
 class Params(NamedTuple):
@@ -141,14 +157,22 @@ def business_params(s: Scenario) -> BusinessParams:
         wellbeing_base=f.wellbeing_base,
         wellbeing_cash=f.wellbeing_cash,
         wellbeing_buffer_weeks=f.wellbeing_buffer_weeks,
-        wellbeing_felt_value=f.wellbeing_felt_value,
         wellbeing_problem=f.wellbeing_problem,
         layoff_rate=f.layoff_rate_per_week,
         hire_cash_weeks=f.hire_cash_weeks,
-        hire_readiness_effect=f.hire_readiness_effect,
         innovation_knowledge_effect=f.innovation_knowledge_effect,
         innovation_boost_retention=f.innovation_boost_retention,
         problem_severity_min=f.problem_severity_min,
+        shock_problem_effect=f.shock_problem_effect,
+        max_uplift=s.ventures.max_uplift,
+        readiness_effect=s.hiring.readiness_effect,
+        readiness_decay=s.hiring.readiness_decay_per_week,
+        hire_cost=s.hiring.cost_eur,
+        hire_failure=s.hiring.failure_probability,
+        support_effect=s.wellbeing.support_effect,
+        support_decay=s.wellbeing.support_decay_per_week,
+        knowledge_channel=s.channels.knowledge,
+        wellbeing_channel=s.channels.wellbeing,
     )
 
 
@@ -184,6 +208,7 @@ def meeting_params(s: Scenario) -> MeetingParams:
         channel_rate=s.learning.rate * s.learning.online_channel_rate,
         peer_value=s.membership.peer_value,
         felt_value_memory=s.membership.felt_value_memory,
+        support_gain=s.wellbeing.support_gain,
         expert_trust=s.learning.expert_trust,
         innovation_boost_cap=s.firms.innovation_boost_cap,
         argument_confidence=s.firms.argument_confidence,
@@ -193,6 +218,8 @@ def meeting_params(s: Scenario) -> MeetingParams:
         value_venture=s.membership.value_venture,
         value_confidence=s.membership.value_confidence,
         value_per_knowledge=s.membership.value_per_knowledge,
+        problem_channel=s.channels.problem_solving,
+        hiring_channel=s.channels.hiring,
     )
 
 
@@ -209,6 +236,11 @@ def trust_params(s: Scenario) -> TrustParams:
         tie_threshold=s.trust.tie_threshold,
         strong_threshold=s.trust.strong_threshold,
         dormant=s.trust.dormant,
+        venture_cost=s.ventures.cost_eur_per_week,
+        distress_failure=s.ventures.distress_failure_effect,
+        demand_failure=s.ventures.demand_failure_effect,
+        ventures_channel=s.channels.ventures,
+        customers_channel=s.channels.customers,
     )
 
 

@@ -49,8 +49,8 @@ def run_week(model: ModelShape, week: int) -> WeekResult:
     support(model, result)
     meetings(model, result)
     between_meetings(model, week)
-    joint_ventures(model, week)
-    membership.weekly(model, week)
+    joint_ventures(model, result)
+    membership.weekly(model, result)
     accounting(model, result)
     model.events.take()
     result.joins, result.leaves, result.ventures_formed, result.meetings = (
@@ -149,6 +149,7 @@ def meetings(model: ModelShape, result: WeekResult) -> None:
     g, week = model.groups, result.week
     alive = model.alive_groups()
     due = alive[g.next_meeting[alive] <= week]
+    result.due = due
     if len(due):
         g.next_meeting[due] = week + g.cadence[due]
         ptr, rows = model.rosters.lists(due)
@@ -223,8 +224,11 @@ def hold(model: ModelShape, week: int, due: np.ndarray, ptr: np.ndarray, rows: n
     t.n = k.strengthen_ties(week, n_meet, sc.columns(), gain, tp.visit_gain, t.columns(), t.index,
                             t.n)
     decisions.conversation_trust(model, week, talked)
-    alpha = p.felt_value_memory
-    m.felt_value[attendees] = (1 - alpha) * m.felt_value[attendees] + alpha * np.minimum(value[attendees], 1.0)
+    got = np.minimum(value[attendees], 1.0)
+    membership.update_felt_value(model, got, attendees,
+                                 np.repeat(groups_met, np.diff(sc.meet_ptr[: n_meet + 1])),
+                                 rows if stream == "meetings" else attendees)
+    m.support[attendees] += p.support_gain * (got - m.support[attendees])
     m.meetings_attended[attendees] += 1
     return len(attendees)
 
@@ -254,14 +258,14 @@ def between_meetings(model: ModelShape, week: int) -> None:
     model.kernels.decay_ties(week, t.n, tp.decay, tp.dormant, t.trust, t.last_week, t.ventures)
 
 
-def joint_ventures(model: ModelShape, week: int) -> None:
-    """Step 5: every active venture runs a week; log the ones that end."""
-    v, f, t = model.ventures, model.firms, model.ties
+def joint_ventures(model: ModelShape, result: WeekResult) -> None:
+    """Step 5: every active venture runs a week (failing more often in a crisis); log the ones that end."""
+    v, f, t, week = model.ventures, model.firms, model.ties, result.week
     f.venture_uplift[: f.n] = 0.0
     before = v.status[: v.n].copy()
     u = model.streams.uniforms("ventures", week, v.n)
-    model.kernels.update_ventures(week, v.n, model.params.trust, v.columns(), f.columns(),
-                                  t.columns(), t.index, u)
+    model.kernels.update_ventures(week, v.n, model.params.trust, result.demand, v.columns(),
+                                  f.columns(), t.columns(), t.index, u)
     for vid in np.flatnonzero(before != v.status[: v.n]):
         kind = EventKind.VENTURE_FAILED if v.status[vid] == VentureStatus.FAILED else EventKind.VENTURE_ENDED
         model.events.add(week, kind, group=int(f.group[v.a[vid]]), firm=int(v.a[vid]),

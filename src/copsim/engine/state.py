@@ -46,6 +46,7 @@ class FirmTable(Table):
         "hire_readiness": Column(FLOAT),
         "innovation_boost": Column(FLOAT),
         "venture_uplift": Column(FLOAT),
+        "support": Column(FLOAT),
     }
 
 
@@ -63,7 +64,7 @@ class GroupTable(Table):
         "alive": Column(FLAG, False),
         "started": Column(FLAG, False),
         "is_network": Column(FLAG, False),
-        "weeks_small": Column(WEEK),
+        "small_meetings": Column(WEEK),
         "channel": Column(FLAG, False),
         "expert_knowledge": Column(FLOAT),
         "venue_eur_per_week": Column(FLOAT),

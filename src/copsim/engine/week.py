@@ -22,6 +22,7 @@ class WeekResult:
     costs: list[Cost] = field(default_factory=list)
     facilitator_hours: dict[str, tuple[float, float]] = field(default_factory=dict)  # key: (facilitation, recruitment)
     exited: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    due: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # groups due to meet
     attendance: int = 0  # firms at a meeting (a firm at two meetings counts twice)
     joins: int = 0
     leaves: int = 0

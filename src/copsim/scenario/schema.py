@@ -152,14 +152,12 @@ class Firms(Strict):
     growth_by_type: list[float] = param([0.6, 0.3, 1.0, 3.0, 2.0], "ratio by firm type", ASSUMPTION,
                                         "propensity to hire of solo, lifestyle, family, growth and start-up firms (also raises initial confidence)", min_length=5, max_length=5)
     wellbeing_start: float = param(0.55, "0-1", ASSUMPTION, "well-being of a new firm", ge=0, le=1)
-    wellbeing_base: float = param(0.35, "0-1", ASSUMPTION, "well-being target with no cash buffer, no group and no problem", ge=0, le=1)
+    wellbeing_base: float = param(0.35, "0-1", ASSUMPTION, "well-being target with no cash buffer, no support and no problem", ge=0, le=1)
     wellbeing_cash: float = param(0.3, "0-1", ASSUMPTION, "well-being target added by a full cash buffer", ge=0, le=1)
     wellbeing_buffer_weeks: float = param(8.0, "weeks of cost", ASSUMPTION, "cash that makes a full buffer for well-being", gt=0, le=MAX_WEEKS)
-    wellbeing_felt_value: float = param(0.2, "0-1", f"{SEED_COMMUNAL}: well-being", "well-being target added per unit of a member's felt value", ge=0, le=1)
     wellbeing_problem: float = param(0.2, "0-1", ASSUMPTION, "well-being target lost per unit of problem severity", ge=0, le=1)
     layoff_rate_per_week: float = param(0.05, "1/week", ASSUMPTION, "chance of laying off one employee in a week with negative cash", ge=0, le=1)
     hire_cash_weeks: float = param(4.0, "weeks of cost", ASSUMPTION, "cash needed before a hire", ge=0, le=MAX_WEEKS)
-    hire_readiness_effect: float = param(4.0, "ratio", ASSUMPTION, "hire chance multiplier per unit of hire readiness (1 + effect x readiness)", ge=0, le=100)
     innovation_knowledge_effect: float = param(0.5, "probability per unit", ASSUMPTION, "innovation success added per unit of mean knowledge above firms.knowledge_mean", ge=0, le=10)
     innovation_boost_retention: float = param(0.98, "1/week", ASSUMPTION, "share of the innovation boost from discussing developments kept each week", ge=0, le=1)
     innovation_boost_cap: float = param(0.5, "probability", ASSUMPTION, "largest innovation boost from discussing developments", ge=0, le=1)
@@ -173,6 +171,9 @@ class Firms(Strict):
     confidence_sd: float = param(0.15, "0-1", ASSUMPTION, "sd of initial confidence", ge=0, le=1)
     revenue_dispersion: float = param(0.3, "log sd", ASSUMPTION, "sd of the log of a firm's revenue around its sector's mean", ge=0, le=5)
     problem_severity_min: float = param(0.3, "0-1", ASSUMPTION, "least severity of a new problem (uniform up to 1)", ge=0, le=1)
+    shock_problem_effect: float = param(
+        2.0, "ratio per unit of demand lost", "assumption (plausible range 0-4): a crisis brings problems",
+        "problem arrival multiplied by 1 + this x (1 - demand) while demand is below normal", ge=0, le=20)
 
     @model_validator(mode="after")
     def _type_tables(self) -> Firms:
@@ -185,6 +186,48 @@ class Firms(Strict):
         if min(self.workload_by_type) < 0:
             raise KeyedValueError("workload_by_type", "must be non-negative")
         return self
+
+
+class Hiring(Strict):
+    """What peers' help with a growth decision does, and what a hire costs and risks."""
+
+    readiness_effect: float = param(
+        2.0, "ratio", "assumption (calibration range 0-4; no source measures it)",
+        "hire chance multiplied by 1 + this x hire readiness", ge=0, le=20)
+    readiness_decay_per_week: float = param(
+        0.02, "1/week", "assumption (plausible range 0.01-0.05: a decision argued in a meeting fades within a year)",
+        "weekly loss of hire readiness (share of it)", ge=0, le=1)
+    cost_eur: float = param(
+        3000.0, "EUR", "assumption (recruitment and induction, about 4 weeks of a wage; range 1000-6000)",
+        "one-off cost of a hire, paid from cash", ge=0, le=1_000_000)
+    failure_probability: float = param(
+        0.2, "probability", "assumption (range 0.1-0.3: hires that do not last the trial period)",
+        "chance a hire does not work out: its cost is paid, nobody stays", ge=0, le=1)
+
+
+class Wellbeing(Strict):
+    """Support that lifts an entrepreneur's well-being: what happened at meetings, not membership."""
+
+    support_effect: float = param(
+        0.2, "0-1", f"{SEED_COMMUNAL}: peer support and resilience; size an assumption (range 0-0.3)",
+        "added to the well-being target at full support", ge=0, le=1)
+    support_gain: float = param(
+        0.3, "fraction", ASSUMPTION,
+        "share of the gap to a meeting's value that support closes when the firm attends", ge=0, le=1)
+    support_decay_per_week: float = param(
+        0.05, "1/week", "assumption (range 0.02-0.1: support fades within months without meetings)",
+        "weekly loss of support (share of it)", ge=0, le=1)
+
+
+class Channels(Strict):
+    """Switches of the programme's channels of effect; all on except in `copsim decompose`."""
+
+    knowledge: bool = Field(True, description="knowledge learnt raises revenue, innovation, hiring and self-solving")
+    problem_solving: bool = Field(True, description="problems solved in meetings are cleared")
+    ventures: bool = Field(True, description="shared-asset and joint-campaign ventures raise revenue (and cost)")
+    hiring: bool = Field(True, description="confidence, hire readiness and innovation discussed in meetings take effect")
+    wellbeing: bool = Field(True, description="support from meetings lifts well-being (and so resilience)")
+    customers: bool = Field(True, description="customer links found by mapping knowledge raise revenue (and cost)")
 
 
 class Learning(Strict):
@@ -259,7 +302,7 @@ def _default_activities() -> dict[str, ActivitySettings]:
         "seeking_experience": (0.45, 1.0), "reusing_assets": (0.25, 0.35),
         "coordination": (0.12, 0.5), "building_argument": (0.2, 0.25),
         "growing_confidence": (0.5, 0.05), "discussing_developments": (0.4, 0.1),
-        "documentation": (0.3, 0.5), "visits": (0.8, 0.05), "mapping_knowledge": (0.15, 0.4),
+        "documentation": (0.3, 0.5), "visits": (1.0, 0.05), "mapping_knowledge": (0.15, 0.4),
     }
     return {k: ActivitySettings(probability=p, effect=e) for k, (p, e) in table.items()}
 
@@ -272,7 +315,21 @@ class Ventures(Strict):
     customer_uplift: float = param(0.03, "fraction of revenue", f"{SEED_CHAPTER}: mapping knowledge finds customers", "uplift for a peer-customer link", ge=0, le=5)
     mean_duration_weeks: float = param(40.0, "weeks", ASSUMPTION, "mean duration of a venture", gt=0, le=MAX_WEEKS)
     failure_rate_per_week: float = param(0.01, "1/week", ASSUMPTION, "failure hazard at zero trust (scaled by 1-trust)", ge=0, le=1)
-    max_coordination_partners: int = param(3, "firms", ASSUMPTION, "most partners a host rallies in one coordination activity", ge=0, le=MAX_GROUP)
+    cost_eur_per_week: float = param(
+        60.0, "EUR/week", "assumption (about an hour of the owner's time plus materials; range 20-150)",
+        "cost of an active venture to each partner", ge=0, le=100_000)
+    max_uplift: float = param(
+        0.15, "fraction of revenue", "assumption (range 0.1-0.3): a micro-firm's capacity limits gains",
+        "ceiling of a firm's revenue uplift from all its ventures (diminishing returns)", gt=0, le=5)
+    distress_failure_effect: float = param(
+        1.0, "ratio per partner", ASSUMPTION,
+        "failure hazard multiplied by 1 + this for each partner with negative cash", ge=0, le=20)
+    demand_failure_effect: float = param(
+        2.0, "ratio per unit of demand lost", ASSUMPTION,
+        "failure hazard multiplied by 1 + this x (1 - lower of the partners' demand)", ge=0, le=20)
+    max_coordination_partners: int = param(
+        9, "firms", f"{SEED_CHAPTER}: a ten-firm exhibition house",
+        "most peers the host rallies in one coordination venture", ge=0, le=29)
 
 
 class Membership(Strict):
@@ -282,13 +339,17 @@ class Membership(Strict):
     initial_felt_value: float = param(0.5, "0-1", ASSUMPTION, "felt value of a new member", ge=0, le=1)
     peer_value: float = param(0.2, "0-1", f"{SEED_EKOLLEGA}: entrepreneurs want peers to talk to",
                               "value of attending a meeting before anything is learnt or solved", ge=0, le=1)
-    leave_threshold: float = param(0.35, "0-1", f"{SEED_GOOD_PRACTICE}: continuous recruitment needed", "felt value below which members consider leaving", prior=("uniform", 0.15, 0.55), ge=0, le=1)
-    leave_rate_per_week: float = param(0.03, "1/week", ASSUMPTION, "chance a dissatisfied member leaves in a week", prior=("loguniform", 0.005, 0.1), ge=0, le=1)
+    leave_threshold: float = param(0.2, "0-1", f"{SEED_GOOD_PRACTICE}: continuous recruitment needed; calibrated to pattern 6 of docs/validation.md (re-fitted when felt value became net, issue 12)", "felt value below which members consider leaving", prior=("uniform", 0.15, 0.55), ge=0, le=1)
+    leave_probability_per_meeting: float = param(
+        0.12, "probability per meeting", "assumption (the former 0.03 a week at a four-week cadence)",
+        "chance a dissatisfied member leaves at a meeting date of its group", prior=("loguniform", 0.02, 0.4), ge=0, le=1)
     grace_weeks: int = param(12, "weeks", ASSUMPTION, "weeks before a new member considers leaving", ge=0, le=MAX_WEEKS)
-    recruits_per_hour: float = param(0.025, "members/hour", ASSUMPTION, "new members per funded recruitment hour", prior=("loguniform", 0.005, 0.1), ge=0, le=10)
-    word_of_mouth_per_week: float = param(0.003, "1/week", ASSUMPTION, "chance a satisfied member brings a peer", prior=("loguniform", 0.0005, 0.01), ge=0, le=1)
+    invitations_per_hour: float = param(
+        0.025, "invitations/hour", "calibrated to pattern 2 of docs/validation.md (at acceptance 0.5 about 0.0125 members an hour)",
+        "invitations to random firms of the region per funded recruitment hour", prior=("loguniform", 0.01, 0.2), ge=0, le=10)
+    word_of_mouth_per_week: float = param(0.003, "1/week", ASSUMPTION, "chance a satisfied member invites one of its contacts (a tie) in a week", prior=("loguniform", 0.0005, 0.01), ge=0, le=1)
     acceptance: float = param(0.5, "probability", ASSUMPTION, "chance an invited firm joins", prior=("uniform", 0.2, 0.8), ge=0, le=1)
-    critical_mass: int = param(4, "members", ASSUMPTION, "a group below this many members for a whole cadence dissolves", ge=0, le=MAX_GROUP)
+    critical_mass: int = param(4, "members", ASSUMPTION, "a group below this many members at membership.small_meetings_to_dissolve meeting dates in a row dissolves", ge=0, le=MAX_GROUP)
     max_size: int = param(30, "members", ASSUMPTION, "recruitment stops at this size", ge=2, le=MAX_GROUP)
     satisfied_felt_value: float = param(0.6, "0-1", ASSUMPTION, "felt value from which a member is satisfied and spreads the word", ge=0, le=1)
     problem_acceptance_factor: float = param(1.5, "ratio", ASSUMPTION, "acceptance of an invitation by a firm with a problem, relative to one without", ge=0, le=100)
@@ -299,6 +360,17 @@ class Membership(Strict):
     value_venture: float = param(0.5, "value", ASSUMPTION, "meeting value credited to each partner of a new joint venture", ge=0, le=100)
     value_confidence: float = param(2.0, "value per unit", ASSUMPTION, "meeting value credited per unit of confidence gained", ge=0, le=100)
     value_per_knowledge: float = param(5.0, "value per unit", ASSUMPTION, "meeting value credited per unit of knowledge gained (a gain of 0.2 = one fully valuable meeting)", ge=0, le=100)
+    small_meetings_to_dissolve: int = param(
+        2, "meetings", ASSUMPTION, "consecutive meeting dates below critical mass before a group dissolves", ge=1, le=52)
+    time_cost: float = param(
+        0.03, "value per meeting", f"{SEED_CHAPTER}: limited time resources; size an assumption (range 0-0.1)",
+        "time a meeting takes, subtracted from its value", ge=0, le=1)
+    travel_cost: float = param(
+        0.05, "value per meeting", f"{SEED_CHAPTER}: distance in sparsely populated areas; size an assumption (range 0-0.15)",
+        "travel subtracted from a meeting's value, times the region's sparsity and the mode's travel factor", ge=0, le=1)
+    absence_weight: float = param(
+        0.5, "fraction", "assumption (range 0-1): missed meetings erode attachment",
+        "a missed meeting pulls felt value towards 0 with this share of membership.felt_value_memory", ge=0, le=1)
 
 
 class Facilitator(Strict):
@@ -442,6 +514,9 @@ class Scenario(Strict):
     modes: Modes = Modes()
     activities: dict[str, ActivitySettings] = Field(default_factory=_default_activities)
     ventures: Ventures = Ventures()
+    hiring: Hiring = Hiring()
+    wellbeing: Wellbeing = Wellbeing()
+    channels: Channels = Channels()
     membership: Membership = Membership()
     facilitators: dict[str, Facilitator] = Field(default_factory=_default_facilitators)
     funding: Funding = Funding()

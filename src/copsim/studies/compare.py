@@ -44,7 +44,7 @@ from copsim.scenario.shocks import apply_shocks
 
 NO_PROGRAMME = "no programme"
 LEAD_WEEKS = 4  # members this many weeks before a shock form the tracked cohort
-RECOVERED_SHARE = 0.95  # recovered: tracked revenue back to this share of its pre-shock mean
+RECOVERED_SHARE = 0.95  # recovered: revenue per surviving tracked firm back to this share
 CONFIDENCE = 0.95
 POPULATION_KEYS = ("regions", "environment.sectors", "firms")
 TIMESERIES_COLUMNS = ("members", "attendance", "groups_alive", "knowledge_members", "jv_active",
@@ -150,6 +150,7 @@ def counterfactual(scenario: Scenario) -> Scenario:
     data["groups"] = []
     data["funding"]["phases"] = []
     data["facilitators"] = {}
+    data["channels"] = {}  # switches of programme channels (decompose) do not matter here
     return validate_scenario(data, source=f"{scenario.name} (counterfactual)")
 
 
@@ -300,13 +301,17 @@ def per(cost: float, amount: float) -> float:
     return math.inf if cost > 0 else math.nan
 
 
-def recovery_weeks(tracked_revenue: np.ndarray, start: int) -> float:
-    """Weeks from the shock's start until the cohort's revenue is back to 95 % of its mean
-    over the 4 weeks before the shock (NaN: never within the horizon, or no cohort)."""
-    before = tracked_revenue[max(0, start - LEAD_WEEKS):start]
+def recovery_weeks(tracked_revenue: np.ndarray, tracked_alive: np.ndarray, start: int) -> float:
+    """Weeks from the shock's start until the cohort's revenue per surviving firm is back to
+    95 % of its mean over the 4 weeks before the shock (NaN: never within the horizon, or no
+    cohort). Per surviving firm, so that firms closing is not read as a lasting loss of
+    revenue; the same rule applied to the same firms without the programme is the yardstick."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_firm = np.where(tracked_alive > 0, tracked_revenue / tracked_alive, np.nan)
+    before = per_firm[max(0, start - LEAD_WEEKS):start]
     if len(before) == 0 or not np.all(np.isfinite(before)) or before.mean() <= 0:
         return math.nan
-    back = np.flatnonzero(tracked_revenue[start:] >= RECOVERED_SHARE * before.mean())
+    back = np.flatnonzero(per_firm[start:] >= RECOVERED_SHARE * before.mean())
     return float(back[0]) if len(back) else math.nan
 
 
@@ -350,8 +355,9 @@ def replicate_outcomes(pair: Pair) -> dict[str, float]:
     }
     if pair.shock_week is not None and n:
         start = pair.shock_week
-        ours = recovery_weeks(pair.programme.timeseries["tracked_revenue_eur"].to_numpy(), start)
-        theirs = recovery_weeks(pair.without.timeseries["tracked_revenue_eur"].to_numpy(), start)
+        ours, theirs = (recovery_weeks(run.timeseries["tracked_revenue_eur"].to_numpy(),
+                                       run.timeseries["tracked_alive"].to_numpy(), start)
+                        for run in (pair.programme, pair.without))
         out |= {"recovery_weeks": ours, "recovery_without_weeks": theirs,
                 "recovery_difference_weeks": ours - theirs}
     else:
@@ -469,9 +475,10 @@ def table_notes(table: pd.DataFrame, shock: bool, root_seed: int) -> list[str]:
         "averaged; n/a means the ratio is not defined in some replicate.",
     ]
     if shock:
-        notes.append(f"Recovery: weeks from the shock's start until the revenue of the members "
-                     f"{LEAD_WEEKS} weeks before it is back to 95 % of its mean over the "
-                     f"{LEAD_WEEKS} weeks before the shock.")
+        notes.append(f"Recovery: weeks from the shock's start until the revenue per surviving "
+                     f"firm of the members {LEAD_WEEKS} weeks before it is back to 95 % of its "
+                     f"mean over the {LEAD_WEEKS} weeks before the shock; the same firms under "
+                     "the same shock without the programme are the yardstick.")
     else:
         notes.append("Recovery time after a shock is not reported: no shock (use --shock).")
     return notes

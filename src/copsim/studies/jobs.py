@@ -15,8 +15,9 @@ import os
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import forkserver
@@ -88,13 +89,22 @@ def run_jobs(jobs: Iterable[Job], workers: int | None = None,
         return
     own = executor is None
     pool = executor or LocalPool(workers)
+    # A local pool gets as many jobs in flight as it has workers (as sweeps do): with
+    # every job queued at once, Python 3.11's ProcessPoolExecutor stops replacing workers
+    # recycled by max_tasks_per_child and hangs (CPython gh-115634).
+    window = pool.workers if own else len(jobs)
+    pending = deque(jobs)
+    running: set[Future] = set()
     try:
-        futures = [pool.submit(run_job, job) for job in jobs]
-        for future in as_completed(futures):
-            result = future.result()
-            if progress is not None:
-                progress(result)
-            yield result
+        while pending or running:
+            while pending and len(running) < window:
+                running.add(pool.submit(run_job, pending.popleft()))
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                result = future.result()
+                if progress is not None:
+                    progress(result)
+                yield result
     except BaseException:  # interrupted, or a job failed: nobody waits for the other runs
         if own:
             pool.stop()

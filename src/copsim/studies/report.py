@@ -264,7 +264,8 @@ def paragraph(row: Mapping[str, Any], scenario: Scenario | None) -> str:
         f"differed by {value(row, 'additional_revenue_eur_per_year', ' EUR a year')} and their "
         f"employment by {value(row, 'additional_employment', ' people')}.")
     if "recovery_weeks_mean" in row:
-        text.append(f"After the shock, the revenue of its members {recovery(row, 'recovery_weeks')}"
+        text.append(f"After the shock, the revenue per surviving member "
+                    f"{recovery(row, 'recovery_weeks')}"
                     f"; that of the same firms without the programme "
                     f"{recovery(row, 'recovery_without_weeks')}.")
     return " ".join(text)
@@ -462,7 +463,7 @@ def outcome_html(table: pd.DataFrame, shock: bool, names: Mapping[str, str] | No
     return html_table([""] + [names.get(r["scenario"], r["scenario"]) for r in rows], body)
 
 
-def _image(path: Path) -> str:
+def embedded_image(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return f'<div class="figure"><img alt="{path.stem}" src="data:image/png;base64,{data}"></div>'
 
@@ -505,7 +506,7 @@ def outcomes_section(r: Report) -> str:
 
 def figures_section(r: Report) -> str:
     """Both figures, embedded."""
-    return "<h2>Figures</h2>" + "".join(_image(r.out / name) for name in FIGURES)
+    return "<h2>Figures</h2>" + "".join(embedded_image(r.out / name) for name in FIGURES)
 
 
 def caveats_section(r: Report) -> str:
@@ -530,11 +531,42 @@ SECTIONS: tuple[Callable[[Report], str], ...] = (
 )
 
 
+def plot_waterfall(attribution: pd.DataFrame, components: Sequence[str],
+                   labels: Mapping[str, str], outcomes: Sequence[tuple[str, str]],
+                   path: Path) -> None:
+    """One waterfall per outcome: the effect through no channel, each channel's Shapley
+    value stacked on it, and the whole effect (means over replicates)."""
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(5 * len(outcomes), 5.5))
+    for ax, (key, title) in zip(np.atleast_1d(axes), outcomes, strict=True):
+        means = attribution[attribution["outcome"] == key].set_index("component")["mean"]
+        level = 0.0
+        for x, c in enumerate(components):
+            v = float(means[c])
+            last = x == len(components) - 1
+            bottom = 0.0 if x == 0 or last else level
+            colour = "#777777" if last else ("#2a9d8f" if v >= 0 else "#e76f51")
+            ax.bar(x, v, bottom=bottom, color=colour)
+            level = v if last else bottom + v
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        ax.set_xticks(range(len(components)), [labels[c] for c in components], rotation=60,
+                      ha="right", fontsize=8)
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def write_report(out: Path, table: pd.DataFrame, arms: Mapping[str, Scenario], meta: dict[str, Any],
-                 shock: bool) -> None:
-    """Write report.html into ``out`` (the figures must already be there)."""
+                 shock: bool, sections: Sequence[tuple[str, str]] = ()) -> None:
+    """Write report.html into ``out`` (the figures must already be there); ``sections``
+    are further (title, HTML) sections placed after the outcomes."""
     report = Report(out, table, arms, meta, shock)
-    body = "\n".join(section(report) for section in SECTIONS)
+    parts = []
+    for section in SECTIONS:
+        parts.append(section(report))
+        if section is outcomes_section:
+            parts.extend(f"<h2>{html.escape(title)}</h2>{body}" for title, body in sections)
+    body = "\n".join(parts)
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>copsim comparison</title>
 <style>{STYLE}</style></head><body>
@@ -546,14 +578,14 @@ def write_report(out: Path, table: pd.DataFrame, arms: Mapping[str, Scenario], m
 
 def write_outputs(out: Path, table: pd.DataFrame, timeseries: pd.DataFrame,
                   arms: Mapping[str, Scenario], meta: dict[str, Any],
-                  shock_week: int | None) -> None:
-    """Both figures, table.md and report.html into ``out``."""
+                  shock_week: int | None, sections: Sequence[tuple[str, str]] = ()) -> None:
+    """Both figures, table.md and report.html (with further ``sections``) into ``out``."""
     shock = shock_week is not None
     labels = {name: title(name, arms.get(name)) for name in table["scenario"]}
     plot_bands(timeseries, out / FIGURES[0], shock_week, labels)
     plot_cost_outcome(table, out / FIGURES[1], labels)
     (out / "table.md").write_text(markdown_table(table, shock, meta["root_seed"]), encoding="utf-8")
-    write_report(out, table, arms, meta, shock)
+    write_report(out, table, arms, meta, shock, sections)
 
 
 def comparison_provenance(comparison: Comparison, shock: tuple[Path, list[Shock]] | None,
@@ -575,13 +607,18 @@ def comparison_provenance(comparison: Comparison, shock: tuple[Path, list[Shock]
     }
 
 
-def write_comparison(out: Path, result: CompareResult) -> None:
+def write_comparison(out: Path, result: CompareResult,
+                     extra: Callable[[Path], list[tuple[str, str]]] | None = None,
+                     kind: OutputKind = COMPARE_OUTPUT) -> None:
     """Every output file of a comparison, into a temporary directory that replaces ``out``
-    when complete (``copsim compare``, copsim.compare and the dashboard's Compare page)."""
-    with atomic_directory(out, COMPARE_OUTPUT) as tmp:
+    when complete (``copsim compare``, ``copsim decompose``, copsim.compare and the
+    dashboard's Compare page) as output of the ``kind`` given; ``extra(tmp)`` may write
+    more files there and returns further report sections."""
+    with atomic_directory(out, kind) as tmp:
         result.table.to_csv(tmp / "table.csv", index=False)
         result.replicates.to_csv(tmp / "replicates.csv", index=False)
         result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
+        sections = [] if extra is None else extra(tmp)
         write_outputs(tmp, result.table, result.timeseries, result.arms, result.provenance,
-                      result.shock_week)
+                      result.shock_week, sections)
         write_json(tmp / "compare.json", result.provenance)

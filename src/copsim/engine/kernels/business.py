@@ -13,7 +13,8 @@ U_NOISE, U_EXIT, U_PROBLEM, U_TOPIC, U_SOLVE, U_HIRE, U_INNOVATE, U_SUCCESS = ra
 N_BUSINESS_UNIFORMS = 8
 
 # Bits of ``flags[row]``: what happened to the firm this week (events are built from them).
-F_EXIT, F_SOLVED, F_HIRE, F_LAYOFF, F_INNOVATION, F_INNOVATION_OK = 1, 2, 4, 8, 16, 32
+F_EXIT, F_SOLVED, F_HIRE, F_LAYOFF, F_INNOVATION, F_INNOVATION_OK, F_HIRE_FAILED = (
+    1, 2, 4, 8, 16, 32, 64)
 
 
 @jit
@@ -23,14 +24,15 @@ def update_business(week, n, p, demand, u, firms, flags):
     Mutates the columns of ``firms`` (``FirmTable.columns()``) in place and sets
     ``flags[row]`` to the ``F_*`` bits of what happened this week. Draws: reads
     ``u[row, :]`` only, so a firm's draws depend neither on other firms nor on the
-    programme (CRN).
+    programme (CRN). With the knowledge channel off (``p.knowledge_channel``) the
+    business uses the firm's starting knowledge, as it would without the programme.
     """
     region, sector, firm_type, employees = firms.region, firms.sector, firms.firm_type, firms.employees
     knowledge, knowledge_start = firms.knowledge, firms.knowledge_start
     problem_topic, problem_severity = firms.problem_topic, firms.problem_severity
     confidence, confidence_base, wellbeing = firms.confidence, firms.confidence_base, firms.wellbeing
     cash, revenue_base, revenue, cost = firms.cash, firms.revenue_base, firms.revenue, firms.cost
-    alive, exit_week, group, felt_value = firms.alive, firms.exit_week, firms.group, firms.felt_value
+    alive, exit_week, support = firms.alive, firms.exit_week, firms.support
     hire_readiness, innovation_boost = firms.hire_readiness, firms.innovation_boost
     venture_uplift = firms.venture_uplift
     n_topics = knowledge.shape[1]
@@ -45,9 +47,8 @@ def update_business(week, n, p, demand, u, firms, flags):
             if k > k0:
                 k = k - p.knowledge_decay * (k - k0)
                 knowledge[i, t] = k
-            k_mean += k
+            k_mean += k if p.knowledge_channel else k0
         k_mean /= n_topics
-        member = group[i] >= 0
         flag = 0
 
         # Revenue and cost.
@@ -56,7 +57,8 @@ def update_business(week, n, p, demand, u, firms, flags):
         capacity = revenue_base[i] * (1.0 + employees[i] * p.revenue_per_employee)
         rev = capacity * demand[sector[i], region[i]] * noise
         rev *= 1.0 + p.knowledge_effect * (k_mean - p.knowledge_reference)
-        rev *= 1.0 + venture_uplift[i]
+        if venture_uplift[i] > 0.0:  # diminishing returns up to the firm's ceiling
+            rev *= 1.0 + p.max_uplift * (1.0 - math.exp(-venture_uplift[i] / p.max_uplift))
         if problem_topic[i] >= 0:
             rev *= 1.0 - p.problem_penalty * problem_severity[i]
         if rev < 0.0:
@@ -76,44 +78,60 @@ def update_business(week, n, p, demand, u, firms, flags):
             flags[i] = F_EXIT
             continue
 
-        # Problems: arrive, or get solved alone with the firm's own knowledge.
+        # Problems: arrive (more often while demand is down), or get solved alone with the
+        # firm's own knowledge.
+        d = demand[sector[i], region[i]]
+        problem_rate = p.problem_rate
+        if d < 1.0:
+            problem_rate *= 1.0 + p.shock_problem_effect * (1.0 - d)
         if problem_topic[i] < 0:
-            if u[i, U_PROBLEM] < p.problem_rate:
+            if u[i, U_PROBLEM] < problem_rate:
                 scaled = u[i, U_TOPIC] * n_topics
                 topic = int(scaled)
                 problem_topic[i] = topic
                 problem_severity[i] = p.problem_severity_min + (1.0 - p.problem_severity_min) * (scaled - topic)
-        elif u[i, U_SOLVE] < p.self_solve_rate * knowledge[i, problem_topic[i]]:
+        elif u[i, U_SOLVE] < p.self_solve_rate * (
+                knowledge[i, problem_topic[i]] if p.knowledge_channel
+                else knowledge_start[i, problem_topic[i]]):
             flag |= F_SOLVED
             problem_topic[i] = -1
             problem_severity[i] = 0.0
 
-        # Well-being and confidence drift towards their targets.
+        # Well-being and confidence drift towards their targets; support received at
+        # meetings (not membership itself) lifts well-being, and fades.
         buffer = cash[i] / (p.wellbeing_buffer_weeks * weekly_cost + 1.0)
         if buffer > 1.0:
             buffer = 1.0
         if buffer < 0.0:
             buffer = 0.0
         target = p.wellbeing_base + p.wellbeing_cash * buffer
-        if member:
-            target += p.wellbeing_felt_value * felt_value[i]
+        if p.wellbeing_channel:
+            target += p.support_effect * support[i]
+        support[i] *= 1.0 - p.support_decay
         if problem_topic[i] >= 0:
             target -= p.wellbeing_problem * problem_severity[i]
         wellbeing[i] += p.wellbeing_drift * (target - wellbeing[i])
         confidence[i] += p.confidence_drift * (confidence_base[i] - confidence[i])
 
-        # Hiring (first hire or expansion) and lay-offs.
+        # Hiring (first hire or expansion) and lay-offs. A hire costs ``hire_cost``; given
+        # the hire, ``u / min(p_hire, 1)`` is a fresh uniform that decides whether it works out.
+        hire_readiness[i] *= 1.0 - p.readiness_decay
         if cash[i] < 0.0 and employees[i] > 0 and u[i, U_HIRE] > 1.0 - p.layoff_rate:
             employees[i] -= 1
             flag |= F_LAYOFF
         elif (employees[i] < 9 and confidence[i] >= p.hire_confidence
               and cash[i] > p.hire_cash_weeks * weekly_cost):
             p_hire = (p.hire_rate * p.growth_by_type[firm_type[i]]
-                      * (1.0 + p.hire_readiness_effect * hire_readiness[i]) * (k_mean / p.knowledge_reference))
+                      * (1.0 + p.readiness_effect * hire_readiness[i])
+                      * (k_mean / p.knowledge_reference))
             if u[i, U_HIRE] < p_hire:
-                employees[i] += 1
+                cash[i] -= p.hire_cost
                 hire_readiness[i] = 0.0
-                flag |= F_HIRE
+                if u[i, U_HIRE] / min(p_hire, 1.0) < p.hire_failure:
+                    flag |= F_HIRE_FAILED
+                else:
+                    employees[i] += 1
+                    flag |= F_HIRE
 
         # Innovation: tried with confidence, succeeding with knowledge and peer discussion.
         if u[i, U_INNOVATE] < p.innovation_rate * confidence[i]:

@@ -30,20 +30,27 @@ def exchange_knowledge(n_lessons, learner, topic, level, weight, peak_gap, value
     """Apply lessons ``0..n_lessons-1`` to ``knowledge`` and credit ``value``
     (``value_per_knowledge`` per unit gained).
 
-    Each lesson moves the learner's knowledge of the topic by
-    ``weight * absorptive_capacity(level - k)``, never past the
-    teacher's level. All gains are computed from the knowledge before any is
-    applied (knowledge is redeveloped together, not copied in sequence), then
-    added in lesson order and clipped to [0, 1].
+    Each lesson's gain is ``weight * absorptive_capacity(level - k)``, computed
+    from the knowledge before any lesson is applied (knowledge is redeveloped
+    together, not copied in sequence). Gains are then added in lesson order, and
+    a lesson never takes the learner past its source's level: ``k <- max(k,
+    min(k + gain, level))``. So however many lessons one topic gets, a learner
+    never knows more than the best of its sources (peers, facilitator, experts).
+    The value credited is the knowledge actually gained.
     """
     gains = np.empty(n_lessons)
     for q in range(n_lessons):
         gap = level[q] - knowledge[learner[q], topic[q]]
-        gain = weight[q] * absorptive_capacity(gap, peak_gap)
-        gains[q] = gain if gain < gap else max(gap, 0.0)
+        gains[q] = weight[q] * absorptive_capacity(gap, peak_gap)
     for q in range(n_lessons):
         i = learner[q]
         t = topic[q]
-        k = knowledge[i, t] + gains[q]
-        knowledge[i, t] = k if k < 1.0 else 1.0
-        value[i] += value_per_knowledge * gains[q]
+        before = knowledge[i, t]
+        k = before + gains[q]
+        if k > level[q]:
+            k = level[q]
+        if k > 1.0:
+            k = 1.0
+        if k > before:
+            knowledge[i, t] = k
+            value[i] += value_per_knowledge * (k - before)

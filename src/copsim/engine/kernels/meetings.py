@@ -25,8 +25,9 @@ EV_MEETING, EV_CANCELLED, EV_ACTIVITY, EV_VENTURE, EV_SOLVED = 0, 1, 2, 3, 12
 N_ACTIVITIES = 11
 V_SHARED_ASSET, V_JOINT_CAMPAIGN, V_CUSTOMER = 0, 1, 2
 
-MAX_EVENTS_PER_MEETING = 24
-MAX_VENTURES_PER_MEETING = 5
+MAX_COORDINATION_PARTNERS = 29  # upper bound of ventures.max_coordination_partners
+MAX_EVENTS_PER_MEETING = 16 + MAX_COORDINATION_PARTNERS
+MAX_VENTURES_PER_MEETING = 2 + MAX_COORDINATION_PARTNERS
 
 
 @jit(inline="always")
@@ -146,12 +147,14 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, tie_index,
     is exactly the model's (docs/odd.md 7.4, 7.5, 7.13).
 
     Writes meetings (attendees in ``meet_rows[meet_ptr[q]:meet_ptr[q + 1]]``),
-    lessons, ventures (from ``ven_n``) and events (from ``ev_n``). Mutates problems,
-    confidence, hire readiness, innovation boost, revealed assets, group memory,
-    ``last_hosted`` and ``value`` (what each attendee got from the meeting). Returns
-    ``(meetings, lessons, ven_n, ev_n)``. Draws per meeting held: ``rng.random(11)``
-    then the draws of each activity in activity order. The caller guarantees room
-    in every output.
+    lessons, ventures (from ``ven_n``) and events (from ``ev_n``). With
+    ``p.problem_channel`` off problems are worked on but never cleared; with
+    ``p.hiring_channel`` off confidence, hire readiness and innovation boost are left
+    as they are (``copsim decompose``). Mutates problems, confidence, hire readiness,
+    innovation boost, revealed assets, group memory, ``last_hosted`` and ``value``
+    (what each attendee got from the meeting). Returns ``(meetings, lessons, ven_n,
+    ev_n)``. Draws per meeting held: ``rng.random(11)`` then the draws of each
+    activity in activity order. The caller guarantees room in every output.
     """
     due, member_ptr, member_rows, attend = roster.groups, roster.ptr, roster.rows, roster.attend
     g_mode, g_memory, g_facilitation = groups.mode, groups.memory, groups.facilitation
@@ -211,6 +214,7 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, tie_index,
         meet_host[q] = host
         meet_visit[q] = False
         ev_n = _log(ev, ev_n, week, EV_MEETING, g, host, -1, -1, theme, m)
+        arrived = value[host]  # every attendee's value before this meeting's activities
 
         # Open discussion of the theme: each learns from everyone who knows more,
         # weighted by trust (strangers get a floor); expert talks add an outside voice.
@@ -236,6 +240,7 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, tie_index,
             if f > 0.0 and outside > best:
                 teacher, best = -1, outside
             solved = rng.random() < eff[A_PROBLEM] * (0.5 + best) * (1.0 + f)
+            solved = solved and p.problem_channel
             if solved:
                 problem_topic[host] = -1
                 problem_severity[host] = 0.0
@@ -332,27 +337,37 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, tie_index,
             for step in range(m):
                 i = meet_rows[base + (offset + step) % m]
                 if employees[i] < 9 and confidence[i] >= p.argument_confidence * p.hire_confidence:
-                    hire_readiness[i] = min(1.0, hire_readiness[i] + eff[A_ARGUMENT])
+                    if p.hiring_channel:
+                        hire_readiness[i] = min(1.0, hire_readiness[i] + eff[A_ARGUMENT])
                     value[i] += p.value_help
                     ev_n = _log(ev, ev_n, week, EV_ACTIVITY, g, i, -1, A_ARGUMENT, -1,
                                 hire_readiness[i])
                     break
 
-        # Growing confidence: encouragement, stronger with a facilitator.
+        # Growing confidence: encouragement, stronger with a facilitator, for the firms
+        # concerned: the host, and whoever got something from this meeting so far
+        # (a solved problem, an answer, a venture, an argument).
         if draws[A_CONFIDENCE] < prob[A_CONFIDENCE]:
+            encouraged = 0
             for a in range(base, n_rows):
                 i = meet_rows[a]
+                if i != host and value[i] <= arrived:
+                    continue
                 gain = eff[A_CONFIDENCE] * (1.0 + f) * (1.0 - confidence[i])
-                confidence[i] += gain
+                if p.hiring_channel:
+                    confidence[i] += gain
                 value[i] += p.value_confidence * gain
-            ev_n = _log(ev, ev_n, week, EV_ACTIVITY, g, host, -1, A_CONFIDENCE, -1, m)
+                encouraged += 1
+            ev_n = _log(ev, ev_n, week, EV_ACTIVITY, g, host, -1, A_CONFIDENCE, -1, encouraged)
 
-        # Discussing developments: raises the success chance of members' innovations.
+        # Discussing developments: one attendee presents a development; the discussion
+        # raises the success chance of that firm's innovation.
         if draws[A_DEVELOPMENTS] < prob[A_DEVELOPMENTS]:
-            for a in range(base, n_rows):
-                i = meet_rows[a]
+            i = meet_rows[base + rng.integers(0, m)]
+            if p.hiring_channel:
                 innovation_boost[i] = min(p.innovation_boost_cap, innovation_boost[i] + eff[A_DEVELOPMENTS])
-            ev_n = _log(ev, ev_n, week, EV_ACTIVITY, g, host, -1, A_DEVELOPMENTS, theme, m)
+            ev_n = _log(ev, ev_n, week, EV_ACTIVITY, g, i, -1, A_DEVELOPMENTS, theme,
+                        innovation_boost[i])
 
         # Documentation projects: the group memory of the theme, which new members inherit;
         # facilitators document more often.

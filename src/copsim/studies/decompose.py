@@ -1,0 +1,244 @@
+"""Where a programme's effects come from: its channels switched off, with Shapley attribution.
+
+Why it is built this way:
+
+- A channel (``scenario.channels``) is one way the programme acts on a firm's business:
+  knowledge learnt, problems solved in meetings, joint ventures, confidence and hiring,
+  well-being and resilience, customers found by mapping knowledge. Switching one off
+  keeps the meetings but removes that route to the firm's outcomes (docs/odd.md 7.14).
+- Every subset of the channels is a scenario arm of one comparison
+  (:mod:`copsim.studies.compare`), run with the same replicate seeds and against one
+  shared counterfactual, so the differences between arms are common-random-number
+  differences, not sampling noise between populations.
+- Effects are totals over all firms (additional surviving firms, revenue, employment,
+  firms with a new partner): firms outside the groups are the same in every arm and in
+  the counterfactual, so totals of different arms add up even though their
+  participants differ.
+- Channels interact (a firm kept alive by support can then hire), so a one-at-a-time
+  split does not add up. The Shapley value of channel ``i`` averages its marginal
+  contribution over every order in which channels could be switched on; it is exact
+  over all ``2^k`` subsets (k is at most 6 here: 64 arms). The channels' values plus
+  the effect with every channel off (what the programme does through none of them)
+  add up to the whole effect, replicate by replicate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import pandas as pd
+
+from copsim.scenario.io import validate_scenario
+from copsim.scenario.schema import Channels, Scenario
+from copsim.studies.compare import (
+    NO_PROGRAMME, CompareError, Comparison, Pair, interval, prepare, replicate_outcomes,
+)
+
+CHANNELS: dict[str, str] = {
+    "knowledge": "knowledge to revenue",
+    "problem_solving": "problem solving",
+    "ventures": "joint ventures",
+    "hiring": "confidence and hiring",
+    "wellbeing": "well-being and resilience",
+    "customers": "customers through mapping knowledge",
+}
+assert set(CHANNELS) == set(Channels.model_fields), "every channel switch has a label"
+NONE = "(no channel)"
+TOTAL = "total effect"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An effect decomposed: key, label, unit and how it is read from a replicate."""
+
+    key: str
+    label: str
+    unit: str
+    value: Callable[[Mapping[str, float]], float]
+
+
+OUTCOMES: tuple[Outcome, ...] = (
+    Outcome("survival", "Additional surviving firms", "firms",
+            lambda r: r["additional_surviving_firms"]),
+    Outcome("revenue", "Additional revenue (EUR a year, at the end)", "EUR/year",
+            lambda r: r["additional_revenue_eur_per_year"]),
+    Outcome("employment", "Additional employment (persons, at the end)", "persons",
+            lambda r: r["additional_employment"]),
+    Outcome("partners", "Firms with a new partner (strong tie or joint venture)", "firms",
+            lambda r: 0.0 if r["participants"] == 0 else r["partner_pct"] * r["participants"] / 100),
+)
+
+
+def parse_channels(text: str | None) -> tuple[str, ...]:
+    """The channels to decompose over, from ``a,b,c`` (None: all)."""
+    if text is None:
+        return tuple(CHANNELS)
+    names = tuple(x.strip() for x in text.split(",") if x.strip())
+    for name in names:
+        if name not in CHANNELS:
+            raise CompareError(f"--channels: {name}: unknown channel (known: {', '.join(CHANNELS)})")
+    if not names or len(set(names)) != len(names):
+        raise CompareError(f"--channels: {text}: give distinct channel names, comma-separated")
+    return names
+
+
+def arm_label(name: str, on: frozenset[str], channels: Sequence[str]) -> str:
+    """The scenario's own name with every channel on, else which channels are on."""
+    if len(on) == len(channels):
+        return name
+    return f"{name} [{'+'.join(c for c in channels if c in on) or 'no channel'}]"
+
+
+def with_channels(scenario: Scenario, on: frozenset[str], channels: Sequence[str],
+                  label: str) -> Scenario:
+    """The scenario with the decomposed channels outside ``on`` switched off."""
+    data = scenario.model_dump()
+    data["name"] = label
+    data["channels"] = {**data["channels"], **{c: c in on for c in channels}}
+    return validate_scenario(data, source=label)
+
+
+def subsets(channels: Sequence[str]) -> list[frozenset[str]]:
+    """Every subset of the channels, smallest first."""
+    return [frozenset(c) for size in range(len(channels) + 1)
+            for c in combinations(channels, size)]
+
+
+@dataclass(frozen=True)
+class Decomposition:
+    """What to run: one comparison arm per subset of channels."""
+
+    comparison: Comparison
+    channels: tuple[str, ...]
+    arms: dict[frozenset[str], str]  # subset -> arm label
+    name: str
+
+
+def prepare_decomposition(scenario: Scenario, channels: Sequence[str], reps: int, root_seed: int,
+                          years: float | None = None) -> Decomposition:
+    """Check the scenario and lay out the arms (every subset of ``channels``)."""
+    if not scenario.groups and not scenario.funding.phases:
+        raise CompareError(f"{scenario.name}: (groups): no programme to decompose")
+    for c in channels:
+        if not getattr(scenario.channels, c):
+            raise CompareError(f"{scenario.name}: channels.{c}: is off; decompose switches "
+                               "channels off itself, so every decomposed channel must be on")
+    arms = {on: arm_label(scenario.name, on, channels) for on in subsets(channels)}
+    variants = [with_channels(scenario, on, channels, label) for on, label in arms.items()]
+    return Decomposition(prepare(variants, reps, root_seed, years), tuple(channels), arms,
+                         scenario.name)
+
+
+def shapley(values: Mapping[frozenset[str], float], channels: Sequence[str]) -> dict[str, float]:
+    """Exact Shapley value of each channel in the game ``values`` (one value per subset).
+
+    ``phi_i = sum over S without i of |S|! (k - |S| - 1)! / k! * (v(S + i) - v(S))``.
+    """
+    k = len(channels)
+    out = {}
+    for c in channels:
+        total = 0.0
+        for s in values:
+            if c in s:
+                continue
+            weight = math.factorial(len(s)) * math.factorial(k - len(s) - 1) / math.factorial(k)
+            total += weight * (values[s | {c}] - values[s])
+        out[c] = total
+    return out
+
+
+def arm_values(d: Decomposition, pairs: Sequence[Pair]) -> pd.DataFrame:
+    """Every outcome of every arm in every replicate: the game the attribution splits."""
+    by_label = {label: on for on, label in d.arms.items()}
+    rows = []
+    for pair in pairs:
+        if pair.label == NO_PROGRAMME:
+            continue
+        outcomes = replicate_outcomes(pair)
+        on = by_label[pair.label]
+        rows += [{"replicate": pair.replicate, "channels_on": "+".join(c for c in d.channels
+                                                                    if c in on),
+                  "outcome": o.key, "value": o.value(outcomes)} for o in OUTCOMES]
+    return pd.DataFrame(rows)
+
+
+def replicate_attribution(d: Decomposition, arms: pd.DataFrame) -> pd.DataFrame:
+    """One row per replicate, outcome and component: the channel's Shapley value, the
+    effect with every channel off, and the whole effect."""
+    full = frozenset(d.channels)
+    rows = []
+    for (rep, key), group in arms.groupby(["replicate", "outcome"], sort=True):
+        game = {frozenset(x for x in on.split("+") if x): v
+                for on, v in zip(group["channels_on"], group["value"], strict=True)}
+        parts = {NONE: game[frozenset()], **shapley(game, d.channels), TOTAL: game[full]}
+        rows += [{"replicate": rep, "outcome": key, "component": c, "value": v}
+                 for c, v in parts.items()]
+    return pd.DataFrame(rows)
+
+
+def attribution_table(replicates: pd.DataFrame) -> pd.DataFrame:
+    """Mean and 95 % interval over replicates of every component of every outcome."""
+    rows = []
+    order = {c: i for i, c in enumerate([NONE, *CHANNELS, TOTAL])}
+    for (key, component), group in replicates.groupby(["outcome", "component"], sort=False):
+        iv = interval(group["value"].tolist())
+        rows.append({"outcome": key, "component": component, "mean": iv.mean, "lo": iv.lo,
+                     "hi": iv.hi, "replicates": iv.n})
+    table = pd.DataFrame(rows)
+    table["_order"] = table["component"].map(order)
+    outcome_order = {o.key: i for i, o in enumerate(OUTCOMES)}
+    table["_outcome"] = table["outcome"].map(outcome_order)
+    return (table.sort_values(["_outcome", "_order"]).drop(columns=["_order", "_outcome"])
+            .reset_index(drop=True))
+
+
+def component_label(component: str) -> str:
+    """A component's label for people."""
+    return CHANNELS.get(component, component)
+
+
+def fmt(x: float) -> str:
+    """A signed number in the table's style."""
+    if not math.isfinite(x):
+        return "n/a"
+    return f"{x:+,.0f}" if abs(x) >= 100 else f"{x:+.1f}"
+
+
+def cell_text(row: Mapping[str, float]) -> str:
+    """'mean (lo to hi)', the interval only with more than one replicate."""
+    text = fmt(row["mean"])
+    if math.isfinite(row["lo"]):
+        text += f" ({fmt(row['lo'])} to {fmt(row['hi'])})"
+    return text
+
+
+def markdown(table: pd.DataFrame, d: Decomposition) -> str:
+    """The attribution table for people: one row per component, one column per outcome."""
+    components = [NONE, *d.channels, TOTAL]
+    lines = ["| | " + " | ".join(o.label for o in OUTCOMES) + " |",
+             "|---|" + "---|" * len(OUTCOMES)]
+    for c in components:
+        cells = []
+        for o in OUTCOMES:
+            row = table[(table["outcome"] == o.key) & (table["component"] == c)].iloc[0]
+            cells.append(cell_text(row))
+        lines.append(f"| {component_label(c)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines + [""] + notes(d)) + "\n"
+
+
+def notes(d: Decomposition) -> list[str]:
+    """What the numbers in the attribution table are."""
+    reps = len(d.comparison.seeds)
+    return [
+        f"{d.name}: its effect against the same firms without any programme, split over "
+        f"{len(d.channels)} channels by exact Shapley values over all {2 ** len(d.channels)} "
+        f"subsets of channels switched on (each subset a run with the same seeds). Mean over "
+        f"{reps} replicates (root seed {d.comparison.root_seed}); in brackets the 95 % "
+        "confidence interval of the mean over replicates.",
+        f"'{NONE}': the effect with every decomposed channel switched off (the meetings still "
+        "happen; what remains acts through no channel listed). It plus the channels' values "
+        f"makes the '{TOTAL}', exactly, in every replicate.",
+    ]
