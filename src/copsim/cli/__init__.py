@@ -14,11 +14,11 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from copsim.cli import analyze, compare, dashboard, run, sweep, validate, workshop
+from copsim.cli import analyze, compare, dashboard, run, sweep, trial, validate, workshop
 from copsim.errors import CopsimError, error_line
 
 EXIT_USAGE = 2
-COMMANDS = (run, validate, compare, sweep, analyze, dashboard, workshop)
+COMMANDS = (run, validate, compare, sweep, analyze, trial, dashboard, workshop)
 
 
 class OneLineParser(argparse.ArgumentParser):

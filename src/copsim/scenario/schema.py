@@ -380,6 +380,9 @@ class GroupSpec(Strict):
     start_week: int = param(0, "weeks", ASSUMPTION, "week of the first meeting", ge=0)
     end_week: int | None = param(None, "weeks", ASSUMPTION, "week the programme stops meeting (none: open-ended)", gt=0)
     initial_members: int = param(12, "firms", ASSUMPTION, "members recruited at the start", ge=0)
+    members: list[int] | None = Field(
+        None, description="firm ids (rows) that join at the start instead of a draw: an evaluation's "
+        "random assignment (firms no longer in business or already in a group are skipped)")
     venue_eur_per_week: float = param(0.0, "EUR/week", SEED_COMMUNAL, "rent of a meeting space", ge=0)
     venue_payer: str = Field("municipality", min_length=1, description="who pays the venue")
     channel: bool = Field(True, description="an online channel between meetings")
@@ -390,6 +393,12 @@ class GroupSpec(Strict):
     def _ordered(self) -> GroupSpec:
         if self.end_week is not None and self.end_week <= self.start_week:
             raise KeyedValueError("end_week", f"must be after start_week ({self.start_week})")
+        if self.members is not None:
+            if len(set(self.members)) != len(self.members) or min(self.members, default=0) < 0:
+                raise KeyedValueError("members", "firm ids must be distinct and not negative")
+            if len(self.members) != self.initial_members:
+                raise KeyedValueError("initial_members", f"must equal the number of listed members "
+                                      f"({len(self.members)})")
         return self
 
 

@@ -275,6 +275,11 @@ class Plan:
     skipped: list[str] = field(default_factory=list)
 
     @property
+    def name(self) -> str:
+        """The experiment's name."""
+        return self.experiment.name
+
+    @property
     def factor_names(self) -> list[str]:
         """Factor columns, in the experiment's order."""
         return [f.column for f in self.experiment.factors]

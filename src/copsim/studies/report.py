@@ -282,7 +282,8 @@ def outcome_html(table: pd.DataFrame, shock: bool) -> str:
     return html_table([""] + [r["scenario"] for r in rows], body)
 
 
-def _image(path: Path) -> str:
+def image_html(path: Path) -> str:
+    """A PNG embedded in the page (the report stays one file)."""
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return f'<img alt="{path.stem}" src="data:image/png;base64,{data}">'
 
@@ -306,7 +307,7 @@ scenario; root seed {meta['root_seed']}; {html.escape(shock_text)}. Every scenar
 with the same firms without any programme (common random numbers).</p>
 <h2>What each scenario buys</h2>{paragraphs}
 <h2>Outcomes</h2>{outcome_html(table, shock)}{notes}
-<h2>Figures</h2>{''.join(_image(out / name) for name in FIGURES)}
+<h2>Figures</h2>{''.join(image_html(out / name) for name in FIGURES)}
 <h2>Scenario settings</h2>{settings}
 </body></html>
 """
