@@ -380,6 +380,11 @@ class GroupSpec(Strict):
     start_week: int = param(0, "weeks", ASSUMPTION, "week of the first meeting", ge=0)
     end_week: int | None = param(None, "weeks", ASSUMPTION, "week the programme stops meeting (none: open-ended)", gt=0)
     initial_members: int = param(12, "firms", ASSUMPTION, "members recruited at the start", ge=0)
+    selection: Literal["problem_first", "uniform"] = Field(
+        "problem_first", description="how the first members are drawn from the region's firms: problem_first "
+        "(a firm with a problem counts double, as recruiters look for needs) or uniform (every eligible firm "
+        "alike, for evaluations)")
+    sectors: list[str] = Field(default_factory=list, description="sectors the first members are drawn from (empty: all)")
     members: list[int] | None = Field(
         None, description="firm ids (rows) that join at the start instead of a draw: an evaluation's "
         "random assignment (firms no longer in business or already in a group are skipped)")
@@ -458,6 +463,8 @@ class Scenario(Strict):
         _unique("environment.sectors", sectors)
         for i, group in enumerate(self.groups):
             _known(f"groups.{i}.region", group.region, regions)
+            for sector in group.sectors:
+                _known(f"groups.{i}.sectors", sector, sectors)
         for i, phase in enumerate(self.funding.phases):
             for key in phase.facilitators:
                 _known(f"funding.phases.{i}.facilitators", key, list(self.facilitators))
