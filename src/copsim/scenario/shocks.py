@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from copsim.scenario.schema import Scenario, Shock
 from copsim.errors import ScenarioError
-from copsim.scenario.io import _read_toml, first_error_line, validate_scenario
+from copsim.scenario.io import first_error_line, read_toml, validate_scenario
 from copsim.scenario.library import SCENARIO_DIR
 
 SHOCK_DIR = SCENARIO_DIR / "shocks"
@@ -49,7 +49,7 @@ def load_shocks(name_or_path: str | Path) -> tuple[Path, list[Shock]]:
     """Read and validate a shock file; return its path and its shocks."""
     path = resolve_shock_path(name_or_path)
     try:
-        parsed = ShockFile.model_validate(_read_toml(path))
+        parsed = ShockFile.model_validate(read_toml(path, "shock"))
     except ValidationError as exc:
         raise ScenarioError(first_error_line(exc, str(path))) from None
     if not parsed.shocks:

@@ -23,7 +23,6 @@ import hashlib
 import itertools
 import json
 import math
-import tomllib
 import types
 import typing
 import warnings
@@ -46,6 +45,7 @@ from copsim.engine.metrics import SUMMARY_NUMBERS, TIMESERIES
 from copsim.scenario.io import (
     first_error_line,
     load_scenario,
+    read_toml,
     scale_population,
     scenario_hash,
     set_dotted,
@@ -391,15 +391,7 @@ def load_experiment(path: str | Path) -> Plan:
     """Read, check and sample an experiment file; every sampled point is validated."""
     path = Path(path)
     source = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: (file): no such experiment file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: (file): cannot be read ({exc.__class__.__name__})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: (syntax): {exc}") from None
-    experiment = parse_experiment(data, source)
+    experiment = parse_experiment(read_toml(path, "experiment"), source)
     if experiment.base is None:
         raise ScenarioError(f"{path}: base: required (a scenario name or a path relative to the file)")
     for i, outcome in enumerate(experiment.outcomes):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from pydantic import Field, ValidationError, model_validator
 from copsim import __version__
 from copsim.dtypes import FirmType, enum_names
 from copsim.errors import ScenarioError
-from copsim.scenario.io import first_error_line, scenario_hash
+from copsim.scenario.io import first_error_line, read_toml, scenario_hash
 from copsim.scenario.schema import WEEKS_PER_YEAR, KeyedValueError, Scenario, Strict
 from copsim.studies.experiments import Task, resolve_base, run_id, run_seed
 
@@ -246,15 +245,7 @@ def load_trial(path: str | Path) -> TrialPlan:
     """Read and check a trial file and its base scenario."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: (file): no such trial file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: (file): cannot be read ({exc.__class__.__name__})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: (syntax): {exc}") from None
-    try:
-        trial = Trial.model_validate(data)
+        trial = Trial.model_validate(read_toml(path, "trial"))
     except ValidationError as exc:
         raise ScenarioError(first_error_line(exc, str(path))) from None
     base = resolve_base(trial, path)
