@@ -33,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     where = trial.add_mutually_exclusive_group()
     where.add_argument("--workers", type=positive_int, help="local processes (default: all cores)")
     where.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://host:8786")
+    trial.add_argument("--retry-failed", action="store_true",
+                       help="run again the replicates that failed in an earlier run")
     trial.add_argument("--quiet", action="store_true", help="no progress bar")
     trial.set_defaults(action=action)
 
@@ -59,14 +61,16 @@ def action(args: argparse.Namespace) -> int:
                   f"into {out}/ on {where}.", flush=True)
         try:
             report = run_trial(plan, out, workers=args.workers, executor=executor,
-                               progress=not args.quiet, in_flight=in_flight)
+                               retry_failed=args.retry_failed, progress=not args.quiet,
+                               in_flight=in_flight)
         except KeyboardInterrupt:
             print(f"copsim: interrupted; every finished replicate is kept in {out}/: run the same "
                   "command again to resume", file=sys.stderr)
             return EXIT_INTERRUPTED
     if report.errors:
         run_id, message = report.errors[0]
-        print(f"copsim: {len(report.errors)} replicates failed; the first, {run_id}: {message}", file=sys.stderr)
+        print(f"copsim: {len(report.errors)} replicates failed; the first, {run_id}: {message} "
+              "(--retry-failed runs them again)", file=sys.stderr)
         return EXIT_FAILED_RUNS
     frame = read_firm_tables(out)
     if frame.empty:
