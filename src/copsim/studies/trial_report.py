@@ -48,7 +48,7 @@ def primary_rows(summary: pd.DataFrame) -> pd.DataFrame:
     return summary[(summary["estimator"] == ANCOVA) | (~has_ancova & (summary["estimator"] == DIM))]
 
 
-def headline_table(analysis: TrialAnalysis, trial: Trial, size: int) -> list[list[str]]:
+def headline_table(analysis: TrialAnalysis) -> list[list[str]]:
     """Rows of the main table: estimate, interval, truth, coverage, power, MDE."""
     rows = []
     for r in primary_rows(analysis.summary()).to_dict("records"):
@@ -173,7 +173,7 @@ standard errors clustered by the unit of randomisation. Estimate and interval ar
 replicates; the true effect compares the same firms with and without the programme (common random
 numbers), which a real trial cannot; coverage is the share of replicates whose 95 % interval holds
 the true effect; power the share significant at 5 %. Survivors only, except survival.</p>
-{html_table(HEADLINE, headline_table(analysis, trial, meta['firms']))}
+{html_table(HEADLINE, headline_table(analysis))}
 <h2>Every estimator: intention to treat and treatment on the treated</h2>
 <p>TOT is the Wald ratio of the ITT on the outcome to the ITT on take-up (attended at least one
 meeting), the assignment as instrument; its true value is the true ITT over the same take-up gap.</p>
@@ -193,7 +193,7 @@ meeting), the assignment as instrument; its true value is the true ITT over the 
 def write_trial_outputs(out: Path, analysis: TrialAnalysis, trial: Trial, base: Scenario,
                         meta: dict[str, Any]) -> str:
     """Write every table, figure and report.html into ``out/analysis``; return the terminal text."""
-    headline = markdown(HEADLINE, headline_table(analysis, trial, meta["firms"]))
+    headline = markdown(HEADLINE, headline_table(analysis))
     with atomic_directory(out / "analysis") as tmp:
         analysis.summary().to_csv(tmp / "estimates.csv", index=False)
         analysis.estimates.to_parquet(tmp / "estimates_by_replicate.parquet", index=False)
