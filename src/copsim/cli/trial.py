@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def action(args: argparse.Namespace) -> int:
     """Check the trial, run its unfinished replicates, analyse all of them, report."""
-    from copsim import __version__
+    from copsim.version import __version__
     from copsim.studies.jobs import default_workers
     from copsim.studies.trial_analysis import analyse
     from copsim.studies.trial_design import load_trial

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from copsim import __version__
+from copsim.version import __version__
 from copsim.dtypes import FirmType, enum_names
 from copsim.errors import ScenarioError
 from copsim.scenario.io import first_error_line, read_toml, scenario_hash
