@@ -7,7 +7,7 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
-from copsim.cli.sweep import EXIT_FAILED_RUNS, EXIT_INTERRUPTED, dask_executor, positive_int
+from copsim.cli.sweep import EXIT_FAILED_RUNS, EXIT_INTERRUPTED, add_where, positive_int, where_to_run
 from copsim.errors import CopsimError
 
 
@@ -30,9 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     trial.add_argument("--sizes", type=sizes, help="trial sizes for power, e.g. 200,500,1000,2000 "
                        "(default: the file's)")
     trial.add_argument("--out", type=Path, help="results directory (default: trials-out/<trial>)")
-    where = trial.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=positive_int, help="local processes (default: all cores)")
-    where.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://host:8786")
+    add_where(trial)
     trial.add_argument("--retry-failed", action="store_true",
                        help="run again the replicates that failed in an earlier run")
     trial.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -42,7 +40,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def action(args: argparse.Namespace) -> int:
     """Check the trial, run its unfinished replicates, analyse all of them, report."""
     from copsim.version import __version__
-    from copsim.studies.jobs import default_workers
     from copsim.studies.trial_analysis import analyse
     from copsim.studies.trial_design import load_trial
     from copsim.studies.trial_job import read_firm_tables, run_trial
@@ -53,9 +50,7 @@ def action(args: argparse.Namespace) -> int:
         plan = plan.with_replicates(args.reps)
     out = args.out or Path("trials-out") / args.trial.stem
     with ExitStack() as stack:
-        executor, where, in_flight = None, f"{args.workers or default_workers()} local processes", None
-        if args.scheduler:
-            executor, where, in_flight = stack.enter_context(dask_executor(args.scheduler))
+        executor, where, in_flight = where_to_run(args, stack)
         if not args.quiet:
             print(f"Trial {plan.name}: {plan.n_runs} replicates (a trial and its counterfactual each) "
                   f"into {out}/ on {where}.", flush=True)
