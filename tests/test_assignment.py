@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from copsim.engine.membership import start_group
 from copsim.engine.model import CopModel
 from copsim.scenario.io import load_scenario, validate_scenario
 from copsim.scenario.schema import Scenario
@@ -56,8 +57,8 @@ def test_uniform_selection_gives_firms_with_a_problem_no_extra_weight() -> None:
             f = model.firms
             problem = f.problem_topic[: f.n] >= 0
             pool = np.flatnonzero(f.alive[: f.n] & (f.born_week[: f.n] < model.week))
-            model.start_group(0, model.week)
-            chosen.append(problem[sorted(model.members[0])].mean())
+            start_group(model, 0, model.week)
+            chosen.append(problem[model.members_of(0)].mean())
             population.append(problem[pool].mean())
             model.release()
         excess[selection] = np.mean(chosen) - np.mean(population)
@@ -70,7 +71,7 @@ def test_first_members_come_from_the_listed_sectors_and_never_from_the_start_wee
     for seed in range(8):
         model = CopModel(scenario, seed=seed, agent_views=False)
         model.run(weeks=6)
-        rows = np.array(sorted(model.members[0]))
+        rows = np.array(model.members_of(0))
         sectors = [s.name for s in scenario.environment.sectors]
         assert set(model.firms.sector[rows].tolist()) <= {sectors.index("food"), sectors.index("crafts")}
         assert (model.firms.born_week[rows] < 5).all()

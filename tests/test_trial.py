@@ -138,7 +138,7 @@ def test_a_scenario_group_takes_exactly_its_listed_members() -> None:
     data["groups"] = [{**data["groups"][0], "start_week": 1, "initial_members": 3, "members": [5, 17, 40]}]
     model = CopModel(validate_scenario(data), seed=4, agent_views=False)
     model.run(weeks=2)
-    assert sorted(model.members[0]) == [5, 17, 40]
+    assert model.members_of(0) == [5, 17, 40]
 
 
 # -- the simulated trial ---------------------------------------------------------------------
