@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench dashboard compare sweep workshop clean
+.PHONY: setup run test bench docs dashboard compare sweep workshop clean
 
 setup: $(STAMP)
 
@@ -28,6 +28,10 @@ test: setup
 bench: setup
 	$(BIN)/python benchmarks/speed_floor.py
 
+docs: setup   # the documentation site, tutorials executed, warnings as errors
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+	@echo "Open docs/_build/html/index.html"
+
 dashboard: setup
 	$(BIN)/copsim dashboard
 
@@ -42,4 +46,4 @@ workshop: setup
 	$(BIN)/copsim workshop
 
 clean:
-	rm -rf $(VENV) runs test-output
+	rm -rf $(VENV) runs test-output docs/_build

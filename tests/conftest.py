@@ -4,6 +4,10 @@
 but keeps one region of 400 firms, one group and one simulated year, so a whole
 CLI run takes about a second.
 
+``no_process_left_behind`` (automatic, for the whole session) tags every process the
+tests start, through an environment variable they inherit, and fails the session if
+any tagged process outlives it (a server, a worker, an orphaned child).
+
 ``BAD_CASES`` holds every class of bad input the issue lists; the fixture
 ``bad_scenario`` (parametrised over it) writes a case into ``tmp_path``. A case knows
 which file, dotted key and reason its one-line error must name; ``test_config.py``
@@ -12,9 +16,14 @@ checks them through ``load_scenario``, ``test_cli.py`` through ``copsim run``.
 
 from __future__ import annotations
 
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,6 +47,61 @@ name = "Oulu"
 region = "Oulu"
 start_week = 0
 """
+
+
+PROCESS_TAG = "COPSIM_TEST_PROCESS_TAG"
+PROCESS_GRACE_S = 30.0  # for stopping processes to finish exiting
+
+
+def tagged_processes(tag: str) -> list[psutil.Process]:
+    """Living processes (not this one) whose environment carries ``tag``."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.pid != os.getpid() and process.status() != psutil.STATUS_ZOMBIE \
+                    and process.environ().get(PROCESS_TAG) == tag:
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = PROCESS_GRACE_S) -> bool:
+    """Poll ``condition`` until it holds or ``seconds`` passed; whether it held."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def _multiprocessing_server(process: psutil.Process) -> bool:
+    """This process's multiprocessing fork server or resource tracker: they live as long as
+    pytest, by design (a fork server's workers are its children, and are not excused)."""
+    try:
+        return process.ppid() == os.getpid() and "from multiprocessing." in " ".join(
+            process.cmdline())
+    except psutil.NoSuchProcess:
+        return False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind() -> Iterator[str]:
+    """Fail the session if a process started by a test is still running at its end."""
+    tag = f"session-{uuid.uuid4().hex}"
+    os.environ[PROCESS_TAG] = tag
+    yield tag
+
+    def left() -> list[psutil.Process]:
+        return [p for p in tagged_processes(tag) if not _multiprocessing_server(p)]
+
+    if not wait_until(lambda: not left()):
+        stray = left()
+        described = [f"{p.pid}: {' '.join(p.cmdline())[:120]}" for p in stray]
+        for process in stray:
+            process.kill()
+        pytest.fail(f"the tests left {len(stray)} processes running: {described}")
 
 
 def write_small_scenario(directory: Path) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ import pytest
 from conftest import BAD_CASES, DEFAULT_FILE, BadScenario, write_bad_case, write_small_scenario
 
 import copsim
+import copsim.engine.memory
 import copsim.outputs.plotting
 from copsim.cli import main
 from copsim.scenario.schema import Scenario
@@ -117,13 +119,13 @@ def test_run_json_records_provenance(quiet_run: Run) -> None:
 
 @pytest.fixture(scope="module")
 def rerun(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """A non-quiet run of a scenario file into an output directory holding a stale run."""
+    """A non-quiet run of a scenario file into an output directory holding an earlier run."""
     cwd = tmp_path_factory.mktemp("rerun")
     write_small_scenario(cwd)
     out = cwd / "out"
-    out.mkdir()
-    (out / "stale.txt").write_text("from an earlier run")
-    (out / "summary.json").write_text('{"stale": true}')
+    first = copsim_cli("run", "small.toml", "--seed", 4, "--years", 0.5, "--out", "out", "--quiet",
+                       cwd=cwd)
+    assert first.returncode == 0, first.stderr
     proc = copsim_cli("run", "small.toml", "--seed", 3, "--out", "out", cwd=cwd)
     assert proc.returncode == 0, proc.stderr
     return proc, out
@@ -276,6 +278,7 @@ def test_failed_write_leaves_no_complete_looking_directory(
     out = tmp_path / "out"
     if previous:
         out.mkdir()
+        (out / "run.json").write_text(f'{{"copsim_version": "{copsim.__version__}"}}')
         (out / "summary.json").write_text('{"previous": true}')
     before = snapshot(out)
     calls: list[Path] = []
@@ -298,3 +301,64 @@ def test_failed_write_leaves_no_complete_looking_directory(
     else:
         assert not out.exists()
     assert leftovers(tmp_path) == []
+
+
+# --- sizes and what the run says about them ---------------------------------------------------
+
+
+def test_population_below_the_regions_says_how_many_firms_it_simulates(tmp_path: Path) -> None:
+    proc = copsim_cli("run", "--population", 1, "--years", 0.05, "--out", "out", "--quiet",
+                      cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == [
+        "copsim: note: --population 1: simulating 13 firms, at least one in each of the "
+        "scenario's 13 regions"]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(),
+                         parse_constant=lambda name: pytest.fail(f"{name} in summary.json"))
+    assert summary["population_start"] == 13
+    assert summary["participant_survival_rate"] is None  # nobody took part: undefined, not NaN
+
+
+def test_a_run_that_would_not_fit_in_memory_is_refused_before_it_starts(tmp_path: Path) -> None:
+    proc = copsim_cli("run", "--population", 100_000_000, "--out", "out", cwd=tmp_path)
+    line = error_line(proc)
+    assert line.startswith(f"{DEFAULT_FILE}: --population: a run of 100,000,000 firms over 5 years "
+                           "needs about ")
+    assert "of memory, and " in line and line.endswith(" are available on this machine")
+    assert not (tmp_path / "out").exists()
+
+
+def test_validate_prints_the_memory_estimate(tmp_path: Path, small_scenario_file: Path) -> None:
+    proc = copsim_cli("validate", small_scenario_file, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"; a run needs about \d+ MB of memory\)$", proc.stdout.strip())
+
+
+@pytest.mark.parametrize("command", ["compare", "sweep"])
+def test_parallel_runs_that_would_not_fit_in_memory_are_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        command: str) -> None:
+    """One run per worker at once: with 512 MB free, two default-sized runs do not fit."""
+    monkeypatch.setattr(copsim.engine.memory, "available_bytes", lambda: 2**29)
+    what = {"compare": ["microentre", "self_organised", "--reps", "2"],
+            "sweep": [str(DEFAULT_FILE.parents[1] / "experiments" / "facilitation_vs_funding.toml")]}
+    with pytest.raises(SystemExit) as info:
+        main([command, *what[command], "--workers", "2", "--out", str(tmp_path / "out"), "--quiet"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert re.search(r": 2 runs at once of 11,200 firms over \d+ years needs about [\d.]+ MB of "
+                     r"memory, and 512 MB are available on this machine$", err.strip()), err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("flag", "value", "message"),
+                         [("--round-seconds", "inf", "--round-seconds: inf: must be at most 3600"),
+                          ("--round-seconds", "nan", "--round-seconds: nan: must be at least 5"),
+                          ("--rounds", "1000000", "--rounds: 1000000: must be at most 100")])
+def test_workshop_timing_flags_are_bounded(capsys: pytest.CaptureFixture[str], flag: str,
+                                           value: str, message: str) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["workshop", flag, value])
+    assert info.value.code == 2
+    assert capsys.readouterr().err == f"copsim: error: {message}\n"

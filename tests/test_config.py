@@ -78,3 +78,50 @@ def test_scenario_hash_is_stable_for_equal_scenarios(small_scenario_file: Path) 
 def test_scenario_hash_changes_with_any_value(small_scenario_file: Path, override: str) -> None:
     base = scenario_hash(load_scenario(small_scenario_file))
     assert scenario_hash(load_scenario(small_scenario_file, [override])) != base
+
+
+@pytest.mark.parametrize("text", ["", "\n# only a comment\n"], ids=["empty", "comment-only"])
+def test_an_empty_scenario_file_is_an_error_not_the_defaults(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "empty.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    BadScenario(path, "(file)", "is empty", (path,)).assert_reported(str(info.value))
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path, small_scenario_file: Path) -> None:
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + small_scenario_file.read_bytes())
+    assert load_scenario(path) == load_scenario(small_scenario_file)
+
+
+def test_override_of_a_nested_key_keeps_the_rest_of_its_table(small_scenario_file: Path) -> None:
+    base = load_scenario(small_scenario_file)
+    changed = load_scenario(small_scenario_file, ["activities.building_argument.effect=0.1",
+                                                  "learning={rate=0.3}"])
+    assert changed.activities["building_argument"].effect == 0.1
+    assert changed.activities["building_argument"].probability == \
+        base.activities["building_argument"].probability
+    assert {k: v for k, v in changed.activities.items() if k != "building_argument"} == \
+        {k: v for k, v in base.activities.items() if k != "building_argument"}
+    assert changed.learning.rate == 0.3
+    assert changed.learning.peak_gap == base.learning.peak_gap
+
+
+@pytest.mark.parametrize(
+    ("override", "reason"),
+    [("facilitators.pbas.eur_per_hour=inf", "finite number"),
+     ("firms.wage_eur_per_week=inf", "finite number"),
+     ("membership.recruits_per_hour=1e20", "less than or equal to"),
+     ("funding.phases.0.other_eur_per_group_per_year=inf", "finite number"),
+     ("environment.sectors.0.revenue_eur_per_week=nan", "finite number"),
+     ("attendance.felt_value=inf", "finite number"),
+     ("ventures.mean_duration_weeks=inf", "finite number"),
+     ("learning.facilitation_gain=-inf", "finite number")])
+def test_values_the_issue_found_are_refused(small_scenario_file: Path, override: str,
+                                            reason: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(small_scenario_file, [override])
+    key = override.split("=")[0]
+    BadScenario(small_scenario_file, key, reason, (small_scenario_file,)).assert_reported(
+        str(info.value))

@@ -201,7 +201,7 @@ def test_a_directory_with_other_files_is_refused(tmp_path: Path, capsys: pytest.
     with pytest.raises(SystemExit):
         main(["sweep", str(path), "--out", str(out), "--quiet"])
     assert "holds notes.txt but no sweep manifest" in capsys.readouterr().err
-    assert sorted(p.name for p in out.iterdir()) == [".lock", "notes.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]  # not even a .lock
 
 
 def test_bad_experiment_from_the_shell(tmp_path: Path) -> None:

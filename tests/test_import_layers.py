@@ -1,8 +1,9 @@
 """Imports flow one way between copsim's packages, and no module imports itself back.
 
-The layers, lowest first (README, Files): the foundation (``copsim.errors``,
+The layers, lowest first (README, Files): the foundation (``copsim.errors``, ``copsim.resources``,
 ``copsim.dtypes``, ``copsim.version``, ``copsim.outputs``) <- ``copsim.scenario`` <-
-``copsim.engine`` <- ``copsim`` (the package's public names) <- ``copsim.studies`` <-
+``copsim.engine`` <- ``copsim`` (the package's public names) <- ``copsim.studies`` and
+the Python API (``copsim.api``, ``copsim.ema``) <-
 ``copsim.viz`` <- ``copsim.workshop`` <- ``copsim.cli``. A module may import from its own
 layer or a lower one. Every import statement counts, wherever it is: at the top, inside
 a function, or under ``TYPE_CHECKING`` (a type-only import still ties the modules
@@ -20,11 +21,11 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 LAYERS = (
-    ("copsim.errors", "copsim.dtypes", "copsim.version", "copsim.outputs"),
+    ("copsim.errors", "copsim.dtypes", "copsim.version", "copsim.resources", "copsim.outputs"),
     ("copsim.scenario",),
     ("copsim.engine",),
     ("copsim",),
-    ("copsim.studies",),
+    ("copsim.studies", "copsim.api", "copsim.ema"),
     ("copsim.viz",),
     ("copsim.workshop",),
     ("copsim.cli",),

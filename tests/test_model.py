@@ -211,7 +211,8 @@ def test_datacollector_reporters_work_on_the_model() -> None:
     frame = collector.get_agenttype_vars_dataframe(Entrepreneur)
     assert len(frame) > 3000 and frame["knowledge"].between(0, 1).all()
     builtin = model.datacollector.get_model_vars_dataframe()
-    assert list(builtin["members"])[1:] == [row["members"] for row in model.timeseries]
+    assert list(builtin["members"]) == [row["members"] for row in model.timeseries]
+    assert list(builtin["week"]) == [0, 1, 2]  # collected after each week, none before
 
 
 def test_batch_run_with_explicit_seeds() -> None:
@@ -222,6 +223,72 @@ def test_batch_run_with_explicit_seeds() -> None:
     assert set(frame["seed"]) == {1, 2}
     final = frame.groupby("seed")["revenue_eur"].last()
     assert final[1] != final[2]
+
+
+def test_batch_run_rows_are_weeks_with_totals_and_whole_counts() -> None:
+    s = small(years=0.5, population=800, groups=early_groups(small()))
+    every = pd.DataFrame(mesa.batch_run(CopModel, parameters={"scenario": [s], "seed": [3]},
+                                        data_collection_period=1, number_processes=1,
+                                        display_progress=False))
+    final = pd.DataFrame(mesa.batch_run(CopModel, parameters={"scenario": [s], "seed": [3]},
+                                        number_processes=1, display_progress=False))
+    assert list(every["Step"]) == list(every["week"]) == list(range(26))
+    assert len(final) == 1 and final["week"].iloc[0] == 25
+    model = CopModel(s, seed=3)
+    model.run()
+    summary = model.summary()
+    assert final["jv_formed_to_date"].iloc[0] == summary["joint_ventures_formed"] > 0
+    assert final["meetings_to_date"].iloc[0] == summary["meetings_held"] > final["meetings"].iloc[0]
+    for flow in ("meetings", "joins", "leaves", "jv_formed"):
+        assert list(every[f"{flow}_to_date"]) == list(every[flow].cumsum())
+    for count in ("firms_alive", "members", "attendance", "meetings", "groups_alive", "joins",
+                  "leaves", "ties", "strong_ties", "bridges", "jv_formed", "jv_active",
+                  "employment", "joins_to_date"):
+        assert type(final[count].iloc[0].item()) is int, count
+        assert type(model.latest[count]) is int, count
+    assert model.timeseries_frame()["members"].dtype == np.int64
+
+
+def test_categories_are_names_and_group_members_are_agents() -> None:
+    model = CopModel(small(years=0.1, groups=early_groups(small())), seed=4)
+    model.run()
+    regions = [r.name for r in model.scenario.regions]
+    sectors = [x.name for x in model.scenario.environment.sectors]
+    firms = model.agents_by_type[Entrepreneur]
+    for agent in firms:
+        assert agent.region == regions[agent.region_code]
+        assert agent.sector == sectors[agent.sector_code]
+        assert isinstance(agent.firm_type, str)
+        assert agent.problem is None or isinstance(agent.problem, str)
+    assert {a.region for a in firms} == set(regions)
+    group = next(g for g in model.agents_by_type[Group] if g.member_rows)
+    assert group.region in regions and isinstance(group.mode, str)
+    members = group.members
+    assert isinstance(members, mesa.agent.AgentSet)
+    assert all(isinstance(a, Entrepreneur) and a.group == group.row for a in members)
+    assert sorted(a.row for a in members) == group.member_rows
+    assert len(members.select(lambda a: a.region == group.region)) == len(members)
+    no_views = CopModel(model.scenario, seed=4, agent_views=False)
+    no_views.run()
+    with pytest.raises(RuntimeError, match="member_rows"):
+        no_views.agents_by_type[Group][0].members
+
+
+def test_rng_is_accepted_like_mesa() -> None:
+    s = small(years=0.1, population=500)
+    by_seed, by_rng = CopModel(s, seed=5), CopModel(s, rng=5)
+    by_seed.run()
+    by_rng.run()
+    assert by_rng.seed == 5
+    pd.testing.assert_frame_equal(by_seed.timeseries_frame(), by_rng.timeseries_frame())
+    a = CopModel(s, rng=np.random.default_rng(9))
+    b = CopModel(s, rng=np.random.default_rng(9))
+    assert a.seed == b.seed
+    with pytest.raises(ValueError, match="either rng or seed, not both"):
+        CopModel(s, seed=1, rng=1)
+    rows = pd.DataFrame(mesa.batch_run(CopModel, parameters={"scenario": [s], "rng": [1, 2]},
+                                       number_processes=1, display_progress=False))
+    assert rows.set_index("rng")["revenue_eur"].nunique() == 2
 
 
 def test_groups_are_founded_where_funding_allows() -> None:

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from copsim.version import __version__
 
 _MODULE_OF = {
+    # the Python API sits above copsim.studies, so it is named here but never imported
+    **dict.fromkeys(("CompareResult", "Result", "SweepResult", "compare", "simulate", "sweep"),
+                    "copsim.api"),
     "CopModel": "copsim.engine.model",
     "CopsimError": "copsim.errors",
     "Entrepreneur": "copsim.engine.agents",

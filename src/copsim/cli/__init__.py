@@ -4,21 +4,30 @@ Each command module has ``register(subparsers)``: it adds its parser and sets
 ``action`` to a function taking the parsed arguments and returning an exit code.
 
 Every subcommand is parse -> load -> engine -> write. User errors (bad files,
-bad values, unwritable outputs) print one line and exit with code 2.
+bad values, unwritable outputs) print one line and exit with code 2. An
+interrupt (Ctrl-C, or SIGTERM) prints one line and exits with code 130 at any
+moment, start-up included: the subcommands, and with them NumPy, numba and
+pandas, are imported only inside :func:`main`, where the interrupt is handled.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType, ModuleType
 from typing import NoReturn
 
-from copsim.cli import analyze, compare, dashboard, run, sweep, trial, validate, workshop
+from copsim import resources
 from copsim.errors import CopsimError, error_line
+from copsim.version import __version__
 
 EXIT_USAGE = 2
-COMMANDS = (run, validate, compare, sweep, analyze, trial, dashboard, workshop)
+EXIT_INTERRUPTED = 130
+INTERRUPTED = "copsim: interrupted; no outputs were written"
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -28,30 +37,80 @@ class OneLineParser(argparse.ArgumentParser):
         fail(message)
 
 
+def version_line() -> str:
+    """``copsim <version>`` (the package metadata's), with the git commit from a checkout."""
+    commit = resources.git_commit()
+    return f"copsim {__version__}" + (f" (git {commit})" if commit else "")
+
+
+class VersionAction(argparse.Action):
+    """``--version``: print the version line and exit (git is asked only then)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        print(version_line())
+        parser.exit()
+
+
 def fail(message: str) -> NoReturn:
     """Print one line to stderr and exit with the usage code."""
     print(error_line(message), file=sys.stderr)
     sys.exit(EXIT_USAGE)
 
 
+def commands() -> tuple[ModuleType, ...]:
+    """One module of this package per subcommand, in the order of ``copsim --help``.
+
+    Imported when called, not at start-up, so Ctrl-C while importing is handled.
+    """
+    from copsim.cli import (
+        analyze, calibrate, compare, dashboard, run, scenarios, sweep, trial, validate, workshop,
+    )
+
+    return (run, validate, compare, sweep, analyze, trial, calibrate, scenarios, dashboard,
+            workshop)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = OneLineParser(
         prog="copsim", description="Communities of practice among micro-entrepreneurs.")
+    parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
-    for command in COMMANDS:
+    for command in commands():
         command.register(sub)
     return parser
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt, so that a stop request cleans up like Ctrl-C
+    (temporary directories removed, worker processes and servers stopped)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread receives signals
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``copsim`` console script."""
-    args = build_parser().parse_args(argv)
     try:
-        return args.action(args)
+        with terminate_as_interrupt():
+            args = build_parser().parse_args(argv)
+            return args.action(args)
     except CopsimError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
-        print("copsim: interrupted; no outputs were written", file=sys.stderr)
-        return 130
-
+        print(INTERRUPTED, file=sys.stderr)
+        return EXIT_INTERRUPTED

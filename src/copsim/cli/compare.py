@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from copsim.cli.run import non_negative_int
-
-OUTPUTS = ("table.md", "table.csv", "replicates.csv", "timeseries.parquet", "timeseries_bands.png",
-           "cost_vs_outcome.png", "report.html", "compare.json")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,36 +31,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def action(args: argparse.Namespace) -> int:
     """Check everything, run every job, write the outputs atomically, print the table."""
-    from tqdm import tqdm
-
-    from copsim.studies.compare import CompareError, job_count, prepare, run_comparison
-    from copsim.studies.jobs import default_workers
-    from copsim.outputs.files import check_writable
+    from copsim.api import compare
+    from copsim.studies.report import COMPARE_OUTPUT
     from copsim.scenario.io import load_scenario
-    from copsim.scenario.shocks import load_shocks
-    from copsim.studies.report import comparison_provenance, write_comparison
 
-    if args.workers is not None and args.workers < 1:
-        raise CompareError(f"--workers: {args.workers}: must be at least 1")
-    shock = None if args.shock is None else load_shocks(args.shock)
-    comparison = prepare([load_scenario(s) for s in args.scenarios], args.reps, args.seed,
-                         args.years, shock)
-    names = list(comparison.arms)
-    suffix = "" if shock is None else f"-{shock[0].stem}"
-    out = args.out or Path("runs") / f"compare-{'-'.join(names)}{suffix}"
-    check_writable(out)
-    workers = args.workers or default_workers()
-    started = time.perf_counter()
-    with tqdm(total=job_count(comparison), unit="run", disable=args.quiet, desc="compare") as bar:
-        pairs = run_comparison(comparison, workers, progress=lambda result: bar.update(1))
-    seconds = time.perf_counter() - started
-    meta = comparison_provenance(comparison, shock, workers, seconds)
-    write_comparison(out, comparison, pairs, meta)
+    scenarios = [load_scenario(s) for s in args.scenarios]
+    suffix = "" if args.shock is None else f"-{Path(args.shock).stem}"
+    out = args.out or Path("runs") / f"compare-{'-'.join(s.name for s in scenarios)}{suffix}"
+    result = compare(scenarios, reps=args.reps, years=args.years, shock=args.shock,
+                     seed=args.seed, workers=args.workers, out=out, progress=not args.quiet)
     if not args.quiet:
-        print((out / "table.md").read_text(encoding="utf-8"), end="")
-        print(f"\n{len(names)} scenarios and the counterfactual, {len(comparison.seeds)} "
-              f"replicates each: {meta['runs']} runs on {workers} processes in {seconds:.0f} s.")
-        print(f"Outputs in {out}/: {', '.join(OUTPUTS)}")
+        meta = result.provenance
+        print(result.markdown, end="")
+        print(f"\n{len(result.arms)} scenarios and the counterfactual, {meta['replicates']} "
+              f"replicates each: {meta['runs']} runs on {meta['workers']} processes in "
+              f"{meta['seconds']:.0f} s.")
+        print(f"Outputs in {out}/: {', '.join(COMPARE_OUTPUT.files)}")
     sys.stdout.flush()
     return 0
-

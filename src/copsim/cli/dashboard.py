@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
+import signal
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
 from copsim.errors import CopsimError
+from copsim.resources import DASHBOARDS, folder
 
-APP = Path(__file__).resolve().parents[3] / "dashboards" / "app.py"
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,13 +46,36 @@ def serve(app: Path, host: str, port: int, what: str) -> int:
     print(f"copsim {what}: http://{shown}:{port}/  (Ctrl-C to stop)", flush=True)
     command = [sys.executable, "-m", "solara", "run", str(app), "--host", host, "--port", str(port),
                "--production", "--no-open", "--no-check-version", "--log-level", "warning"]
+    # Solara's asset proxy serves the front end from the installed solara-assets.
+    server = subprocess.Popen(command, preexec_fn=die_with_parent)
     try:
-        # Solara's asset proxy serves the front end from the installed solara-assets.
-        return subprocess.run(command, check=False).returncode
-    except KeyboardInterrupt:
+        return server.wait()
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM (copsim.cli): the normal way to stop
         return 0
+    finally:
+        stop(server)
+
+
+def die_with_parent() -> None:
+    """In a child before it starts: end it (SIGTERM) when copsim is gone, even if killed.
+
+    Linux only (``prctl(PR_SET_PDEATHSIG)``); elsewhere the parent's clean-up must do.
+    """
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def stop(server: subprocess.Popen, grace_s: float = 10.0) -> None:
+    """Ask a server to stop (SIGTERM), and kill it if it has not within ``grace_s``."""
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 def action(args: argparse.Namespace) -> int:
     """Serve the dashboard."""
-    return serve(APP, args.host, args.port, "dashboard")
+    return serve(folder(DASHBOARDS) / "app.py", args.host, args.port, "dashboard")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from copsim.engine.kernels import ENGINES
-from copsim.scenario.library import DEFAULT_SCENARIO
+from copsim.scenario.library import DEFAULT_SCENARIO, resolve_scenario_path
 
 
 def non_negative_int(text: str) -> int:
@@ -36,27 +37,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def action(args: argparse.Namespace) -> int:
     """Simulate, write the outputs, print a summary."""
-    from tqdm import tqdm
+    from copsim.api import resolve_scenario, simulate
+    from copsim.engine.memory import check_fits, run_bytes
+    from copsim.engine.runner import RUN_OUTPUT, describe
 
-    from copsim.outputs.files import check_writable
-    from copsim.engine.runner import describe, simulate, write_run
-    from copsim.scenario.io import load_scenario, scale_population, with_years
-    from copsim.scenario.shocks import with_shock
-
-    scenario = load_scenario(args.scenario, args.set)
-    if args.years is not None:
-        scenario = with_years(scenario, args.years)
-    if args.population is not None:
-        scenario = scale_population(scenario, args.population)
-    scenario = with_shock(scenario, args.shock)
+    scenario = resolve_scenario(args.scenario, args.set, years=args.years,
+                                population=args.population, shock=args.shock)
+    if args.population is not None and scenario.population != args.population:
+        print(f"copsim: note: --population {args.population}: simulating "
+              f"{scenario.population:,} firms, at least one in each of the scenario's "
+              f"{len(scenario.regions)} regions", file=sys.stderr)
+    check_fits(run_bytes(scenario), str(resolve_scenario_path(args.scenario)),
+               "regions" if args.population is None else "--population",
+               f"a run of {scenario.population:,} firms over {scenario.run.years:g} years")
     out = args.out or Path("runs") / f"{scenario.name}-seed{args.seed}"
-    check_writable(out)
-    with tqdm(total=scenario.run.weeks, unit="week", disable=args.quiet, desc=scenario.name) as bar:
-        result = simulate(scenario, seed=args.seed, engine=args.engine,
-                          progress=lambda week: bar.update(1))
-    write_run(result, out)
+    result = simulate(scenario, seed=args.seed, engine=args.engine, out=out,
+                      progress=not args.quiet)
     if not args.quiet:
         print(describe(result.summary))
-        print(f"Outputs in {out}/: timeseries.parquet, events.parquet, agents.parquet, "
-              "summary.json, run.json, timeseries.png")
+        print(f"Outputs in {out}/: {', '.join(RUN_OUTPUT.files)}")
     return 0

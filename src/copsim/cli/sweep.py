@@ -55,6 +55,8 @@ def action(args: argparse.Namespace) -> int:
 
     plan = load_experiment(args.experiment)
     out = args.out or Path("sweeps") / args.experiment.stem
+    if not args.scheduler:
+        check_local_memory(plan, args.workers or default_workers(), str(args.experiment))
     with ExitStack() as stack:
         executor, where, in_flight = where_to_run(args, stack)
 
@@ -74,6 +76,17 @@ def action(args: argparse.Namespace) -> int:
     if not args.quiet:
         print("\n".join(_report_lines(report, out)))
     return EXIT_FAILED_RUNS if report.failed else 0
+
+
+def check_local_memory(plan: Plan, workers: int, source: str) -> None:
+    """Refuse a sweep whose largest runs, one per local process, would not fit in memory."""
+    from copsim.engine.memory import check_fits, run_bytes
+
+    largest = max((plan.scenario(i) for i in range(len(plan.points))), key=run_bytes)
+    at_once = min(workers, plan.n_runs)
+    check_fits(at_once * run_bytes(largest), source, "base",
+               f"{at_once} runs at once of {largest.population:,} firms over "
+               f"{largest.run.years:g} years")
 
 
 def _plan_line(plan: Plan, out: Path) -> str:

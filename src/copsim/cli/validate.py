@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def action(args: argparse.Namespace) -> int:
     """Load every file; report each problem on one line; exit 2 if any failed."""
+    from copsim.engine.memory import describe_bytes, run_bytes
     from copsim.scenario.io import load_scenario
 
     failed = 0
@@ -31,5 +32,6 @@ def action(args: argparse.Namespace) -> int:
             failed += 1
         else:
             print(f"{path}: ok ({scenario.name}: {scenario.population:,} firms, "
-                  f"{len(scenario.groups)} groups, {scenario.run.years:g} years)")
+                  f"{len(scenario.groups)} groups, {scenario.run.years:g} years; a run needs "
+                  f"about {describe_bytes(run_bytes(scenario))} of memory)")
     return EXIT_INVALID if failed else 0

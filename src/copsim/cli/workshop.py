@@ -51,11 +51,13 @@ def action(args: argparse.Namespace) -> int:
 
     if not 0 < args.port < 65536:
         raise CopsimError(f"--port: {args.port}: not a port number")
-    for name, value, low in (("--rounds", args.rounds, 1),
-                             ("--weeks-per-round", args.weeks_per_round, 1),
-                             ("--round-seconds", args.round_seconds, 5)):
-        if not value >= low:
+    for name, value, low, high in (("--rounds", args.rounds, 1, 100),
+                                   ("--weeks-per-round", args.weeks_per_round, 1, 52),
+                                   ("--round-seconds", args.round_seconds, 5, 3600)):
+        if not value >= low:  # NaN fails too
             raise CopsimError(f"{name}: {value}: must be at least {low}")
+        if value > high:
+            raise CopsimError(f"{name}: {value}: must be at most {high}")
     if args.population is not None and args.population < 10:
         raise CopsimError(f"--population: {args.population}: must be at least 10")
     if args.url is not None and not args.url.startswith(("http://", "https://")):

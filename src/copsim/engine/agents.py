@@ -4,6 +4,10 @@ State lives in :mod:`copsim.engine.state` tables; an agent holds only its ``row`
 Attribute access reads or writes the row, so ``model.agents``,
 ``AgentSet.select``, ``DataCollector`` agent reporters and SolaraViz keep
 working. Agents have no behaviour: the weekly rules are kernels.
+
+Categories read as names, as a Mesa user reads them (``region``, ``sector``,
+``firm_type``, ``mode``, ``problem``); their integer codes in the arrays are
+``region_code`` and ``sector_code``. Relations give agents: ``Group.members``.
 """
 
 from __future__ import annotations
@@ -42,8 +46,8 @@ class Field:
 class Entrepreneur(mesa.Agent):
     """A micro-entrepreneur and their firm (a row of ``model.firms``)."""
 
-    region = Field("firms")
-    sector = Field("firms")
+    region_code = Field("firms", "region")
+    sector_code = Field("firms", "sector")
     employees = Field("firms")
     knowledge = Field("firms")
     problem_topic = Field("firms")
@@ -62,6 +66,16 @@ class Entrepreneur(mesa.Agent):
     def __init__(self, model: ModelShape, row: int) -> None:
         super().__init__(model)
         self.row = row
+
+    @property
+    def region(self) -> str:
+        """The name of the firm's region (as in the scenario's ``regions``)."""
+        return self.model.scenario.regions[self.region_code].name
+
+    @property
+    def sector(self) -> str:
+        """The name of the firm's sector (as in the scenario's ``environment.sectors``)."""
+        return self.model.scenario.environment.sectors[self.sector_code].name
 
     @property
     def firm_type(self) -> str:
@@ -88,7 +102,7 @@ class Entrepreneur(mesa.Agent):
 class Group(mesa.Agent):
     """A core group (a row of ``model.groups``)."""
 
-    region = Field("groups")
+    region_code = Field("groups", "region")
     cadence = Field("groups")
     alive = Field("groups")
     facilitation = Field("groups")
@@ -100,14 +114,29 @@ class Group(mesa.Agent):
         self.name = name
 
     @property
+    def region(self) -> str:
+        """The name of the group's region."""
+        return self.model.scenario.regions[self.region_code].name
+
+    @property
     def mode(self) -> str:
         """physical, online, hybrid or communal_space."""
         return GroupMode(int(self.model.groups.mode[self.row])).name.lower()
 
     @property
-    def members(self) -> list[int]:
-        """Rows of the current members."""
+    def member_rows(self) -> list[int]:
+        """Rows of the current members in ``model.firms``, in row order."""
         return self.model.rosters.members(self.row)
+
+    @property
+    def members(self) -> mesa.agent.AgentSet:
+        """The current members, as Entrepreneur agents (needs the model's agent views)."""
+        views = self.model.firm_agents
+        if not self.model.agent_views:
+            raise RuntimeError("Group.members needs agent views (CopModel(agent_views=True)); "
+                               "Group.member_rows gives the members' rows without them")
+        return mesa.agent.AgentSet([views[row] for row in self.member_rows],
+                                   random=self.model.random)
 
 
 class Facilitator(mesa.Agent):

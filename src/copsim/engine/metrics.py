@@ -29,9 +29,12 @@ TIMESERIES = {
     "members": "firms that are members of a group",
     "attendance": "firms that attended a meeting this week",
     "meetings": "meetings held this week",
+    "meetings_to_date": "meetings held since the start (the sum of meetings so far)",
     "groups_alive": "groups that have started and not dissolved",
     "joins": "firms that joined a group this week",
+    "joins_to_date": "joins to groups since the start (the sum of joins so far)",
     "leaves": "firms that left a group this week (by choice, exit or dissolution)",
+    "leaves_to_date": "departures from groups since the start (the sum of leaves so far)",
     "knowledge_mean": "mean knowledge (mean over topics) of living firms, 0-1",
     "knowledge_sd": "standard deviation of that knowledge across living firms",
     "knowledge_members": "mean knowledge of members",
@@ -42,6 +45,7 @@ TIMESERIES = {
     "bridges": "ties between members of different groups",
     "clustering": "mean local clustering coefficient of the tie network",
     "jv_formed": "joint ventures formed this week",
+    "jv_formed_to_date": "joint ventures formed since the start (the sum of jv_formed so far)",
     "jv_active": "joint ventures active at the end of the week",
     "jv_revenue_eur": "extra weekly revenue from active joint ventures, EUR",
     "survival": "share of the initial firms still alive",
@@ -57,6 +61,10 @@ TIMESERIES = {
 }
 
 
+# Cumulative columns: a run's totals are in its last row (Mesa's batch_run keeps only that).
+FLOWS = ("meetings_to_date", "joins_to_date", "leaves_to_date", "jv_formed_to_date")
+
+
 # Numeric values of summary.json (what experiments may record as outcomes).
 SUMMARY_NUMBERS = (
     "weeks", "population_start", "firms_alive_end", "participants_total", "members_end",
@@ -70,7 +78,10 @@ SUMMARY_NUMBERS = (
 def weekly_row(model: ModelShape, result: WeekResult,
                previous: dict[str, float] | None) -> dict[str, float]:
     """One row of timeseries.parquet, from the state at the end of the week and the
-    week's result (``previous``: the row of the week before, None for the first)."""
+    week's result (``previous``: the row of the week before, None for the first).
+
+    Counts are integers; ``*_to_date`` columns add the week's flow to the previous row's.
+    """
     f, t, k = model.firms, model.ties, model.kernels
     week = result.week
     fs = k.summarise_firms(f.n, f.alive, f.group, f.born_week, f.knowledge, f.revenue,
@@ -89,30 +100,35 @@ def weekly_row(model: ModelShape, result: WeekResult,
     active = v.status[: v.n] == 0
     jv_revenue = float((model.firms.revenue[v.a[: v.n][active]] * v.uplift[: v.n][active]).sum()
                        + (model.firms.revenue[v.b[: v.n][active]] * v.uplift[: v.n][active]).sum())
+    so_far = previous or dict.fromkeys(FLOWS, 0)
     return {
         "week": week,
-        "firms_alive": fs[sums.S_ALIVE],
-        "members": members,
+        "firms_alive": int(fs[sums.S_ALIVE]),
+        "members": int(members),
         "attendance": result.attendance,
         "meetings": result.meetings,
+        "meetings_to_date": so_far["meetings_to_date"] + result.meetings,
         "groups_alive": len(model.alive_groups()),
         "joins": result.joins,
+        "joins_to_date": so_far["joins_to_date"] + result.joins,
         "leaves": result.leaves,
+        "leaves_to_date": so_far["leaves_to_date"] + result.leaves,
         "knowledge_mean": mean,
         "knowledge_sd": math.sqrt(max(fs[sums.S_KNOWLEDGE_SQ] / alive - mean * mean, 0.0)),
         "knowledge_members": fs[sums.S_KNOWLEDGE_MEMBERS] / members if members else math.nan,
         "knowledge_gap": fs[sums.S_KNOWLEDGE_MAX] - mean,
-        "ties": ts[sums.T_TIES],
-        "strong_ties": ts[sums.T_STRONG],
+        "ties": int(ts[sums.T_TIES]),
+        "strong_ties": int(ts[sums.T_STRONG]),
         "tie_density": ts[sums.T_MEMBER_TIES] / (members * (members - 1) / 2) if members > 1 else 0.0,
-        "bridges": ts[sums.T_BRIDGES],
+        "bridges": int(ts[sums.T_BRIDGES]),
         "clustering": network_clustering,
         "jv_formed": result.ventures_formed,
+        "jv_formed_to_date": so_far["jv_formed_to_date"] + result.ventures_formed,
         "jv_active": int(active.sum()),
         "jv_revenue_eur": jv_revenue,
         "survival": fs[sums.S_COHORT_ALIVE] / model.cohort_size,
         "revenue_eur": fs[sums.S_REVENUE],
-        "employment": fs[sums.S_EMPLOYMENT],
+        "employment": int(fs[sums.S_EMPLOYMENT]),
         "confidence": fs[sums.S_CONFIDENCE] / alive,
         "wellbeing": fs[sums.S_WELLBEING] / alive,
         "cost_week_eur": result.cost,

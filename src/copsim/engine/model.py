@@ -8,6 +8,7 @@ facilitators are Mesa agents that view rows of the tables (:mod:`copsim.engine.a
 
 from __future__ import annotations
 
+import numbers
 import secrets
 from functools import partial
 from pathlib import Path
@@ -42,6 +43,8 @@ class CopModel(mesa.Model):
     Args:
         scenario: a Scenario, a scenario file or name; the default is MicroENTRE.
         seed: integer seed (recorded for provenance); None draws one.
+        rng: Mesa 3's alternative to ``seed`` (give one, not both): an integer is the
+            seed; a NumPy Generator or SeedSequence gives one.
         engine: "numba" (compiled kernels) or "python" (the same kernels as plain Python).
         agent_views: create a Mesa agent per firm (set False for the largest runs).
         track_rows: firms whose survival and revenue are reported every week
@@ -51,9 +54,10 @@ class CopModel(mesa.Model):
     """
 
     def __init__(self, scenario: Scenario | str | Path | None = None, *, seed: int | None = None,
+                 rng: int | np.random.Generator | np.random.SeedSequence | None = None,
                  engine: Engine = "numba", agent_views: bool = True,
                  track_rows: np.ndarray | None = None, track_members_at: int | None = None) -> None:
-        seed = secrets.randbelow(2**31) if seed is None else int(seed)
+        seed = model_seed(seed, rng)
         super().__init__(seed=seed)
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario) if scenario is not None else load_scenario()
@@ -104,9 +108,10 @@ class CopModel(mesa.Model):
         self.snapshot_rows = self._snapshot_sample()
         self.week_result = WeekResult(-1, schedule.demand(self, 0))  # before the first week
         self.latest = weekly_row(self, self.week_result, None)
+        # Collected after each week only: row k (batch_run's "Step" k) is week k, and
+        # batch_run's last row is the last week (it reads rows 0 .. steps - 1).
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(_latest, name=name) for name in TIMESERIES})
-        self.datacollector.collect(self)
 
     # -- the week ----------------------------------------------------------------------
 
@@ -270,6 +275,17 @@ class CopModel(mesa.Model):
     def release(self) -> None:
         """Drop Mesa's class-level reference to this model so it can be freed."""
         mesa.Agent._ids.pop(self, None)
+
+
+def model_seed(seed: int | None, rng: Any) -> int:
+    """The integer seed of a run from Mesa's ``seed`` or ``rng`` argument (not both)."""
+    if seed is not None and rng is not None:
+        raise ValueError("you have to pass either rng or seed, not both")
+    if rng is None:
+        return secrets.randbelow(2**31) if seed is None else int(seed)
+    if isinstance(rng, numbers.Integral):
+        return int(rng)
+    return int(np.random.default_rng(rng).integers(2**31))
 
 
 def _latest(model: CopModel, name: str) -> float:

@@ -14,13 +14,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from copsim.resources import git_commit
 from copsim.version import __version__
 from copsim.scenario.schema import Scenario
 from copsim.engine.kernels import Engine
 from copsim.engine.metrics import firm_outcomes
 from copsim.engine.model import CopModel
-from copsim.outputs.files import atomic_directory, write_json
+from copsim.outputs.files import OutputKind, atomic_directory, write_json
 from copsim.scenario.io import scenario_hash
+
+RUN_OUTPUT = OutputKind("run", "run.json", ("timeseries.parquet", "events.parquet", "agents.parquet",
+                                            "summary.json", "run.json", "timeseries.png"))
 
 
 @dataclass
@@ -40,6 +44,7 @@ def provenance(scenario: Scenario, seed: int, engine: Engine) -> dict[str, Any]:
     """What identifies a run: resolved scenario, seed, version and engine."""
     return {
         "copsim_version": __version__,
+        "git_commit": git_commit(),  # None when not run from a checkout
         "seed": seed,
         "engine": engine,
         "scenario_hash": scenario_hash(scenario),
@@ -76,7 +81,7 @@ def write_run(result: RunResult, out: Path) -> None:
     """Write every output file of a run into ``out``, atomically."""
     from copsim.outputs.plotting import plot_timeseries  # matplotlib: ~0.8 s that batch workers never need
 
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, RUN_OUTPUT) as tmp:
         result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
         result.events.to_parquet(tmp / "events.parquet", index=False)
         result.agents.to_parquet(tmp / "agents.parquet", index=False)

@@ -54,6 +54,8 @@ class ModelShape(Protocol):
     venue_payer: list[str]
     network_group: int
     tracked_rows: np.ndarray | None
+    agent_views: bool  # whether firms have Mesa agent views (firm_agents)
+    firm_agents: dict[int, Any]  # row -> Entrepreneur
     week_result: WeekResult  # of the latest week simulated
 
     def alive_groups(self) -> np.ndarray:

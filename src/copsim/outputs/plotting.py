@@ -1,4 +1,4 @@
-"""The figure of a run: the main weekly outputs on one page."""
+"""Figures: a run's main weekly outputs on one page; a calibration's posterior and checks."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 PANELS = [
@@ -39,4 +40,57 @@ def plot_timeseries(ts: pd.DataFrame, path: Path, title: str) -> None:
     fig.suptitle(title, fontsize=13)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def posterior_plots(posterior: pd.DataFrame, priors: dict, out: Path) -> None:
+    """Marginal histograms (weighted, over each prior's range); pyabc's pairwise KDE matrix (2+ parameters)."""
+    from pyabc.visualization import plot_kde_matrix
+
+    keys = list(priors)
+    weights = posterior["weight"].to_numpy()
+    cols = min(3, len(keys))
+    rows = -(-len(keys) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
+    for ax, key in zip(axes.flat, keys, strict=False):
+        prior = priors[key]
+        log = prior.shape == "loguniform"
+        bins = (np.geomspace if log else np.linspace)(prior.low, prior.high, 21)
+        ax.hist(posterior[key], bins=bins, weights=weights, color="C0", alpha=0.8)
+        ax.axhline(1 / 20, color="C1", linestyle="--", label="prior")
+        ax.set_xscale("log" if log else "linear")
+        ax.set_title(key, fontsize=9)
+    for ax in list(axes.flat)[len(keys):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=8)
+    fig.suptitle("Posterior marginals (weighted; dashed: a flat prior's share per bin)")
+    fig.tight_layout()
+    fig.savefig(out / "posterior_marginals.png", dpi=90)
+    plt.close(fig)
+    if len(keys) < 2:
+        return
+    limits = {k: (p.low, p.high) for k, p in priors.items()}
+    arr_ax = plot_kde_matrix(posterior[keys], weights, limits=limits, height=2.0)
+    arr_ax[0][0].get_figure().savefig(out / "posterior_pairs.png", dpi=70)
+    plt.close("all")
+
+
+def predictive_plot(table: pd.DataFrame, ppc: pd.DataFrame, path: Path) -> None:
+    """Each target: observed value (with its uncertainty) against the simulated 90 % interval."""
+    fig, axes = plt.subplots(1, len(table), figsize=(3.2 * len(table), 3.2), squeeze=False)
+    for ax, row in zip(axes.flat, table.itertuples(), strict=True):
+        sim = ppc[row.target].replace(np.inf, np.nan).dropna()
+        if len(sim) > 1:
+            ax.violinplot(sim, positions=[1], showextrema=False)
+        ax.errorbar([1], [row.simulated_median],
+                    yerr=[[row.simulated_median - row.simulated_5], [row.simulated_95 - row.simulated_median]],
+                    fmt="o", color="C0", label="simulated (90 %)")
+        ax.errorbar([1.25], [row.observed], yerr=[[2 * row.sd], [2 * row.sd]], fmt="s", color="C3",
+                    label="observed (+/- 2 sd)")
+        ax.set_xticks([])
+        ax.set_title(row.target, fontsize=9)
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle("Posterior predictive check")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
     plt.close(fig)

@@ -1,9 +1,13 @@
 """Reading scenario files: TOML in, a validated :class:`Scenario` out.
 
 A file may name a base with ``extends = "other.toml"`` (resolved relative to the
-file); tables merge key by key and arrays replace. Command-line overrides are
-dotted keys with TOML values (``run.years=2``). Every problem becomes one
-:class:`ScenarioError` line: ``<file>: <dotted.key>: <reason>``.
+file); tables merge key by key and arrays replace, except that a file that
+renames its scenario without giving a ``title`` does not inherit its base's. Overrides are dotted keys with
+TOML values on the command line (``run.years=2``) or a mapping from Python
+(``{"run.years": 2}``); both go through the same path and the same checks, and are
+set on the resolved scenario (so a table's other keys keep their values). A file may
+start with a UTF-8 byte order mark; an empty file is an error, not the defaults. Every
+problem becomes one :class:`ScenarioError` line: ``<file>: <dotted.key>: <reason>``.
 """
 
 from __future__ import annotations
@@ -18,21 +22,32 @@ from typing import Any
 from pydantic import ValidationError
 
 from copsim.errors import ScenarioError
-from copsim.scenario.library import DEFAULT_SCENARIO, resolve_scenario_path
+from copsim.scenario.library import DEFAULT_SCENARIO, resolve_base, resolve_scenario_path
 from copsim.scenario.schema import KeyedValueError, Scenario
 
 MAX_EXTENDS_DEPTH = 8
 
+# ``--set`` strings (``KEY=VALUE``, TOML values) or a mapping of dotted keys to values.
+Overrides = Iterable[str] | Mapping[str, Any]
+
 
 def load_scenario(
-    name_or_path: str | Path = DEFAULT_SCENARIO, overrides: Iterable[str] = ()
+    name_or_path: str | Path = DEFAULT_SCENARIO, overrides: Overrides = ()
 ) -> Scenario:
     """Read, merge and validate a scenario file; raise ScenarioError on any problem."""
     path = resolve_scenario_path(name_or_path)
     data = _read_with_bases(path, depth=0)
-    for item in overrides:
-        _apply_override(data, item, path)
+    if overrides:  # set on the resolved scenario, so a table's other keys keep their values
+        data = validate_scenario(data, source=str(path)).model_dump()
+    apply_overrides(data, overrides, str(path))
     return validate_scenario(data, source=str(path))
+
+
+def with_overrides(scenario: Scenario, overrides: Overrides, source: str) -> Scenario:
+    """A resolved scenario with overrides applied and validated again (errors name ``source``)."""
+    data = scenario.model_dump()
+    apply_overrides(data, overrides, source)
+    return validate_scenario(data, source=source)
 
 
 def validate_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
@@ -60,15 +75,18 @@ def first_error_line(exc: ValidationError, source: str) -> str:
 def read_toml(path: Path, what: str = "scenario") -> dict[str, Any]:
     """A TOML file as a dict; a missing, unreadable or invalid file is a one-line error."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ScenarioError(f"{path}: (file): no such {what} file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: (file): cannot be read ({exc.__class__.__name__})") from None
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: (syntax): {exc}") from None
+    if not data:
+        raise ScenarioError(f"{path}: (file): is empty")
+    return data
 
 
 def _read_with_bases(path: Path, depth: int) -> dict[str, Any]:
@@ -80,7 +98,9 @@ def _read_with_bases(path: Path, depth: int) -> dict[str, Any]:
         return data
     if not isinstance(base_name, str):
         raise ScenarioError(f"{path}: extends: must be a file name")
-    base = _read_with_bases(path.parent / base_name, depth + 1)
+    base = _read_with_bases(resolve_base(base_name, path.parent), depth + 1)
+    if "name" in data and "title" not in data:
+        base.pop("title", None)  # a title belongs to its name: a renamed scenario has none
     return deep_merge(base, data)
 
 
@@ -124,13 +144,30 @@ def set_dotted(data: dict[str, Any], parts: list[str], value: Any, source: str) 
         if not last.isdigit() or int(last) >= len(node):
             raise ScenarioError(f"{source}: {'.'.join(parts)}: no such index")
         node[int(last)] = value
+    elif isinstance(value, Mapping) and isinstance(node.get(last), Mapping):
+        node[last] = deep_merge(dict(node[last]), value)  # a table merges, as in files
     else:
         node[last] = value
 
 
-def _apply_override(data: dict[str, Any], item: str, path: Path) -> None:
-    parts, value = parse_override(item, path)
-    set_dotted(data, parts, value, str(path))
+def apply_overrides(data: dict[str, Any], overrides: Overrides, source: str) -> None:
+    """Set every override in ``data`` (plain scenario data, validated afterwards)."""
+    if isinstance(overrides, Mapping):
+        items = [(_dotted_key(key, source), value) for key, value in overrides.items()]
+    elif isinstance(overrides, str):
+        raise ScenarioError(f"{source}: {overrides}: overrides are a list of KEY=VALUE "
+                            "strings or a mapping of keys to values, not one string")
+    else:
+        items = [parse_override(item, source) for item in overrides]
+    for parts, value in items:
+        set_dotted(data, parts, value, source)
+
+
+def _dotted_key(key: Any, source: str) -> list[str]:
+    if not isinstance(key, str) or not key.strip() or "" in key.strip().split("."):
+        raise ScenarioError(f"{source}: {key!r}: an override key is a dotted scenario key "
+                            "such as 'learning.rate'")
+    return key.strip().split(".")
 
 
 def scale_population(scenario: Scenario, population: int) -> Scenario:

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from copsim.scenario.priors import prior_of
 from copsim.scenario.schema import Scenario
 
 START = "<!-- parameters:start -->"
@@ -174,13 +175,19 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
+def prior_text(entry: Entry) -> str:
+    """The prior column: declared, default (marked '*') or "-" for none."""
+    prior = prior_of(entry.info, entry.default, source_of(entry.info))
+    return "-" if prior is None else prior.text()
+
+
 def _row(entry: Entry) -> list[str]:
     default = format_value(entry.default)
     if container_of(entry.info.annotation) is not None:
-        unit = source = "-"
+        unit = source = prior = "-"
     else:
-        unit, source = unit_of(entry.info), source_of(entry.info)
-    return [f"`{entry.key}`", unit, default, source, meaning_of(entry.info)]
+        unit, source, prior = unit_of(entry.info), source_of(entry.info), prior_text(entry)
+    return [f"`{entry.key}`", unit, default, source, prior, meaning_of(entry.info)]
 
 
 def _dict_defaults(key: str, entries: dict[str, BaseModel]) -> str:
@@ -213,7 +220,7 @@ def _section(name: str, entries: list[Entry], level: int) -> str:
     rows = [e for e in entries if e not in own]
     if own and not isinstance(own[0].default, dict):
         parts.append(f"Default: {format_value(own[0].default)}.")
-    parts.append(_table([_row(e) for e in rows], ["key", "unit", "default", "source", "meaning"]))
+    parts.append(_table([_row(e) for e in rows], ["key", "unit", "default", "source", "prior", "meaning"]))
     parts += [_dict_defaults(e.key, e.default) for e in entries
               if container_of(e.info.annotation) and isinstance(e.default, dict) and e.default]
     return "\n\n".join(parts)

@@ -6,7 +6,8 @@ rules (overlapping funding phases, a group in an unknown region ...) live in
 ``model_validator`` methods of the model that owns both fields.
 
 Every field is declared through :func:`param`, which records a unit and a source
-("seed: <file>: <phrase>", a paper, or "assumption"); ``docs/odd.md`` is
+("seed: <file>: <phrase>", a paper, or "assumption") and, for calibration, a prior
+(declared, or the default prior of an assumption); ``docs/odd.md`` is
 generated from these records (``python -m copsim.scenario.odd_tables``).
 """
 
@@ -17,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from copsim.dtypes import Activity, ModeName, enum_names
+from copsim.scenario.priors import Prior
 
 SEED_GOOD_PRACTICE = "seed 002 (MicroENTRE good practice)"
 SEED_CHAPTER = "seed 001 (MicroENTRE chapter)"
@@ -25,6 +27,14 @@ SEED_COMMUNAL = "seed 000 (communal training space)"
 ASSUMPTION = "assumption"
 
 WEEKS_PER_YEAR = 52
+# Upper bounds of what a user could mean; larger values are typing errors (and would
+# overflow the model's arithmetic or memory).
+MAX_YEARS = 100
+MAX_WEEKS = MAX_YEARS * WEEKS_PER_YEAR
+MAX_FIRMS = 50_000_000  # per region: more than the micro-firms of any country
+MAX_GROUP = 10_000  # members, delegates, founders of a group
+MAX_LOGIT = 50.0  # an attendance weight beyond this makes the choice certain anyway
+MAX_EUR_PER_YEAR = 1e10
 
 
 class KeyedValueError(ValueError):
@@ -35,35 +45,39 @@ class KeyedValueError(ValueError):
         self.key = key
 
 
-def param(default: Any, unit: str, source: str, description: str, **constraints: Any) -> Any:
-    """A pydantic ``Field`` that also records the unit and the source of a parameter."""
-    return Field(
-        default,
-        description=description,
-        json_schema_extra={"unit": unit, "source": source},
-        **constraints,
-    )
+def param(default: Any, unit: str, source: str, description: str,
+          prior: tuple[str, float, float] | None = None, **constraints: Any) -> Any:
+    """A pydantic ``Field`` that also records the unit, the source and the prior of a parameter.
+
+    ``prior`` is ``(shape, low, high)`` (see :mod:`copsim.scenario.priors`); it is checked
+    here, so a bad declaration fails at import, not in the middle of a calibration.
+    """
+    extra: dict[str, Any] = {"unit": unit, "source": source}
+    if prior is not None:
+        Prior(*prior)
+        extra["prior"] = list(prior)
+    return Field(default, description=description, json_schema_extra=extra, **constraints)
 
 
 class Strict(BaseModel):
     """Base of every schema object: unknown keys are errors, values are frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
 
 
 class Run(Strict):
     """Horizon and output cadence."""
 
-    years: float = param(5.0, "years", "DESIGN.md: default horizon five years", "simulated horizon", gt=0, le=100)
+    years: float = param(5.0, "years", "DESIGN.md: default horizon five years", "simulated horizon", gt=0, le=MAX_YEARS)
     snapshot_every_weeks: int = param(
-        13, "weeks", ASSUMPTION, "period of agent snapshots in agents.parquet", ge=1
+        13, "weeks", ASSUMPTION, "period of agent snapshots in agents.parquet", ge=1, le=MAX_WEEKS
     )
     snapshot_max_firms: int = param(
         20000, "firms", ASSUMPTION,
-        "snapshots hold every firm up to this population, else members plus a fixed sample", ge=1
+        "snapshots hold every firm up to this population, else members plus a fixed sample", ge=1, le=MAX_FIRMS
     )
     network_every_weeks: int = param(
-        4, "weeks", ASSUMPTION, "period of the clustering measurement (held in between)", ge=1
+        4, "weeks", ASSUMPTION, "period of the clustering measurement (held in between)", ge=1, le=MAX_WEEKS
     )
 
     @property
@@ -76,7 +90,7 @@ class Region(Strict):
     """A modelled region: its whole population of micro-firms is simulated."""
 
     name: str = Field(min_length=1, description="region name")
-    firms: int = param(800, "firms", ASSUMPTION, "micro-firms in the region at the start", ge=1)
+    firms: int = param(800, "firms", ASSUMPTION, "micro-firms in the region at the start", ge=1, le=MAX_FIRMS)
     sparsity: float = param(
         0.7, "0-1", f"{SEED_CHAPTER}: sparsely populated areas", "how sparse (1 = remote, long travel)", ge=0, le=1
     )
@@ -89,7 +103,7 @@ class Sector(Strict):
     share: float = param(0.125, "fraction", ASSUMPTION, "share of firms in this sector", ge=0, le=1)
     revenue_eur_per_week: float = param(
         2500.0, "EUR/week", "assumption (Statistics Finland micro-firm turnover order of magnitude)",
-        "mean weekly revenue of a solo firm", gt=0,
+        "mean weekly revenue of a solo firm", gt=0, le=1_000_000,
     )
     demand_volatility: float = param(0.08, "fraction", ASSUMPTION, "sd of weekly demand noise", ge=0, le=1)
 
@@ -110,27 +124,27 @@ class Firms(Strict):
     share_family: float = param(0.15, "fraction", ASSUMPTION, "share of family firms", ge=0, le=1)
     share_growth: float = param(0.07, "fraction", ASSUMPTION, "share of growth-oriented firms", ge=0, le=1)
     share_startup: float = param(0.08, "fraction", ASSUMPTION, "share of start-ups", ge=0, le=1)
-    knowledge_mean: float = param(0.35, "0-1", ASSUMPTION, "mean initial knowledge per topic", ge=0, le=1)
+    knowledge_mean: float = param(0.35, "0-1", ASSUMPTION, "mean initial knowledge per topic", gt=0, le=1)
     knowledge_sd: float = param(0.15, "0-1", ASSUMPTION, "sd of initial knowledge per topic", ge=0, le=1)
     asset_probability: float = param(0.25, "probability", ASSUMPTION, "chance a firm holds each shareable asset", ge=0, le=1)
-    cost_share: float = param(0.88, "fraction of revenue", ASSUMPTION, "weekly running cost as a share of expected revenue", gt=0, le=2)
-    wage_eur_per_week: float = param(700.0, "EUR/week", "assumption (Finnish median wage order)", "weekly cost of one employee", ge=0)
-    revenue_per_employee: float = param(0.55, "fraction", ASSUMPTION, "revenue added by each employee, relative to the owner's", ge=0)
-    cash_weeks: float = param(8.0, "weeks of cost", ASSUMPTION, "initial cash buffer", ge=0)
+    cost_share: float = param(0.88, "fraction of revenue", ASSUMPTION, "weekly running cost as a share of expected revenue", prior=("uniform", 0.75, 0.98), gt=0, le=2)
+    wage_eur_per_week: float = param(700.0, "EUR/week", "assumption (Finnish median wage order)", "weekly cost of one employee", ge=0, le=100_000)
+    revenue_per_employee: float = param(0.55, "fraction", ASSUMPTION, "revenue added by each employee, relative to the owner's", ge=0, le=10)
+    cash_weeks: float = param(8.0, "weeks of cost", ASSUMPTION, "initial cash buffer", ge=0, le=MAX_WEEKS)
     exit_rate_per_year: float = param(0.07, "1/year", "Statistics Finland, enterprise openings and closures: about 7 % of enterprises close a year",
-                                      "baseline annual exit probability", ge=0, le=1)
-    distress_exit_multiplier: float = param(4.0, "ratio", ASSUMPTION, "exit hazard multiplier when cash is negative", ge=1)
+                                      "baseline annual exit probability", prior=("uniform", 0.04, 0.10), ge=0, le=1)
+    distress_exit_multiplier: float = param(4.0, "ratio", ASSUMPTION, "exit hazard multiplier when cash is negative", prior=("uniform", 1.0, 8.0), ge=1, le=100)
     resilience_exit_effect: float = param(0.5, "fraction", f"{SEED_COMMUNAL}: resilience", "exit hazard reduction at full well-being (and increase at none), relative to well-being 0.5", ge=0, le=1)
     entry_rate_per_year: float = param(0.07, "1/year", "assumption (entries balance closures)", "new firms per year per initial firm", ge=0, le=1)
     problem_rate_per_week: float = param(0.04, "1/week", ASSUMPTION, "chance a firm without a problem gets one", ge=0, le=1)
     problem_revenue_penalty: float = param(0.10, "fraction", ASSUMPTION, "revenue lost at full problem severity", ge=0, le=1)
     self_solve_rate: float = param(0.05, "1/week", ASSUMPTION, "chance per week of solving a problem alone at full knowledge", ge=0, le=1)
-    knowledge_revenue_effect: float = param(0.20, "fraction", ASSUMPTION, "revenue uplift per unit of mean knowledge above firms.knowledge_mean", ge=0)
+    knowledge_revenue_effect: float = param(0.20, "fraction", ASSUMPTION, "revenue uplift per unit of mean knowledge above firms.knowledge_mean", ge=0, le=10)
     hire_rate_per_week: float = param(0.004, "1/week", ASSUMPTION, "base weekly chance of a hire when confident and cash-rich (times growth propensity, 1 + 4 x hire readiness, knowledge / firms.knowledge_mean)", ge=0, le=1)
     hire_confidence: float = param(0.6, "0-1", ASSUMPTION, "confidence above which a firm considers hiring", ge=0, le=1)
     innovation_rate_per_week: float = param(0.01, "1/week", ASSUMPTION, "chance of trying an innovation at full confidence", ge=0, le=1)
     innovation_success: float = param(0.3, "probability", ASSUMPTION, "base success chance of an innovation", ge=0, le=1)
-    innovation_gain: float = param(0.06, "fraction", ASSUMPTION, "revenue gain of a successful innovation", ge=0)
+    innovation_gain: float = param(0.06, "fraction", ASSUMPTION, "revenue gain of a successful innovation", ge=0, le=1)
     confidence_drift: float = param(0.01, "1/week", ASSUMPTION, "weekly pull of confidence back to its baseline", ge=0, le=1)
     wellbeing_drift: float = param(0.05, "1/week", ASSUMPTION, "weekly pull of well-being towards its target", ge=0, le=1)
     workload_by_type: list[float] = param([0.6, 0.3, 0.45, 0.5, 0.7], "0-1 by firm type", f"{SEED_CHAPTER}: limited time resources",
@@ -140,16 +154,16 @@ class Firms(Strict):
     wellbeing_start: float = param(0.55, "0-1", ASSUMPTION, "well-being of a new firm", ge=0, le=1)
     wellbeing_base: float = param(0.35, "0-1", ASSUMPTION, "well-being target with no cash buffer, no group and no problem", ge=0, le=1)
     wellbeing_cash: float = param(0.3, "0-1", ASSUMPTION, "well-being target added by a full cash buffer", ge=0, le=1)
-    wellbeing_buffer_weeks: float = param(8.0, "weeks of cost", ASSUMPTION, "cash that makes a full buffer for well-being", gt=0)
+    wellbeing_buffer_weeks: float = param(8.0, "weeks of cost", ASSUMPTION, "cash that makes a full buffer for well-being", gt=0, le=MAX_WEEKS)
     wellbeing_felt_value: float = param(0.2, "0-1", f"{SEED_COMMUNAL}: well-being", "well-being target added per unit of a member's felt value", ge=0, le=1)
     wellbeing_problem: float = param(0.2, "0-1", ASSUMPTION, "well-being target lost per unit of problem severity", ge=0, le=1)
     layoff_rate_per_week: float = param(0.05, "1/week", ASSUMPTION, "chance of laying off one employee in a week with negative cash", ge=0, le=1)
-    hire_cash_weeks: float = param(4.0, "weeks of cost", ASSUMPTION, "cash needed before a hire", ge=0)
-    hire_readiness_effect: float = param(4.0, "ratio", ASSUMPTION, "hire chance multiplier per unit of hire readiness (1 + effect x readiness)", ge=0)
-    innovation_knowledge_effect: float = param(0.5, "probability per unit", ASSUMPTION, "innovation success added per unit of mean knowledge above firms.knowledge_mean", ge=0)
+    hire_cash_weeks: float = param(4.0, "weeks of cost", ASSUMPTION, "cash needed before a hire", ge=0, le=MAX_WEEKS)
+    hire_readiness_effect: float = param(4.0, "ratio", ASSUMPTION, "hire chance multiplier per unit of hire readiness (1 + effect x readiness)", ge=0, le=100)
+    innovation_knowledge_effect: float = param(0.5, "probability per unit", ASSUMPTION, "innovation success added per unit of mean knowledge above firms.knowledge_mean", ge=0, le=10)
     innovation_boost_retention: float = param(0.98, "1/week", ASSUMPTION, "share of the innovation boost from discussing developments kept each week", ge=0, le=1)
     innovation_boost_cap: float = param(0.5, "probability", ASSUMPTION, "largest innovation boost from discussing developments", ge=0, le=1)
-    argument_confidence: float = param(0.8, "fraction of hire_confidence", ASSUMPTION, "confidence, relative to firms.hire_confidence, from which peers can build the argument for a hire", ge=0)
+    argument_confidence: float = param(0.8, "fraction of hire_confidence", ASSUMPTION, "confidence, relative to firms.hire_confidence, from which peers can build the argument for a hire", ge=0, le=10)
     employees_min_by_type: list[int] = param([0, 0, 1, 1, 0], "persons by firm type", ASSUMPTION,
                                              "fewest employees at the start of solo, lifestyle, family, growth and start-up firms", min_length=5, max_length=5)
     employees_max_by_type: list[int] = param([0, 1, 4, 6, 2], "persons by firm type", ASSUMPTION,
@@ -157,7 +171,7 @@ class Firms(Strict):
     confidence_mean: float = param(0.4, "0-1", ASSUMPTION, "mean initial confidence of the firm type with the least growth propensity", ge=0, le=1)
     confidence_growth: float = param(0.2, "0-1", ASSUMPTION, "initial confidence added at the largest growth propensity (scaled by growth / max growth)", ge=0, le=1)
     confidence_sd: float = param(0.15, "0-1", ASSUMPTION, "sd of initial confidence", ge=0, le=1)
-    revenue_dispersion: float = param(0.3, "log sd", ASSUMPTION, "sd of the log of a firm's revenue around its sector's mean", ge=0)
+    revenue_dispersion: float = param(0.3, "log sd", ASSUMPTION, "sd of the log of a firm's revenue around its sector's mean", ge=0, le=5)
     problem_severity_min: float = param(0.3, "0-1", ASSUMPTION, "least severity of a new problem (uniform up to 1)", ge=0, le=1)
 
     @model_validator(mode="after")
@@ -176,11 +190,11 @@ class Firms(Strict):
 class Learning(Strict):
     """Knowledge exchange: the absorptive-capacity curve."""
 
-    rate: float = param(0.1, "knowledge/meeting", ASSUMPTION, "gain at full trust and the ideal gap", ge=0, le=1)
+    rate: float = param(0.1, "knowledge/meeting", ASSUMPTION, "gain at full trust and the ideal gap", prior=("loguniform", 0.02, 0.3), ge=0, le=1)
     peak_gap: float = param(0.25, "knowledge", "Cohen & Levinthal (1990); Nooteboom et al. (2007), Research Policy 36(7): optimal cognitive distance",
                             "knowledge gap at which learning is largest", gt=0, le=1)
     stranger_trust: float = param(0.15, "0-1", ASSUMPTION, "trust used between firms with no tie", ge=0, le=1)
-    facilitation_gain: float = param(0.8, "ratio", f"{SEED_CHAPTER}: facilitator leads the process", "extra learning at full facilitation", ge=0)
+    facilitation_gain: float = param(0.8, "ratio", f"{SEED_CHAPTER}: facilitator leads the process", "extra learning at full facilitation", ge=0, le=10)
     decay_per_week: float = param(0.001, "1/week", ASSUMPTION, "forgetting of knowledge above the initial level", ge=0, le=1)
     online_channel_rate: float = param(0.15, "fraction of rate", f"{SEED_CHAPTER}: social media forums between meetings",
                                        "learning between meetings on a group channel, relative to a meeting", ge=0, le=1)
@@ -190,7 +204,7 @@ class Learning(Strict):
 class Trust(Strict):
     """The weighted trust network."""
 
-    meeting_gain: float = param(0.12, "fraction of (1-trust)", ASSUMPTION, "trust gained per shared meeting", ge=0, le=1)
+    meeting_gain: float = param(0.12, "fraction of (1-trust)", ASSUMPTION, "trust gained per shared meeting", prior=("loguniform", 0.03, 0.3), ge=0, le=1)
     venture_gain: float = param(0.25, "fraction of (1-trust)", ASSUMPTION, "trust gained by a venture that ends well", ge=0, le=1)
     venture_loss: float = param(0.4, "fraction of trust", ASSUMPTION, "trust lost when a venture fails", ge=0, le=1)
     decay_per_week: float = param(0.012, "1/week", ASSUMPTION, "relative trust decay in a week without contact", ge=0, le=1)
@@ -202,21 +216,21 @@ class Trust(Strict):
 class Attendance(Strict):
     """Logistic attendance choice."""
 
-    base: float = param(0.6, "logit", ASSUMPTION, "intercept", ge=-10, le=10)
-    felt_value: float = param(2.5, "logit per unit", ASSUMPTION, "weight of value felt from meetings so far", ge=0)
-    facilitation: float = param(0.8, "logit per unit", f"{SEED_CHAPTER}: jointly facilitated meetings are accessible", "weight of facilitation", ge=0)
-    travel: float = param(1.6, "logit per unit", f"{SEED_CHAPTER}: distance in sparsely populated areas", "weight of travel cost", ge=0)
-    ties: float = param(1.5, "logit per unit", ASSUMPTION, "weight of mean trust to the other members", ge=0)
-    workload: float = param(1.0, "logit per unit", f"{SEED_CHAPTER}: limited time resources", "weight of workload", ge=0)
-    distress_workload: float = param(0.3, "workload", ASSUMPTION, "extra workload of an owner whose cash is negative", ge=0)
+    base: float = param(0.6, "logit", ASSUMPTION, "intercept", prior=("uniform", -1.0, 2.0), ge=-10, le=10)
+    felt_value: float = param(2.5, "logit per unit", ASSUMPTION, "weight of value felt from meetings so far", prior=("uniform", 0.5, 5.0), ge=0, le=MAX_LOGIT)
+    facilitation: float = param(0.8, "logit per unit", f"{SEED_CHAPTER}: jointly facilitated meetings are accessible", "weight of facilitation", ge=0, le=MAX_LOGIT)
+    travel: float = param(1.6, "logit per unit", f"{SEED_CHAPTER}: distance in sparsely populated areas", "weight of travel cost", ge=0, le=MAX_LOGIT)
+    ties: float = param(1.5, "logit per unit", ASSUMPTION, "weight of mean trust to the other members", ge=0, le=MAX_LOGIT)
+    workload: float = param(1.0, "logit per unit", f"{SEED_CHAPTER}: limited time resources", "weight of workload", ge=0, le=MAX_LOGIT)
+    distress_workload: float = param(0.3, "workload", ASSUMPTION, "extra workload of an owner whose cash is negative", ge=0, le=10)
 
 
 class ModeSettings(Strict):
     """What a meeting mode changes."""
 
-    travel_factor: float = param(1.0, "ratio", ASSUMPTION, "travel cost relative to physical meetings", ge=0)
-    trust_factor: float = param(1.0, "ratio", ASSUMPTION, "trust gain relative to physical meetings", ge=0)
-    learning_factor: float = param(1.0, "ratio", ASSUMPTION, "learning relative to physical meetings", ge=0)
+    travel_factor: float = param(1.0, "ratio", ASSUMPTION, "travel cost relative to physical meetings", ge=0, le=10)
+    trust_factor: float = param(1.0, "ratio", ASSUMPTION, "trust gain relative to physical meetings", ge=0, le=10)
+    learning_factor: float = param(1.0, "ratio", ASSUMPTION, "learning relative to physical meetings", ge=0, le=10)
     visits: bool = Field(True, description="meetings happen at members' premises (hosts can show assets)")
 
 
@@ -235,7 +249,7 @@ class ActivitySettings(Strict):
     probability: float = param(0.5, "probability", f"{SEED_CHAPTER}: Table 1, all 11 activities observed; value an assumption",
                                "chance per meeting when its condition holds", ge=0, le=1)
     effect: float = param(0.5, "per activity (docs/odd.md)", ASSUMPTION,
-                          "size of its effect (meaning per activity in docs/odd.md)", ge=0)
+                          "size of its effect (meaning per activity in docs/odd.md)", ge=0, le=10)
 
 
 def _default_activities() -> dict[str, ActivitySettings]:
@@ -253,12 +267,12 @@ def _default_activities() -> dict[str, ActivitySettings]:
 class Ventures(Strict):
     """Joint ventures between pairs of firms."""
 
-    min_trust: float = param(0.25, "0-1", ASSUMPTION, "trust needed before a venture is proposed", ge=0, le=1)
-    uplift: float = param(0.08, "fraction of revenue", f"{SEED_CHAPTER}: shared sales road trip, festival marketing", "revenue uplift while active", ge=0)
-    customer_uplift: float = param(0.03, "fraction of revenue", f"{SEED_CHAPTER}: mapping knowledge finds customers", "uplift for a peer-customer link", ge=0)
-    mean_duration_weeks: float = param(40.0, "weeks", ASSUMPTION, "mean duration of a venture", gt=0)
+    min_trust: float = param(0.25, "0-1", ASSUMPTION, "trust needed before a venture is proposed", prior=("uniform", 0.1, 0.5), ge=0, le=1)
+    uplift: float = param(0.08, "fraction of revenue", f"{SEED_CHAPTER}: shared sales road trip, festival marketing", "revenue uplift while active", ge=0, le=5)
+    customer_uplift: float = param(0.03, "fraction of revenue", f"{SEED_CHAPTER}: mapping knowledge finds customers", "uplift for a peer-customer link", ge=0, le=5)
+    mean_duration_weeks: float = param(40.0, "weeks", ASSUMPTION, "mean duration of a venture", gt=0, le=MAX_WEEKS)
     failure_rate_per_week: float = param(0.01, "1/week", ASSUMPTION, "failure hazard at zero trust (scaled by 1-trust)", ge=0, le=1)
-    max_coordination_partners: int = param(3, "firms", ASSUMPTION, "most partners a host rallies in one coordination activity", ge=0)
+    max_coordination_partners: int = param(3, "firms", ASSUMPTION, "most partners a host rallies in one coordination activity", ge=0, le=MAX_GROUP)
 
 
 class Membership(Strict):
@@ -268,23 +282,23 @@ class Membership(Strict):
     initial_felt_value: float = param(0.5, "0-1", ASSUMPTION, "felt value of a new member", ge=0, le=1)
     peer_value: float = param(0.2, "0-1", f"{SEED_EKOLLEGA}: entrepreneurs want peers to talk to",
                               "value of attending a meeting before anything is learnt or solved", ge=0, le=1)
-    leave_threshold: float = param(0.35, "0-1", f"{SEED_GOOD_PRACTICE}: continuous recruitment needed", "felt value below which members consider leaving", ge=0, le=1)
-    leave_rate_per_week: float = param(0.03, "1/week", ASSUMPTION, "chance a dissatisfied member leaves in a week", ge=0, le=1)
-    grace_weeks: int = param(12, "weeks", ASSUMPTION, "weeks before a new member considers leaving", ge=0)
-    recruits_per_hour: float = param(0.025, "members/hour", ASSUMPTION, "new members per funded recruitment hour", ge=0)
-    word_of_mouth_per_week: float = param(0.003, "1/week", ASSUMPTION, "chance a satisfied member brings a peer", ge=0, le=1)
-    acceptance: float = param(0.5, "probability", ASSUMPTION, "chance an invited firm joins", ge=0, le=1)
-    critical_mass: int = param(4, "members", ASSUMPTION, "a group below this many members for a whole cadence dissolves", ge=0)
-    max_size: int = param(30, "members", ASSUMPTION, "recruitment stops at this size", ge=2)
+    leave_threshold: float = param(0.35, "0-1", f"{SEED_GOOD_PRACTICE}: continuous recruitment needed", "felt value below which members consider leaving", prior=("uniform", 0.15, 0.55), ge=0, le=1)
+    leave_rate_per_week: float = param(0.03, "1/week", ASSUMPTION, "chance a dissatisfied member leaves in a week", prior=("loguniform", 0.005, 0.1), ge=0, le=1)
+    grace_weeks: int = param(12, "weeks", ASSUMPTION, "weeks before a new member considers leaving", ge=0, le=MAX_WEEKS)
+    recruits_per_hour: float = param(0.025, "members/hour", ASSUMPTION, "new members per funded recruitment hour", prior=("loguniform", 0.005, 0.1), ge=0, le=10)
+    word_of_mouth_per_week: float = param(0.003, "1/week", ASSUMPTION, "chance a satisfied member brings a peer", prior=("loguniform", 0.0005, 0.01), ge=0, le=1)
+    acceptance: float = param(0.5, "probability", ASSUMPTION, "chance an invited firm joins", prior=("uniform", 0.2, 0.8), ge=0, le=1)
+    critical_mass: int = param(4, "members", ASSUMPTION, "a group below this many members for a whole cadence dissolves", ge=0, le=MAX_GROUP)
+    max_size: int = param(30, "members", ASSUMPTION, "recruitment stops at this size", ge=2, le=MAX_GROUP)
     satisfied_felt_value: float = param(0.6, "0-1", ASSUMPTION, "felt value from which a member is satisfied and spreads the word", ge=0, le=1)
-    problem_acceptance_factor: float = param(1.5, "ratio", ASSUMPTION, "acceptance of an invitation by a firm with a problem, relative to one without", ge=0)
-    founding_problem_weight: float = param(2.0, "ratio", ASSUMPTION, "weight of a firm with a problem when a group picks its first members (others 1)", gt=0)
-    recruit_tries: int = param(20, "draws", ASSUMPTION, "random firms of the region looked at to find one non-member to invite", ge=1)
-    value_solved: float = param(0.5, "value", ASSUMPTION, "meeting value credited to a host whose problem the group solves", ge=0)
-    value_help: float = param(0.2, "value", f"{SEED_EKOLLEGA}: entrepreneurs want peers to talk to", "meeting value credited for asking for information or experience, for help towards a hire, or for a one-to-one talk", ge=0)
-    value_venture: float = param(0.5, "value", ASSUMPTION, "meeting value credited to each partner of a new joint venture", ge=0)
-    value_confidence: float = param(2.0, "value per unit", ASSUMPTION, "meeting value credited per unit of confidence gained", ge=0)
-    value_per_knowledge: float = param(5.0, "value per unit", ASSUMPTION, "meeting value credited per unit of knowledge gained (a gain of 0.2 = one fully valuable meeting)", ge=0)
+    problem_acceptance_factor: float = param(1.5, "ratio", ASSUMPTION, "acceptance of an invitation by a firm with a problem, relative to one without", ge=0, le=100)
+    founding_problem_weight: float = param(2.0, "ratio", ASSUMPTION, "weight of a firm with a problem when a group picks its first members (others 1)", gt=0, le=100)
+    recruit_tries: int = param(20, "draws", ASSUMPTION, "random firms of the region looked at to find one non-member to invite", ge=1, le=MAX_GROUP)
+    value_solved: float = param(0.5, "value", ASSUMPTION, "meeting value credited to a host whose problem the group solves", ge=0, le=100)
+    value_help: float = param(0.2, "value", f"{SEED_EKOLLEGA}: entrepreneurs want peers to talk to", "meeting value credited for asking for information or experience, for help towards a hire, or for a one-to-one talk", ge=0, le=100)
+    value_venture: float = param(0.5, "value", ASSUMPTION, "meeting value credited to each partner of a new joint venture", ge=0, le=100)
+    value_confidence: float = param(2.0, "value per unit", ASSUMPTION, "meeting value credited per unit of confidence gained", ge=0, le=100)
+    value_per_knowledge: float = param(5.0, "value per unit", ASSUMPTION, "meeting value credited per unit of knowledge gained (a gain of 0.2 = one fully valuable meeting)", ge=0, le=100)
 
 
 class Facilitator(Strict):
@@ -293,8 +307,8 @@ class Facilitator(Strict):
     kind: Literal["advisory_service", "researcher", "none"] = Field(description="who facilitates")
     skill: float = param(0.6, "0-1", f"{SEED_CHAPTER}: PBAS and researchers facilitate", "facilitation skill", ge=0, le=1)
     outside_knowledge: float = param(0.6, "0-1", f"{SEED_GOOD_PRACTICE}: research-based knowledge transferred", "knowledge level brought from outside the group", ge=0, le=1)
-    eur_per_hour: float = param(60.0, "EUR/hour", "assumption (Finnish public-sector expert cost)", "cost of one hour", ge=0)
-    hours_for_full_effect: float = param(10.0, "hours/week", ASSUMPTION, "hours per week at which facilitation is fully effective", gt=0)
+    eur_per_hour: float = param(60.0, "EUR/hour", "assumption (Finnish public-sector expert cost)", "cost of one hour", ge=0, le=10_000)
+    hours_for_full_effect: float = param(10.0, "hours/week", ASSUMPTION, "hours per week at which facilitation is fully effective", gt=0, le=168)
 
 
 def _default_facilitators() -> dict[str, Facilitator]:
@@ -310,19 +324,19 @@ class FundingPhase(Strict):
     name: str = Field(min_length=1, description="phase name")
     basis: Literal["group_age", "calendar"] = Field(
         "group_age", description="weeks counted from each group's start, or from the start of the run")
-    start_week: int = param(0, "weeks", ASSUMPTION, "first week of the phase", ge=0)
-    end_week: int | None = param(None, "weeks", ASSUMPTION, "week after the last week of the phase (none: open-ended)", gt=0)
+    start_week: int = param(0, "weeks", ASSUMPTION, "first week of the phase", ge=0, le=MAX_WEEKS)
+    end_week: int | None = param(None, "weeks", ASSUMPTION, "week after the last week of the phase (none: open-ended)", gt=0, le=MAX_WEEKS)
     payer: str = Field("programme", min_length=1, description="who pays (a label for the ledger)")
     facilitators: list[str] = Field(default_factory=list, description="facilitator types funded (keys of [facilitators])")
     facilitation_hours_per_week: float = param(0.0, "hours/week", SEED_GOOD_PRACTICE, "facilitation per group", ge=0, le=168)
     recruitment_hours_per_week: float = param(0.0, "hours/week", SEED_GOOD_PRACTICE, "recruitment effort per group", ge=0, le=168)
-    other_eur_per_group_per_year: float = param(0.0, "EUR/year", SEED_GOOD_PRACTICE, "other costs per group (coordination, events)", ge=0)
-    fixed_eur_per_year: float = param(0.0, "EUR/year", SEED_GOOD_PRACTICE, "costs independent of the number of groups", ge=0)
+    other_eur_per_group_per_year: float = param(0.0, "EUR/year", SEED_GOOD_PRACTICE, "other costs per group (coordination, events)", ge=0, le=MAX_EUR_PER_YEAR)
+    fixed_eur_per_year: float = param(0.0, "EUR/year", SEED_GOOD_PRACTICE, "costs independent of the number of groups", ge=0, le=MAX_EUR_PER_YEAR)
     founding: bool = Field(False, description="new groups may be founded while this (calendar) phase runs")
     cross_group_meetings_per_year: float = param(
         0.0, "meetings/year", f"{SEED_GOOD_PRACTICE}: coordinate cross-regional activities; seed 003: ecosystem",
         "network meetings of delegates from every group (calendar phases)", ge=0, le=52)
-    delegates_per_group: int = param(3, "members", ASSUMPTION, "members each group sends to a network meeting", ge=1)
+    delegates_per_group: int = param(3, "members", ASSUMPTION, "members each group sends to a network meeting", ge=1, le=MAX_GROUP)
 
     @model_validator(mode="after")
     def _ordered(self) -> FundingPhase:
@@ -362,12 +376,12 @@ class Funding(Strict):
 class Founding(Strict):
     """Groups founded during the run where a calendar phase allows it."""
 
-    max_new_groups: int = param(0, "groups", ASSUMPTION, "most groups founded during the run", ge=0)
-    check_every_weeks: int = param(13, "weeks", ASSUMPTION, "how often founding is considered", ge=1)
-    min_interested: int = param(8, "firms", ASSUMPTION, "firms with a problem needed in a region to found a group", ge=2)
-    founding_members: int = param(8, "firms", ASSUMPTION, "members a founded group starts with", ge=2)
+    max_new_groups: int = param(0, "groups", ASSUMPTION, "most groups founded during the run", ge=0, le=10_000)
+    check_every_weeks: int = param(13, "weeks", ASSUMPTION, "how often founding is considered", ge=1, le=MAX_WEEKS)
+    min_interested: int = param(8, "firms", ASSUMPTION, "firms with a problem needed in a region to found a group", ge=2, le=MAX_GROUP)
+    founding_members: int = param(8, "firms", ASSUMPTION, "members a founded group starts with", ge=2, le=MAX_GROUP)
     mode: ModeName = Field("physical", description="mode of founded groups")
-    cadence_weeks: int = param(4, "weeks", SEED_CHAPTER, "cadence of founded groups", ge=1)
+    cadence_weeks: int = param(4, "weeks", SEED_CHAPTER, "cadence of founded groups", ge=1, le=MAX_WEEKS)
 
 
 class GroupSpec(Strict):
@@ -376,10 +390,10 @@ class GroupSpec(Strict):
     name: str = Field(min_length=1, description="group name")
     region: str = Field(min_length=1, description="region it recruits from (a name in [[regions]])")
     mode: ModeName = Field("physical", description="how it meets")
-    cadence_weeks: int = param(4, "weeks", f"{SEED_CHAPTER}: monthly meetings", "weeks between meetings", ge=1)
-    start_week: int = param(0, "weeks", ASSUMPTION, "week of the first meeting", ge=0)
-    end_week: int | None = param(None, "weeks", ASSUMPTION, "week the programme stops meeting (none: open-ended)", gt=0)
-    initial_members: int = param(12, "firms", ASSUMPTION, "members recruited at the start", ge=0)
+    cadence_weeks: int = param(4, "weeks", f"{SEED_CHAPTER}: monthly meetings", "weeks between meetings", ge=1, le=MAX_WEEKS)
+    start_week: int = param(0, "weeks", ASSUMPTION, "week of the first meeting", ge=0, le=MAX_WEEKS)
+    end_week: int | None = param(None, "weeks", ASSUMPTION, "week the programme stops meeting (none: open-ended)", gt=0, le=MAX_WEEKS)
+    initial_members: int = param(12, "firms", ASSUMPTION, "members recruited at the start", ge=0, le=MAX_GROUP)
     selection: Literal["problem_first", "uniform"] = Field(
         "problem_first", description="how the first members are drawn from the region's firms: problem_first "
         "(a firm with a problem counts double, as recruiters look for needs) or uniform (every eligible firm "
@@ -388,7 +402,7 @@ class GroupSpec(Strict):
     members: list[int] | None = Field(
         None, description="firm ids (rows) that join at the start instead of a draw: an evaluation's "
         "random assignment (firms no longer in business or already in a group are skipped)")
-    venue_eur_per_week: float = param(0.0, "EUR/week", SEED_COMMUNAL, "rent of a meeting space", ge=0)
+    venue_eur_per_week: float = param(0.0, "EUR/week", SEED_COMMUNAL, "rent of a meeting space", ge=0, le=1_000_000)
     venue_payer: str = Field("municipality", min_length=1, description="who pays the venue")
     channel: bool = Field(True, description="an online channel between meetings")
     expert_talks: bool = Field(False, description=f"short expert talks bring outside knowledge ({SEED_EKOLLEGA})")
@@ -411,9 +425,9 @@ class Shock(Strict):
     """A drop in demand: pandemic-like or a local plant closure."""
 
     name: str = Field(min_length=1, description="shock name")
-    start_week: int = param(104, "weeks", ASSUMPTION, "first week of the shock", ge=0)
-    duration_weeks: int = param(26, "weeks", ASSUMPTION, "weeks at full depth", ge=1)
-    recovery_weeks: int = param(26, "weeks", ASSUMPTION, "weeks of linear recovery afterwards", ge=0)
+    start_week: int = param(104, "weeks", ASSUMPTION, "first week of the shock", ge=0, le=MAX_WEEKS)
+    duration_weeks: int = param(26, "weeks", ASSUMPTION, "weeks at full depth", ge=1, le=MAX_WEEKS)
+    recovery_weeks: int = param(26, "weeks", ASSUMPTION, "weeks of linear recovery afterwards", ge=0, le=MAX_WEEKS)
     depth: float = param(0.3, "fraction", ASSUMPTION, "share of demand lost", ge=0, le=1)
     sectors: list[str] = Field(default_factory=list, description="sectors hit (empty: all)")
     regions: list[str] = Field(default_factory=list, description="regions hit (empty: all)")
@@ -430,6 +444,7 @@ class Scenario(Strict):
     """A whole scenario, as read from a TOML file."""
 
     name: str = Field("unnamed", min_length=1, description="scenario name")
+    title: str = Field("", description="a readable title for reports (empty: the name)")
     description: str = Field("", description="what the scenario represents")
     run: Run = Run()
     regions: list[Region] = Field(default_factory=lambda: [Region(name="region")], min_length=1)

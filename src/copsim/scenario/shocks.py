@@ -16,10 +16,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from copsim.scenario.schema import Scenario, Shock
 from copsim.errors import ScenarioError
+from copsim import resources
 from copsim.scenario.io import first_error_line, read_toml, validate_scenario
-from copsim.scenario.library import SCENARIO_DIR
 
-SHOCK_DIR = SCENARIO_DIR / "shocks"
+SHOCK_DIR = resources.folder(resources.SHOCKS)
 
 
 class ShockFile(BaseModel):
@@ -31,16 +31,14 @@ class ShockFile(BaseModel):
 
 def known_shocks() -> list[str]:
     """Names of the shock overlays shipped in ``scenarios/shocks/``."""
-    return sorted(p.stem for p in SHOCK_DIR.glob("*.toml"))
+    return resources.shipped_names(resources.SHOCKS)
 
 
 def resolve_shock_path(name_or_path: str | Path) -> Path:
     """A path as given, or the name of a shipped overlay; unknown names are errors."""
-    path = Path(name_or_path)
+    path = resources.resolve(name_or_path, resources.SHOCKS)
     if path.is_file():
         return path
-    if path.suffix == "" and (SHOCK_DIR / f"{path}.toml").is_file():
-        return SHOCK_DIR / f"{path}.toml"
     raise ScenarioError(f"--shock: {name_or_path}: unknown shock (known: "
                         f"{', '.join(known_shocks())}; or the path of a shock file)")
 

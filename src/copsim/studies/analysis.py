@@ -19,7 +19,8 @@ into ``out/analysis/`` (atomically, replacing an earlier analysis):
 Replicates: every sample's outcome is the mean over its finished replicates
 before the indices are computed (failed runs are left out of that mean). SALib
 designs need every sample: an outcome with a sample that has no value is
-reported as not analysed. ``summary.txt`` holds the printed summary.
+reported as not analysed. ``summary.txt`` holds the printed summary; ``analysis.json``
+the copsim version and the experiment analysed (so a rerun knows the directory as its own).
 """
 
 from __future__ import annotations
@@ -35,11 +36,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from copsim import __version__
 from copsim.errors import OutputError
-from copsim.outputs.files import atomic_directory
+from copsim.outputs.files import OutputKind, atomic_directory, prepare_output, write_json
 
 MAX_FACETS = 6
 MAX_BARS = 30
+ANALYSIS_OUTPUT = OutputKind("analyze", "analysis.json", (
+    "analysis.json", "summary.txt",
+    *(f"{design}_*.{ext}" for design in ("sobol", "morris", "lhs", "grid") for ext in ("csv", "png"))))
 
 
 @dataclass
@@ -75,19 +80,22 @@ def analyze(out: Path) -> Analysis:
     """Analyse a sweep directory into ``out/analysis/``."""
     out = Path(out)
     manifest, results = load_sweep(out)
+    prepare_output(out / "analysis", ANALYSIS_OUTPUT)
     design = manifest["experiment"]["design"]
     analysis = Analysis(design)
     header = _header(manifest, results)
     if design != "grid" and len(results) < manifest["runs"]:
         raise OutputError(f"{out}: runs: {len(results)} of {manifest['runs']} runs finished; "
                           f"a {design} analysis needs every sample (run copsim sweep again to finish)")
-    with atomic_directory(out / "analysis") as tmp:
+    with atomic_directory(out / "analysis", ANALYSIS_OUTPUT) as tmp:
         if design == "grid":
             _grid(manifest, results, analysis, tmp)
         else:
             _sampled(manifest, results, analysis, tmp)
         analysis.summary = "\n".join([header, *_summary_lines(analysis, manifest)])
         (tmp / "summary.txt").write_text(analysis.summary + "\n")
+        write_json(tmp / "analysis.json", {"copsim_version": __version__, "design": design,
+                                           "experiment_hash": manifest.get("experiment_hash")})
         analysis.files = sorted(p.name for p in tmp.iterdir())
     return analysis
 

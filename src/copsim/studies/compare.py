@@ -146,6 +146,7 @@ def counterfactual(scenario: Scenario) -> Scenario:
     neutral name, so that scenarios with the same firms share one counterfactual run."""
     data = scenario.model_dump()
     data["name"], data["description"] = NO_PROGRAMME, "the same firms without any programme"
+    data["title"] = "No programme"
     data["groups"] = []
     data["funding"]["phases"] = []
     data["facilitators"] = {}
@@ -485,3 +486,31 @@ def markdown_table(table: pd.DataFrame, shock: bool, root_seed: int) -> str:
         cells = [cell(row_interval(r, m.key), m, r["participants_mean"]) for r in rows]
         lines.append(f"| {m.label} | " + " | ".join(cells) + " |")
     return "\n".join(lines + [""] + table_notes(table, shock, root_seed)) + "\n"
+
+
+# --- what a comparison produces -------------------------------------------------------------
+
+
+@dataclass
+class CompareResult:
+    """What ``copsim compare`` writes, in memory: the outcome table (table.csv), every
+    replicate (replicates.csv), the weekly series (timeseries.parquet), the table for people
+    (table.md) and the provenance (compare.json); ``report.write_comparison`` writes them
+    with the figures and report.html."""
+
+    table: pd.DataFrame
+    replicates: pd.DataFrame
+    timeseries: pd.DataFrame
+    markdown: str
+    provenance: dict[str, Any]
+    arms: dict[str, Scenario]
+    shock_week: int | None
+
+
+def results(c: Comparison, pairs: list[Pair], provenance: dict[str, Any]) -> CompareResult:
+    """Summarise the paired runs of a comparison."""
+    replicates = replicates_frame(pairs)
+    table = outcome_table(replicates, c.has_shock)
+    return CompareResult(table, replicates, timeseries_frame(pairs),
+                         markdown_table(table, c.has_shock, c.root_seed), provenance,
+                         dict(c.arms), shock_week(next(iter(c.arms.values()))))

@@ -37,6 +37,7 @@ import pandas as pd
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 
+from copsim import resources
 from copsim.version import __version__
 from copsim.scenario.schema import KeyedValueError, Scenario, Strict
 from copsim.dtypes import Activity, EventKind, enum_names
@@ -52,7 +53,7 @@ from copsim.scenario.io import (
     validate_scenario,
     with_years,
 )
-from copsim.scenario.library import resolve_scenario_path
+from copsim.scenario.library import resolve_base as resolve_scenario_base
 
 Design = Literal["grid", "lhs", "sobol", "morris"]
 
@@ -201,7 +202,7 @@ class Experiment(Strict):
 
     name: str = Field(min_length=1, description="experiment name")
     description: str = Field("", description="what it asks")
-    base: str | None = Field(None, description="base scenario: a name in scenarios/ or a path relative to the file")
+    base: str | None = Field(None, description="base scenario: a path relative to the file, or a shipped scenario's name")
     population: int | None = Field(None, ge=1, description="scale the base to this many firms")
     years: float | None = Field(None, gt=0, le=100, description="horizon of every run")
     fixed: dict[str, Any] = Field(default_factory=dict, description="dotted keys set in every run")
@@ -389,9 +390,16 @@ def _scalar(value: Any) -> bool:
 
 def load_experiment(path: str | Path) -> Plan:
     """Read, check and sample an experiment file; every sampled point is validated."""
-    path = Path(path)
+    path = resources.resolve(path, resources.EXPERIMENTS)
     source = str(path)
-    experiment = parse_experiment(read_toml(path, "experiment"), source)
+    return plan_experiment(read_toml(path, "experiment"), path)
+
+
+def plan_experiment(data: Mapping[str, Any], path: Path) -> Plan:
+    """Check and sample an experiment given as data (``path`` names it in errors; a relative
+    base scenario is looked up beside it)."""
+    source = str(path)
+    experiment = parse_experiment(data, source)
     if experiment.base is None:
         raise ScenarioError(f"{path}: base: required (a scenario name or a path relative to the file)")
     for i, outcome in enumerate(experiment.outcomes):
@@ -422,8 +430,7 @@ def parse_experiment(data: Mapping[str, Any], source: str) -> Experiment:
 def resolve_base(experiment: Experiment, path: Path) -> dict[str, Any]:
     """The base scenario with the fixed settings, population and horizon, as plain data."""
     name = experiment.base or ""
-    relative = path.parent / name
-    scenario = load_scenario(relative if relative.suffix == ".toml" else resolve_scenario_path(name))
+    scenario = load_scenario(resolve_scenario_base(name, path.parent))
     data = scenario.model_dump()
     for key, value in _flatten(experiment.fixed):
         try:

@@ -9,8 +9,10 @@ are recycled after a number of jobs so that finished models are freed.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -93,6 +95,10 @@ def run_jobs(jobs: Iterable[Job], workers: int | None = None,
             if progress is not None:
                 progress(result)
             yield result
+    except BaseException:  # interrupted, or a job failed: nobody waits for the other runs
+        if own:
+            pool.stop()
+        raise
     finally:
         if own:
             pool.shutdown()
@@ -130,6 +136,18 @@ class LocalPool:
     def shutdown(self) -> None:
         """Stop the workers (running jobs finish; queued ones are cancelled)."""
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def stop(self) -> None:
+        """Stop the workers now, running jobs included (on an interrupt or a failure).
+
+        Without this the interpreter would wait at exit for the running jobs, which
+        can take minutes. ``ProcessPoolExecutor`` has no public way before Python 3.14.
+        """
+        processes = list(getattr(self.pool, "_processes", None) or {}).copy()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for pid in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
 
 
 _WARM = "COPSIM_WORKERS_FORKSERVER"

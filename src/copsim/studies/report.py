@@ -1,17 +1,21 @@
 """A comparison's outputs: figures, a self-contained HTML report for people who decide,
 the tables and compare.json (written by ``copsim compare`` and the dashboard alike).
 
-The report is one file (figures embedded as base64 PNG, no external links) so that
-it can be e-mailed. Every sentence in it is generated from the outcome table, so
-the text cannot drift from the numbers.
+The report is one file (figures embedded as base64 PNG, no external resources) so
+that it can be e-mailed, and it prints to PDF from a browser without cutting a table.
+Every sentence in it is generated from the outcome table, so the text cannot drift
+from the numbers. Each section is one function returning HTML (:data:`SECTIONS`), so
+a new section is one function and one entry.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime
 import html
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,30 +27,46 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from copsim.outputs.files import atomic_directory, write_json  # noqa: E402
+from copsim.outputs.files import OutputKind, atomic_directory, write_json  # noqa: E402
 from copsim.scenario.io import scenario_hash  # noqa: E402
-from copsim.scenario.schema import Scenario, Shock  # noqa: E402
+from copsim.scenario.odd_tables import is_numeric, source_of, walk  # noqa: E402
+from copsim.scenario.schema import ASSUMPTION, Scenario, Shock  # noqa: E402
 from copsim.studies.compare import (  # noqa: E402
-    CONFIDENCE, LEAD_WEEKS, METRICS, NO_PROGRAMME, Comparison, Interval, Pair, cell,
-    counterfactual, job_count, markdown_table, metrics_for, number, outcome_table,
-    replicates_frame, row_interval, shock_week, table_notes, timeseries_frame,
+    CONFIDENCE, LEAD_WEEKS, METRICS, NO_PROGRAMME, NON_NEGATIVE, Comparison, CompareResult,
+    Interval, cell, counterfactual, job_count, markdown_table, metrics_for, number, row_interval,
+    table_notes,
 )
 from copsim.version import __version__  # noqa: E402
 
 FIGURES = ("timeseries_bands.png", "cost_vs_outcome.png")
+COMPARE_OUTPUT = OutputKind("compare", "compare.json", (
+    "table.md", "table.csv", "replicates.csv", "timeseries.parquet", *FIGURES, "report.html",
+    "compare.json"))
 BY_KEY = {m.key: m for m in METRICS}
+VALIDATION = Path(__file__).resolve().parents[3] / "docs" / "validation.md"
 
 
 # --- figures --------------------------------------------------------------------------------
 
 
+# What each plotted column can possibly be: bands are drawn within it (a count is never
+# negative, knowledge stays in 0-1); the revenue difference can take either sign.
+POSSIBLE = {"members": (0.0, math.inf), "groups_alive": (0.0, math.inf),
+            "cost_m": (0.0, math.inf), "knowledge_members": (0.0, 1.0),
+            "jv_active": (0.0, math.inf), "tracked_index": (0.0, math.inf),
+            "tracked_index_without": (0.0, math.inf)}
+
+
 def band(frame: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Weekly mean over replicates and its 95 % confidence band."""
+    """Weekly mean over replicates and its 95 % confidence band, within the column's
+    possible values."""
     g = frame.groupby("week")[column]
     mean, sd, n = g.mean(), g.std(ddof=1), g.count()
     t = stats.t.ppf(0.5 + CONFIDENCE / 2, (n - 1).clip(lower=1))
     half = (t * sd / np.sqrt(n)).where(n > 1, 0.0).fillna(0.0)
-    return pd.DataFrame({"mean": mean, "lo": mean - half, "hi": mean + half})
+    low, high = POSSIBLE.get(column, (-math.inf, math.inf))
+    return pd.DataFrame({"mean": mean, "lo": (mean - half).clip(lower=low, upper=high),
+                         "hi": (mean + half).clip(lower=low, upper=high)})
 
 
 def panels(shock_week: int | None) -> list[tuple[str, str]]:
@@ -76,14 +96,15 @@ def derived(ts: pd.DataFrame, shock_week: int | None) -> pd.DataFrame:
     return out
 
 
-def plot_bands(ts: pd.DataFrame, path: Path, shock_week: int | None) -> None:
+def plot_bands(ts: pd.DataFrame, path: Path, shock_week: int | None,
+               labels: Mapping[str, str]) -> None:
     """Weekly outputs per scenario with 95 % bands over replicates."""
     data = derived(ts[ts["scenario"] != NO_PROGRAMME], shock_week)
     fig, axes = plt.subplots(2, 3, figsize=(15, 8), sharex=True)
     colours = dict(zip(data["scenario"].unique(), plt.cm.tab10.colors, strict=False))
     for ax, (title, column) in zip(axes.flat, panels(shock_week), strict=True):
         for label, frame in data.groupby("scenario", sort=False):
-            _band(ax, frame, column, colours[label], label)
+            _band(ax, frame, column, colours[label], labels.get(label, label))
             if column == "tracked_index":
                 _band(ax, frame, "tracked_index_without", colours[label], None, dashed=True)
         if column == "tracked_index":
@@ -120,16 +141,18 @@ COST_PANELS = (("participants", "Participants reached"),
                ("joint_ventures", "Joint ventures formed"))
 
 
-def plot_cost_outcome(table: pd.DataFrame, path: Path) -> None:
-    """Total cost against three outcomes, one marker per scenario, with 95 % intervals."""
+def plot_cost_outcome(table: pd.DataFrame, path: Path, labels: Mapping[str, str]) -> None:
+    """Total cost against three outcomes, one marker per scenario, with 95 % intervals
+    (within the possible range, like the table's)."""
     fig, axes = plt.subplots(1, 3, figsize=(15, 5.2))
     colours, markers = plt.cm.tab10.colors, "osD^vPX*"
     for ax, (key, title) in zip(axes, COST_PANELS, strict=True):
         for i, row in enumerate(table.to_dict("records")):
             x, y = row_interval(row, "cost_total_eur"), row_interval(row, key)
-            ax.errorbar(x.mean / 1e6, y.mean, xerr=_err(x, 1e6), yerr=_err(y),
-                        fmt=markers[i % len(markers)], markersize=8, capsize=3, alpha=0.85,
-                        color=colours[i % len(colours)], label=row["scenario"])
+            ax.errorbar(x.mean / 1e6, y.mean, xerr=_err(x, "cost_total_eur", 1e6),
+                        yerr=_err(y, key), fmt=markers[i % len(markers)], markersize=8,
+                        capsize=3, alpha=0.85, color=colours[i % len(colours)],
+                        label=labels.get(row["scenario"], row["scenario"]))
         if key == "additional_surviving_firms":
             ax.axhline(0, color="grey", linewidth=0.8)
         ax.set_xlabel("total cost (M EUR)")
@@ -143,10 +166,11 @@ def plot_cost_outcome(table: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
-def _err(iv: Interval, scale: float = 1.0) -> list[list[float]] | None:
+def _err(iv: Interval, key: str, scale: float = 1.0) -> list[list[float]] | None:
     if not math.isfinite(iv.lo):
         return None
-    return [[(iv.mean - iv.lo) / scale], [(iv.hi - iv.mean) / scale]]
+    lo = max(iv.lo, 0.0) if BY_KEY[key].unit in NON_NEGATIVE else iv.lo
+    return [[(iv.mean - lo) / scale], [(iv.hi - iv.mean) / scale]]
 
 
 # --- text -----------------------------------------------------------------------------------
@@ -168,11 +192,45 @@ def distinguishable(row: Mapping[str, Any], key: str) -> bool:
     return math.isfinite(iv.lo) and (iv.lo > 0 or iv.hi < 0)
 
 
+def title(name: str, scenario: Scenario | None) -> str:
+    """What people call a scenario: its title, else its name."""
+    if scenario is None:
+        return "No programme" if name == NO_PROGRAMME else name
+    return scenario.title or scenario.name
+
+
+def knowledge_words(row: Mapping[str, Any]) -> str:
+    """The knowledge gain in plain words: points of the 0-1 scale and its share of it."""
+    gain = row["knowledge_gain_mean"]
+    share = f"about {abs(gain) * 100:.0f} % of the whole scale" if abs(gain) >= 0.005 else \
+        "less than 1 % of the whole scale"
+    direction = "more" if gain >= 0 else "less"
+    return (f"their know-how (the mean over eight business topics, on a scale from 0, knowing "
+            f"nothing, to 1, the most the model allows) grew by {value(row, 'knowledge_gain')} "
+            f"points {direction} than that of the same firms without the programme, {share}")
+
+
+def unstarted_groups(scenario: Scenario) -> list[str]:
+    """Groups planned to start at or after the horizon: they never meet in the run."""
+    return [g.name for g in scenario.groups if g.start_week >= scenario.run.weeks]
+
+
+def unstarted_words(scenario: Scenario) -> str:
+    """Why fewer groups are active than the scenario lists ('' when all of them start)."""
+    late = unstarted_groups(scenario)
+    if not late:
+        return ""
+    names = ", ".join(late)
+    return (f"{len(late)} of its {len(scenario.groups)} groups ({names}) are planned to start "
+            f"after the {scenario.run.weeks}-week horizon, so they never met in these runs; "
+            f"the groups counted are those that started.")
+
+
 def paragraph(row: Mapping[str, Any], scenario: Scenario | None) -> str:
     """A plain-language paragraph about one scenario, from its row of the table."""
-    name = row["scenario"]
+    name = title(row["scenario"], scenario)
     if scenario is None:
-        return (f"{name.capitalize()}: the same firms with no groups, facilitation or funding, "
+        return (f"{name}: the same firms with no groups, facilitation or funding, "
                 "in the same replicates. It costs nothing and, by construction, has no effect: "
                 "it is the baseline every effect above is measured against.")
     free = row["cost_total_eur_mean"] == 0
@@ -182,6 +240,9 @@ def paragraph(row: Mapping[str, Any], scenario: Scenario | None) -> str:
     text = [f"{name}: {scenario.description or 'no description'}. Over {mean(row, 'years')} "
             f"years ({int(row['replicates'])} replicates), it reached "
             f"{value(row, 'participants', ' firms')} {cost}."]
+    late = unstarted_words(scenario)
+    if late:
+        text.append(late[0].upper() + late[1:])
     if row["participants_mean"] == 0:
         return " ".join(text)
     sure = ("distinguishable" if distinguishable(row, "survival_effect_pp") else
@@ -199,15 +260,112 @@ def paragraph(row: Mapping[str, Any], scenario: Scenario | None) -> str:
            f" (cost per joint venture {value(row, 'cost_per_joint_venture_eur', ' EUR')})")
         + f"; {mean(row, 'strong_tie_pct')} % left with at least one new strong tie and "
         f"{mean(row, 'partner_pct')} % with a new partner (strong tie or joint venture). "
-        f"Against the same firms without the programme, their knowledge (0-1 scale) changed by "
-        f"{value(row, 'knowledge_gain')}, and at the end of the run their revenue by "
-        f"{value(row, 'additional_revenue_eur_per_year', ' EUR a year')} and their employment by "
-        f"{value(row, 'additional_employment', ' people')}.")
+        f"Participants learnt: {knowledge_words(row)}. At the end of the run their revenue "
+        f"differed by {value(row, 'additional_revenue_eur_per_year', ' EUR a year')} and their "
+        f"employment by {value(row, 'additional_employment', ' people')}.")
     if "recovery_weeks_mean" in row:
         text.append(f"After the shock, the revenue of its members {recovery(row, 'recovery_weeks')}"
                     f"; that of the same firms without the programme "
                     f"{recovery(row, 'recovery_without_weeks')}.")
     return " ".join(text)
+
+
+# --- the executive summary ------------------------------------------------------------------
+
+
+def _listing(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def executive_summary(table: pd.DataFrame, arms: Mapping[str, Scenario]) -> list[str]:
+    """Five sentences from the numbers: what was compared, what each scenario buys and for
+    how much, its survival effect, the best value for money, and how sure we are."""
+    rows = [r for r in table.to_dict("records") if r["scenario"] in arms]
+    names = {r["scenario"]: title(r["scenario"], arms[r["scenario"]]) for r in rows}
+    first = arms[rows[0]["scenario"]]
+    reps = int(table["replicates"].max())
+    buys = []
+    for r in rows:
+        cost = ("at no cost" if r["cost_total_eur_mean"] == 0 else
+                f"for {mean(r, 'cost_total_eur')} EUR ({mean(r, 'cost_per_participant_eur')} EUR "
+                "per participant)")
+        buys.append(f"{names[r['scenario']]} reaches about {r['participants_mean']:,.0f} firms "
+                    f"{cost}")
+    effects = [f"{value(r, 'survival_effect_pp')} points with {names[r['scenario']]}"
+               for r in rows if r["participants_mean"] > 0]
+    clear = [names[r["scenario"]] for r in rows if distinguishable(r, "survival_effect_pp")]
+    return [
+        f"This report compares {_listing(list(names.values()))} with no programme at all, on the "
+        f"same {first.population:,} firms over {mean(rows[0], 'years')} years, each simulated "
+        f"{reps} times.",
+        "; ".join(buys) + ".",
+        ("Against the same firms without a programme, the share of participants still in "
+         f"business at the end changes by {_listing(effects)}" if effects else
+         "No scenario reached any firm, so no effect can be measured")
+        + _distinguishable_words(clear, len(effects)),
+        value_for_money(rows, names),
+        f"How sure we are: the ranges are 95 % intervals over the {reps} simulated replicates, "
+        "so they hold random variation only, not the uncertainty of the model's assumed "
+        "parameters or of its structure (see Caveats).",
+    ]
+
+
+def _distinguishable_words(clear: Sequence[str], n: int) -> str:
+    if n == 0:
+        return "."
+    if not clear:
+        return "; no 95 % interval excludes zero."
+    if len(clear) == n:
+        return "; every 95 % interval excludes zero."
+    return f"; the 95 % interval excludes zero for {_listing(list(clear))} only."
+
+
+def value_for_money(rows: Sequence[Mapping[str, Any]], names: Mapping[str, str]) -> str:
+    """The lowest cost per additional surviving firm, where one is defined in every replicate."""
+    paid = [r for r in rows if r["cost_total_eur_mean"] > 0]
+    priced = [r for r in paid if r["cost_per_additional_surviving_firm_eur_defined"]
+              == r["replicates"] and r["cost_per_additional_surviving_firm_eur_mean"] > 0]
+    if not priced:
+        return ("No funded scenario added surviving firms in every replicate, so no cost per "
+                "additional surviving firm can be given.")
+    best = min(priced, key=lambda r: r["cost_per_additional_surviving_firm_eur_mean"])
+    return (f"The lowest cost per additional surviving firm is {names[best['scenario']]}'s, "
+            f"{value(best, 'cost_per_additional_surviving_firm_eur', ' EUR')}, and its cost per "
+            f"joint venture is {mean(best, 'cost_per_joint_venture_eur')} EUR.")
+
+
+# --- caveats --------------------------------------------------------------------------------
+
+
+def assumed_parameters() -> tuple[int, int]:
+    """(numeric parameters whose source is an assumption, all numeric parameters)."""
+    numeric = [e for e in walk() if is_numeric(e.info)]
+    return sum(ASSUMPTION in source_of(e.info).lower() for e in numeric), len(numeric)
+
+
+def caveats(arms: Mapping[str, Scenario], meta: Mapping[str, Any]) -> list[str]:
+    """What the numbers rest on and what their intervals include."""
+    assumed, total = assumed_parameters()
+    items = [
+        f"What is assumed: {assumed} of the model's {total} numeric parameters rest in whole or "
+        "in part on assumptions rather than on measurements (each is marked in the parameter "
+        "tables of docs/odd.md); costs are the funding phases' hours and budgets as written in "
+        "each scenario file.",
+        f"What the intervals include: only the random variation between the {meta['replicates']} "
+        "replicates (different random seeds). They do not include uncertainty about the "
+        "assumed parameters, the model's structure, or the data the scenarios were built from; "
+        "the true uncertainty is larger.",
+        "Effects are measured on the firms that took part, against the same firms in a run "
+        "without any programme; participants are self-selected, which this comparison removes "
+        "only as far as the model represents who joins.",
+    ]
+    late = [f"{title(n, s)}: {unstarted_words(s)}" for n, s in arms.items() if unstarted_groups(s)]
+    items += late
+    return items
+
+
+# --- the report's sections ------------------------------------------------------------------
 
 
 def recovery(row: Mapping[str, Any], key: str) -> str:
@@ -271,44 +429,117 @@ def settings_html(s: Scenario) -> str:
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;line-height:1.45;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:0.9em}td,th{border:1px solid #ccc;
 padding:0.3em 0.5em;text-align:left;vertical-align:top}th{background:#f0f0f0}
-img{max-width:100%}.note{color:#555;font-size:0.9em}"""
+img{max-width:100%}.note{color:#555;font-size:0.9em}.summary{font-size:1.05em}
+@page{size:A4;margin:14mm}
+@media print{body{max-width:none;margin:0;font-size:9.5pt;line-height:1.35}
+table{font-size:7.5pt;width:100%;table-layout:fixed}
+td,th{padding:0.2em 0.3em;overflow-wrap:anywhere;hyphens:auto}
+table,tr,img,.summary,.figure{break-inside:avoid;page-break-inside:avoid}
+thead{display:table-header-group}h1,h2,h3{break-after:avoid;page-break-after:avoid}}"""
 
 
-def outcome_html(table: pd.DataFrame, shock: bool) -> str:
+@dataclass(frozen=True)
+class Report:
+    """What every section is written from."""
+
+    out: Path
+    table: pd.DataFrame
+    arms: Mapping[str, Scenario]
+    meta: Mapping[str, Any]
+    shock: bool
+
+    def title(self, name: str) -> str:
+        """The readable title of a scenario of the table."""
+        return title(name, self.arms.get(name))
+
+
+def outcome_html(table: pd.DataFrame, shock: bool, names: Mapping[str, str] | None = None) -> str:
     """The outcome table as HTML: one row per metric, one column per scenario."""
     rows = table.to_dict("records")
     body = [[m.label] + [cell(row_interval(r, m.key), m, r["participants_mean"]) for r in rows]
             for m in metrics_for(shock)]
-    return html_table([""] + [r["scenario"] for r in rows], body)
+    names = names or {}
+    return html_table([""] + [names.get(r["scenario"], r["scenario"]) for r in rows], body)
 
 
 def image_html(path: Path) -> str:
     """A PNG embedded in the page (the report stays one file)."""
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<img alt="{path.stem}" src="data:image/png;base64,{data}">'
+    return f'<div class="figure"><img alt="{path.stem}" src="data:image/png;base64,{data}"></div>'
+
+
+def _paragraphs(items: Sequence[str], css: str = "") -> str:
+    attr = f' class="{css}"' if css else ""
+    return "".join(f"<p{attr}>{html.escape(text)}</p>" for text in items)
+
+
+def header_section(r: Report) -> str:
+    """Title, date and what was run."""
+    shock_text = f"shock overlay: {Path(r.meta['shock']).stem}" if r.meta["shock"] else "no shock"
+    return (f"<h1>Comparing funding models for entrepreneur peer networks</h1>"
+            f'<p class="note">Generated on {datetime.date.today().isoformat()} by copsim '
+            f"{html.escape(r.meta['copsim_version'])}; {r.meta['replicates']} replicates per "
+            f"scenario; root seed {r.meta['root_seed']}; {html.escape(shock_text)}. Every "
+            "scenario is compared with the same firms without any programme (common random "
+            "numbers).</p>")
+
+
+def summary_section(r: Report) -> str:
+    """The executive summary: five sentences."""
+    sentences = "".join(f'<span class="sentence">{html.escape(x)}</span> '
+                        for x in executive_summary(r.table, r.arms))
+    return f'<h2>Summary</h2><p class="summary">{sentences.strip()}</p>'
+
+
+def findings_section(r: Report) -> str:
+    """A paragraph per scenario."""
+    return "<h2>What each scenario buys</h2>" + _paragraphs(
+        [paragraph(row, r.arms.get(row["scenario"])) for row in r.table.to_dict("records")])
+
+
+def outcomes_section(r: Report) -> str:
+    """The outcome table and what its numbers are."""
+    names = {name: r.title(name) for name in r.table["scenario"]}
+    return ("<h2>Outcomes</h2>" + outcome_html(r.table, r.shock, names)
+            + _paragraphs(table_notes(r.table, r.shock, r.meta["root_seed"]), "note"))
+
+
+def figures_section(r: Report) -> str:
+    """Both figures, embedded."""
+    return "<h2>Figures</h2>" + "".join(image_html(r.out / name) for name in FIGURES)
+
+
+def caveats_section(r: Report) -> str:
+    """Assumptions, what the intervals include, and where the validation is."""
+    link = (f'<p>How the model\'s patterns compare with what was observed: '
+            f'<a href="{VALIDATION.as_uri()}">docs/validation.md</a> in the copsim '
+            "repository.</p>")
+    items = "".join(f"<li>{html.escape(x)}</li>" for x in caveats(r.arms, r.meta))
+    return f"<h2>Caveats</h2><ul>{items}</ul>{link}"
+
+
+def settings_section(r: Report) -> str:
+    """Each scenario's programme settings."""
+    return '<h2>Scenario settings</h2><div class="settings">' + "".join(
+        f"<h3>{html.escape(r.title(name))} ({html.escape(name)})</h3>{settings_html(s)}"
+        for name, s in r.arms.items()) + "</div>"
+
+
+SECTIONS: tuple[Callable[[Report], str], ...] = (
+    header_section, summary_section, findings_section, outcomes_section, figures_section,
+    caveats_section, settings_section,
+)
 
 
 def write_report(out: Path, table: pd.DataFrame, arms: Mapping[str, Scenario], meta: dict[str, Any],
                  shock: bool) -> None:
     """Write report.html into ``out`` (the figures must already be there)."""
-    paragraphs = "".join(f"<p>{html.escape(paragraph(r, arms.get(r['scenario'])))}</p>"
-                         for r in table.to_dict("records"))
-    notes = "".join(f'<p class="note">{html.escape(n)}</p>'
-                    for n in table_notes(table, shock, meta["root_seed"]))
-    settings = "".join(f"<h3>{html.escape(name)}</h3>{settings_html(s)}"
-                       for name, s in arms.items())
-    shock_text = f"shock overlay: {Path(meta['shock']).stem}" if meta["shock"] else "no shock"
+    report = Report(out, table, arms, meta, shock)
+    body = "\n".join(section(report) for section in SECTIONS)
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>copsim comparison</title>
 <style>{STYLE}</style></head><body>
-<h1>Comparing funding models for entrepreneur peer networks</h1>
-<p class="note">copsim {html.escape(meta['copsim_version'])}; {meta['replicates']} replicates per
-scenario; root seed {meta['root_seed']}; {html.escape(shock_text)}. Every scenario is compared
-with the same firms without any programme (common random numbers).</p>
-<h2>What each scenario buys</h2>{paragraphs}
-<h2>Outcomes</h2>{outcome_html(table, shock)}{notes}
-<h2>Figures</h2>{''.join(image_html(out / name) for name in FIGURES)}
-<h2>Scenario settings</h2>{settings}
+{body}
 </body></html>
 """
     (out / "report.html").write_text(page, encoding="utf-8")
@@ -319,8 +550,9 @@ def write_outputs(out: Path, table: pd.DataFrame, timeseries: pd.DataFrame,
                   shock_week: int | None) -> None:
     """Both figures, table.md and report.html into ``out``."""
     shock = shock_week is not None
-    plot_bands(timeseries, out / FIGURES[0], shock_week)
-    plot_cost_outcome(table, out / FIGURES[1])
+    labels = {name: title(name, arms.get(name)) for name in table["scenario"]}
+    plot_bands(timeseries, out / FIGURES[0], shock_week, labels)
+    plot_cost_outcome(table, out / FIGURES[1], labels)
     (out / "table.md").write_text(markdown_table(table, shock, meta["root_seed"]), encoding="utf-8")
     write_report(out, table, arms, meta, shock)
 
@@ -344,17 +576,13 @@ def comparison_provenance(comparison: Comparison, shock: tuple[Path, list[Shock]
     }
 
 
-def write_comparison(out: Path, comparison: Comparison, pairs: list[Pair],
-                     meta: dict[str, Any]) -> None:
+def write_comparison(out: Path, result: CompareResult) -> None:
     """Every output file of a comparison, into a temporary directory that replaces ``out``
-    when complete (``copsim compare`` and the dashboard's Compare page)."""
-    replicates = replicates_frame(pairs)
-    table = outcome_table(replicates, comparison.has_shock)
-    timeseries = timeseries_frame(pairs)
-    first_shock = shock_week(next(iter(comparison.arms.values())))
-    with atomic_directory(out) as tmp:
-        table.to_csv(tmp / "table.csv", index=False)
-        replicates.to_csv(tmp / "replicates.csv", index=False)
-        timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
-        write_outputs(tmp, table, timeseries, comparison.arms, meta, first_shock)
-        write_json(tmp / "compare.json", meta)
+    when complete (``copsim compare``, copsim.compare and the dashboard's Compare page)."""
+    with atomic_directory(out, COMPARE_OUTPUT) as tmp:
+        result.table.to_csv(tmp / "table.csv", index=False)
+        result.replicates.to_csv(tmp / "replicates.csv", index=False)
+        result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
+        write_outputs(tmp, result.table, result.timeseries, result.arms, result.provenance,
+                      result.shock_week)
+        write_json(tmp / "compare.json", result.provenance)

@@ -50,7 +50,7 @@ from copsim.errors import OutputError
 from copsim.studies.experiments import Outcome, Plan, Task, outcome_values
 from copsim.studies.jobs import Job, LocalPool, default_workers, run_job
 from copsim.engine.kernels import Engine
-from copsim.outputs.files import check_writable
+from copsim.outputs.files import check_writable, refuse_special
 
 TIMING_COLUMNS = ("wall_s", "attempts")
 DEFAULT_RETRIES = 2
@@ -138,8 +138,15 @@ class SweepDirectory:
 
     @contextmanager
     def opened(self) -> Iterator[SweepDirectory]:
-        """Lock the directory, check or write the manifest, clear temporary files."""
+        """Lock the directory, check or write the manifest, clear temporary files.
+
+        A directory that is not a sweep's is refused before anything (the lock
+        file included) is created in it; the manifest is checked again under the lock.
+        """
+        refuse_special(self.out)
         check_writable(self.out)
+        if self.out.is_dir() and not (self.out / "manifest.json").exists():
+            self._refuse_foreign()
         self.out.mkdir(parents=True, exist_ok=True)
         with open(self.out / ".lock", "w") as lock:
             try:
@@ -157,10 +164,7 @@ class SweepDirectory:
         manifest = self.plan.manifest()
         path = self.out / "manifest.json"
         if not path.exists():
-            stray = [p.name for p in self.out.iterdir() if p.name != ".lock"]
-            if stray:
-                raise OutputError(f"{self.out}: (output): holds {stray[0]} but no sweep manifest; "
-                                  "choose a new or empty directory")
+            self._refuse_foreign()
             _write_text_atomic(path, json.dumps(manifest, indent=1, default=str) + "\n")
             return
         try:
@@ -174,6 +178,13 @@ class SweepDirectory:
             raise OutputError(f"{self.out}: (output): holds a different experiment "
                               f"({old.get('experiment', {}).get('name')!r}, hash {old.get('experiment_hash')}, "
                               f"not {manifest['experiment_hash']}); use another --out")
+
+    def _refuse_foreign(self) -> None:
+        """A directory without a manifest is a sweep's only if empty (or a killed one's lock)."""
+        stray = sorted(p.name for p in self.out.iterdir() if p.name != ".lock")
+        if stray:
+            raise OutputError(f"{self.out}: (output): holds {stray[0]} but no sweep manifest; "
+                              "choose a new or empty directory")
 
     def finished(self) -> dict[str, str]:
         """Status (``ok`` or ``error``) of every committed run, by run id."""
@@ -358,6 +369,10 @@ def _run_tasks(plan: RunPlan, todo: list[Task], job: JobFn, workers: int | None,
                                     {}, None, math.nan)
             fill()
             yield _row(plan, task, finished, attempts[task.run_id]), finished.timeseries
+    except BaseException:  # interrupted: stop the runs in flight rather than wait for them
+        if isinstance(pool, LocalPool):
+            pool.stop()
+        raise
     finally:
         if isinstance(pool, LocalPool):
             pool.shutdown()

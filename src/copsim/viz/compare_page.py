@@ -15,7 +15,7 @@ import solara
 from copsim.errors import CopsimError
 from copsim.scenario.io import load_scenario, scale_population
 from copsim.scenario.shocks import known_shocks, load_shocks
-from copsim.studies.compare import job_count, prepare, run_comparison
+from copsim.studies.compare import job_count, prepare, results, run_comparison
 from copsim.studies.jobs import default_workers
 from copsim.studies.report import comparison_provenance, write_comparison
 from copsim.viz.session import scenario_names
@@ -44,7 +44,7 @@ def run_from_dashboard(names: list[str], reps: int, years: float, population: in
     pairs = run_comparison(comparison, workers, progress=advance)
     meta = comparison_provenance(comparison, overlay, workers, time.perf_counter() - started)
     out = OUT / f"compare-{'-'.join(comparison.arms)}-{int(time.time())}"
-    write_comparison(out, comparison, pairs, meta)
+    write_comparison(out, results(comparison, pairs, meta))
     return out
 
 

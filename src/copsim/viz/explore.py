@@ -49,7 +49,7 @@ def TimeSeriesView(chart: str) -> None:
 
 def panels(session: ExploreSession) -> list[dict]:
     """The weekly outputs to plot, from the model's Mesa DataCollector (NaN as gaps)."""
-    frame = session.model.datacollector.get_model_vars_dataframe().iloc[1:]  # row 0: before week 0
+    frame = session.model.datacollector.get_model_vars_dataframe()
     def values(column: str) -> list[float | None]:
         return [None if v != v else round(float(v), 4) for v in frame[column]]
     return [{"title": title, "lines": [{"name": name, "color": colour, "values": values(name)}

@@ -155,9 +155,9 @@ class ExploreSession:
 
 
 def scenario_names() -> list[str]:
-    """Scenario files shipped in scenarios/ (names without .toml)."""
-    from copsim.scenario.library import SCENARIO_DIR
+    """Scenarios shipped with copsim (names without .toml)."""
+    from copsim.resources import SCENARIOS, shipped_names
 
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+    return shipped_names(SCENARIOS)
 
 

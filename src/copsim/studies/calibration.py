@@ -1,0 +1,292 @@
+"""ABC-SMC calibration of a scenario's assumptions against observed targets (pyabc).
+
+pyabc proposes parameter sets from the priors (later from the previous population,
+perturbed), :class:`TargetModel` runs the scenario with them and returns the target
+statistics, and a particle is accepted when its distance to the observed values --
+each difference divided by the target's uncertainty, combined as a Euclidean norm --
+falls under the generation's tolerance (pyabc's median schedule). Each simulation's
+seed is a function of the root seed and the parameter values only.
+
+The pyabc history (``OUT/abc.db``, SQLite) is written after every generation, so a
+killed calibration continues from its last finished generation when run again with
+the same targets and settings. The results in ``OUT/posterior/`` are replaced as a
+whole when a calibration finishes: the weighted posterior sample (Parquet), the
+diagnostics per generation (tolerance, simulations, acceptance rate, effective sample
+size), marginal and pairwise plots, and a posterior predictive check of every target.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from copsim import __version__
+from copsim.engine.runner import simulate
+from copsim.errors import OutputError
+from copsim.outputs.files import OutputKind, atomic_directory, prepare_output, write_json
+from copsim.studies.experiments import outcome_values
+from copsim.studies.targets import Calibration
+
+DB_NAME = "abc.db"
+SETTINGS_NAME = "settings.json"
+RESULTS_DIR = "posterior"
+POSTERIOR_FILE = "posterior.parquet"
+# OUT holds the resumable history; OUT/posterior/ the results, replaced as a whole.
+STATE_OUTPUT = OutputKind("calibrate", SETTINGS_NAME, (
+    DB_NAME, f"{DB_NAME}-*", SETTINGS_NAME, RESULTS_DIR, f".{RESULTS_DIR}.*"))
+RESULTS_OUTPUT = OutputKind("calibrate", "calibration.json", (
+    POSTERIOR_FILE, "diagnostics.csv", "predictive.parquet", "predictive_check.csv",
+    "calibration.json", "*.png"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What identifies a calibration run: a resumed run must have the same settings."""
+
+    targets_digest: str
+    population_size: int
+    seed: int
+    engine: str = "numba"
+
+    def record(self) -> dict[str, Any]:
+        """The settings as written to ``settings.json``."""
+        return {"targets_digest": self.targets_digest, "population_size": self.population_size,
+                "seed": self.seed, "engine": self.engine, "copsim_version": __version__}
+
+
+def safe_name(key: str) -> str:
+    """pyabc parameter name of a dotted key (its storage and plots dislike dots)."""
+    return key.replace(".", "__")
+
+
+def simulation_seed(root: int, values: dict[str, float]) -> int:
+    """The seed of one simulation: depends on the root seed and the parameter values only."""
+    text = json.dumps([root, sorted((k, float(v)) for k, v in values.items())])
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
+
+
+class TargetModel:
+    """pyabc's model: parameter set -> target statistics (picklable for worker processes)."""
+
+    def __init__(self, calibration: Calibration, root_seed: int, engine: str = "numba") -> None:
+        self.calibration = calibration
+        self.root_seed = root_seed
+        self.engine = engine
+
+    def statistics(self, values: dict[str, float], seed: int) -> dict[str, float]:
+        """Run the scenario once with ``values``; a statistic that is undefined is +inf."""
+        result = simulate(self.calibration.scenario(values), seed=seed, engine=self.engine)
+        stats = outcome_values(self.calibration.targets, result.summary, result.timeseries)
+        return {k: (v if math.isfinite(v) else math.inf) for k, v in stats.items()}
+
+    def __call__(self, parameter: dict[str, float]) -> dict[str, float]:
+        values = {key: float(parameter[safe_name(key)]) for key in self.calibration.parameters}
+        return self.statistics(values, simulation_seed(self.root_seed, values))
+
+
+def pyabc_prior(calibration: Calibration) -> Any:
+    """The joint prior as a pyabc Distribution (independent marginals)."""
+    import pyabc
+
+    rvs = {}
+    for key, prior in calibration.priors.items():
+        if prior.shape == "loguniform":
+            rvs[safe_name(key)] = pyabc.RV("loguniform", prior.low, prior.high)
+        else:
+            rvs[safe_name(key)] = pyabc.RV("uniform", prior.low, prior.high - prior.low)
+    return pyabc.Distribution(**rvs)
+
+
+def observed(calibration: Calibration) -> dict[str, float]:
+    """The observed statistics, keyed like the model's output."""
+    return {t.name: t.observed for t in calibration.targets}
+
+
+def distance(calibration: Calibration) -> Any:
+    """Euclidean distance of the differences in units of each target's uncertainty."""
+    import pyabc
+
+    return pyabc.PNormDistance(p=2, fixed_weights={t.name: 1.0 / t.sd for t in calibration.targets})
+
+
+@contextmanager
+def sampler(workers: int, scheduler: str | None) -> Iterator[Any]:
+    """pyabc's sampler: one process, its multicore sampler, or Dask at ``scheduler``."""
+    import pyabc
+
+    if scheduler:
+        from distributed import Client
+
+        try:
+            client = Client(scheduler, timeout=10)
+        except OSError as exc:
+            raise OutputError(f"--scheduler: {scheduler}: cannot connect ({exc})") from None
+        try:
+            yield pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=1)
+        finally:
+            client.close()
+    elif workers <= 1:
+        yield pyabc.sampler.SingleCoreSampler()
+    else:
+        yield pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
+
+
+@dataclass
+class CalibrationReport:
+    """What a finished calibration says on the terminal."""
+
+    out: Path
+    generations: int
+    simulations: int
+    resumed_from: int  # generations already in the history when this call started
+
+
+def calibrate(calibration: Calibration, out: Path, *, population_size: int, generations: int,
+              workers: int = 2, scheduler: str | None = None, seed: int = 1,
+              ppc_draws: int = 20, engine: str = "numba") -> CalibrationReport:
+    """Run (or continue) ABC-SMC until ``generations`` populations exist, then write results."""
+    import pyabc
+
+    settings = Settings(calibration.digest, population_size, seed, engine)
+    db = _open_state(out, settings)
+    np.random.seed(seed)
+    model = TargetModel(calibration, seed, engine)
+    with sampler(workers, scheduler) as chosen:
+        abc = pyabc.ABCSMC(model, pyabc_prior(calibration), distance(calibration),
+                           population_size=population_size, sampler=chosen)
+        done = _generations_done(db)
+        if done:
+            abc.load(f"sqlite:///{db}", 1)
+        else:  # nothing worth keeping: a new history (the run id stays 1)
+            db.unlink(missing_ok=True)
+            abc.new(f"sqlite:///{db}", observed(calibration))
+        if generations > done:
+            abc.run(max_nr_populations=generations - done)
+    history = pyabc.History(f"sqlite:///{db}")
+    write_results(calibration, history, out / RESULTS_DIR, model, ppc_draws, workers, seed)
+    return CalibrationReport(out, history.max_t + 1, int(history.total_nr_simulations), done)
+
+
+def _open_state(out: Path, settings: Settings) -> Path:
+    """The history database, checking that an existing one belongs to these settings."""
+    prepare_output(out, STATE_OUTPUT)
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / DB_NAME
+    path = out / SETTINGS_NAME
+    if path.exists() and db.exists():
+        recorded = json.loads(path.read_text())
+        mine = settings.record()
+        for key in ("targets_digest", "population_size", "seed", "engine"):
+            if recorded.get(key) != mine[key]:
+                raise OutputError(f"{out}: {key}: holds a calibration with {key} = {recorded.get(key)!r}, "
+                                  f"not {mine[key]!r}; use another --out or remove it")
+        return db
+    db.unlink(missing_ok=True)
+    write_json(path, settings.record())
+    return db
+
+
+def _generations_done(db: Path) -> int:
+    """Generations finished in the history (0 when it holds none, e.g. killed in the first)."""
+    if not db.exists():
+        return 0
+    import pyabc
+
+    history = pyabc.History(f"sqlite:///{db}")
+    return max(history.max_t + 1, 0) if history.n_populations else 0
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+def posterior_frame(calibration: Calibration, history: Any) -> pd.DataFrame:
+    """The last population: one row per particle, dotted parameter keys and ``weight``."""
+    frame, weights = history.get_distribution(m=0, t=history.max_t)
+    frame = frame.rename(columns={safe_name(k): k for k in calibration.parameters})
+    frame = frame[calibration.parameters].reset_index(drop=True)
+    frame["weight"] = np.asarray(weights, dtype=float) / float(np.sum(weights))
+    return frame
+
+
+def diagnostics(history: Any) -> pd.DataFrame:
+    """Per generation: tolerance, simulations, acceptance rate and effective sample size."""
+    from pyabc.weighted_statistics import effective_sample_size
+
+    populations = history.get_all_populations()
+    rows = []
+    for t in range(history.max_t + 1):
+        _, weights = history.get_distribution(m=0, t=t)
+        row = populations[populations["t"] == t].iloc[0]
+        n = len(weights)
+        rows.append({"generation": t, "epsilon": float(row["epsilon"]), "simulations": int(row["samples"]),
+                     "accepted": n, "acceptance_rate": n / float(row["samples"]),
+                     "ess": float(effective_sample_size(np.asarray(weights)))})
+    return pd.DataFrame(rows)
+
+
+def posterior_draws(posterior: pd.DataFrame, n: int, seed: int) -> list[dict[str, float]]:
+    """``n`` parameter sets drawn from the weighted posterior (with replacement)."""
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(posterior), size=n, p=posterior["weight"].to_numpy())
+    params = [c for c in posterior.columns if c != "weight"]
+    return [{k: float(posterior.iloc[i][k]) for k in params} for i in rows]
+
+
+def predictive_check(calibration: Calibration, model: TargetModel, posterior: pd.DataFrame,
+                     draws: int, workers: int, seed: int) -> pd.DataFrame:
+    """Every target simulated at ``draws`` posterior draws, each with its own seed."""
+    sets = posterior_draws(posterior, draws, seed)
+    seeds = [seed * 1_000_003 + i for i in range(draws)]
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            stats = list(pool.map(model.statistics, sets, seeds))
+    else:
+        stats = [model.statistics(v, s) for v, s in zip(sets, seeds, strict=True)]
+    return pd.DataFrame([{"draw": i, **s} for i, s in enumerate(stats)])
+
+
+def ppc_table(calibration: Calibration, ppc: pd.DataFrame) -> pd.DataFrame:
+    """Observed value and simulated median and 90 % interval of every target."""
+    rows = []
+    for t in calibration.targets:
+        sim = ppc[t.name].replace(math.inf, np.nan).dropna()
+        low, mid, high = (np.quantile(sim, [0.05, 0.5, 0.95]) if len(sim) else (math.nan,) * 3)
+        rows.append({"target": t.name, "observed": t.observed, "sd": t.sd, "simulated_median": mid,
+                     "simulated_5": low, "simulated_95": high,
+                     "observed_within_90": bool(low - t.sd <= t.observed <= high + t.sd)})
+    return pd.DataFrame(rows)
+
+
+def write_results(calibration: Calibration, history: Any, out: Path, model: TargetModel,
+                  ppc_draws: int, workers: int, seed: int) -> None:
+    """Posterior, diagnostics, plots and the predictive check, replacing ``out`` as a whole."""
+    from copsim.outputs.plotting import posterior_plots, predictive_plot
+
+    posterior = posterior_frame(calibration, history)
+    diag = diagnostics(history)
+    ppc = predictive_check(calibration, model, posterior, ppc_draws, workers, seed)
+    table = ppc_table(calibration, ppc)
+    with atomic_directory(out, RESULTS_OUTPUT) as tmp:
+        posterior.to_parquet(tmp / POSTERIOR_FILE, index=False)
+        diag.to_csv(tmp / "diagnostics.csv", index=False)
+        ppc.to_parquet(tmp / "predictive.parquet", index=False)
+        table.to_csv(tmp / "predictive_check.csv", index=False)
+        write_json(tmp / "calibration.json", {
+            "targets_file": calibration.source, "targets_digest": calibration.digest,
+            "priors": {k: p.text() for k, p in calibration.priors.items()},
+            "targets": [t.model_dump() for t in calibration.targets],
+            "generations": len(diag), "simulations": int(diag["simulations"].sum()),
+            "final_ess": float(diag["ess"].iloc[-1]), "seed": seed, "copsim_version": __version__,
+        })
+        posterior_plots(posterior, calibration.priors, tmp)
+        predictive_plot(table, ppc, tmp / "predictive_check.png")

@@ -1,0 +1,133 @@
+"""Calibration targets: what the model must reproduce, and which parameters may move.
+
+A targets file (``calibration/targets.toml``) names a base scenario, the parameters to
+calibrate (each must have a prior, see :mod:`copsim.scenario.priors`) and the targets:
+each an :class:`~copsim.studies.experiments.Outcome` of a run (a summary number or a
+reduction of a weekly column, so the statistics are the ones sweeps record) with an
+observed value, its uncertainty (one standard deviation), its source and a sentence on
+which parameters it constrains. Everything is checked before anything runs; problems
+are one line ``<file>: <key>: <reason>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from copsim.errors import ScenarioError
+from copsim.scenario.io import (
+    first_error_line,
+    load_scenario,
+    scale_population,
+    set_dotted,
+    validate_scenario,
+    with_years,
+)
+from copsim.scenario.odd_tables import source_of
+from copsim.scenario.priors import Prior, prior_of
+from copsim.scenario.schema import Scenario, Strict
+from copsim.studies.experiments import Outcome, scenario_field
+
+
+class Target(Outcome):
+    """One observed statistic of a run of the base scenario."""
+
+    observed: float = Field(description="the observed value")
+    sd: float = Field(gt=0, description="its uncertainty, one standard deviation (scales the distance)")
+    source: str = Field(min_length=1, description="where the observed value comes from")
+    constrains: str = Field(min_length=1, description="which parameters it constrains, and why")
+
+
+class TargetsFile(Strict):
+    """A targets file, as read."""
+
+    scenario: str = Field("microentre", min_length=1, description="base scenario (name or path)")
+    population: int | None = Field(None, ge=1, description="scale the regions to this many firms")
+    years: float | None = Field(None, gt=0, le=100, description="horizon (default: the scenario's)")
+    parameters: list[str] = Field(min_length=1, description="dotted keys of the calibrated parameters")
+    targets: list[Target] = Field(min_length=1, description="observed statistics")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A checked targets file: base scenario data, parameters with priors, targets."""
+
+    source: str
+    base: dict[str, Any]  # the base scenario (scaled), as plain data
+    priors: dict[str, Prior]  # dotted key -> prior, in file order
+    targets: list[Target]
+    digest: str  # identifies file content and base scenario: a resumed run must match
+
+    @property
+    def parameters(self) -> list[str]:
+        """The calibrated keys, in file order."""
+        return list(self.priors)
+
+    def scenario(self, values: dict[str, float]) -> Scenario:
+        """The base scenario with the calibrated parameters set to ``values``."""
+        data = json.loads(json.dumps(self.base))
+        for key, value in values.items():
+            kind, _ = scenario_field(key, self.base)
+            set_dotted(data, key.split("."), round(value) if kind is int else value, self.source)
+        return validate_scenario(data, self.source)
+
+
+def load_targets(path: str | Path) -> Calibration:
+    """Read and check a targets file; ScenarioError (one line) on any problem."""
+    path = Path(path)
+    source = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError(f"{source}: (file): cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{source}: (file): not valid TOML: {exc}") from None
+    try:
+        spec = TargetsFile.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(first_error_line(exc, source)) from None
+    _unique_names(spec, source)
+    scenario = load_scenario(spec.scenario)
+    if spec.population is not None:
+        scenario = scale_population(scenario, spec.population)
+    if spec.years is not None:
+        scenario = with_years(scenario, spec.years)
+    base = scenario.model_dump(mode="json")
+    priors = {key: _prior(key, i, base, source) for i, key in enumerate(spec.parameters)}
+    digest = hashlib.sha256(json.dumps([raw, base], sort_keys=True, default=str).encode()).hexdigest()
+    return Calibration(source, base, priors, spec.targets, digest[:16])
+
+
+def _unique_names(spec: TargetsFile, source: str) -> None:
+    names = [t.name for t in spec.targets]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise ScenarioError(f"{source}: targets.{i}.name: {name!r} appears twice")
+    for i, key in enumerate(spec.parameters):
+        if key in spec.parameters[:i]:
+            raise ScenarioError(f"{source}: parameters.{i}: {key!r} appears twice")
+
+
+def _prior(key: str, index: int, base: dict[str, Any], source: str) -> Prior:
+    """The prior of a calibrated key, or a one-line error saying why there is none."""
+    where = f"{source}: parameters.{index}"
+    try:
+        kind, info = scenario_field(key, base)
+    except ValueError as exc:
+        raise ScenarioError(f"{where}: {key}: {exc}") from None
+    if kind not in (int, float) or info is None:
+        raise ScenarioError(f"{where}: {key} is not a number, so it cannot be calibrated")
+    value: Any = base
+    for part in key.split("."):
+        value = value[int(part)] if isinstance(value, list) else value[part]
+    prior = prior_of(info, value, source_of(info))
+    if prior is None:
+        raise ScenarioError(f"{where}: {key} has no prior (its source is {source_of(info)!r} and it "
+                            "declares none; add prior=(shape, low, high) to its param in the schema)")
+    return prior

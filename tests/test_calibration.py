@@ -1,0 +1,167 @@
+"""copsim calibrate: targets are checked, ABC-SMC recovers a known parameter, runs repeat."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from copsim.cli import main
+from copsim.outputs.plotting import posterior_plots
+from copsim.scenario.priors import Prior
+from copsim.studies.calibration import RESULTS_DIR, TargetModel, calibrate
+from copsim.studies.targets import load_targets
+
+TRUE_EXIT_RATE = 0.045
+SMALL = 'scenario = "microentre"\npopulation = 1000\nyears = 1.0\n'
+
+
+def targets_text(observed: float, parameters: str = '["firms.exit_rate_per_year"]',
+                 statistic: str = "annual_exit_rate", sd: str = "0.005") -> str:
+    return (f"{SMALL}parameters = {parameters}\n\n[[targets]]\nname = \"{statistic}\"\n"
+            f"observed = {observed}\nsd = {sd}\nsource = \"simulated with a known exit rate\"\n"
+            "constrains = \"firms.exit_rate_per_year\"\n")
+
+
+def simulated_observation(tmp_path: Path) -> float:
+    """The exit rate the model produces at TRUE_EXIT_RATE: the target to recover."""
+    path = tmp_path / "probe.toml"
+    path.write_text(targets_text(0.0))
+    model = TargetModel(load_targets(path), root_seed=99)
+    return model.statistics({"firms.exit_rate_per_year": TRUE_EXIT_RATE}, seed=99)["annual_exit_rate"]
+
+
+@pytest.fixture(scope="module")
+def recovered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A tiny calibration against a target simulated with a known parameter, run twice."""
+    tmp = tmp_path_factory.mktemp("calibration")
+    targets = tmp / "targets.toml"
+    targets.write_text(targets_text(simulated_observation(tmp)))
+    outs = []
+    for name in ("first", "second"):
+        out = tmp / name
+        calibrate(load_targets(targets), out, population_size=10, generations=3, workers=1,
+                  seed=5, ppc_draws=4)
+        outs.append(out)
+    return outs[0], outs[1]
+
+
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: list[float]) -> np.ndarray:
+    order = np.argsort(values)
+    cdf = np.cumsum(weights[order]) / weights.sum()
+    return np.interp(qs, cdf, values[order])
+
+
+def test_calibration_recovers_a_known_exit_rate(recovered: tuple[Path, Path]) -> None:
+    posterior = pd.read_parquet(recovered[0] / RESULTS_DIR / "posterior.parquet")
+    values = posterior["firms.exit_rate_per_year"].to_numpy()
+    weights = posterior["weight"].to_numpy()
+    low, high = weighted_quantiles(values, weights, [0.02, 0.98])
+    assert low <= TRUE_EXIT_RATE <= high
+    # the prior is uniform(0.04, 0.10): mean 0.07, sd 0.017; the posterior moved to the truth
+    mean = float(np.average(values, weights=weights))
+    sd = math.sqrt(float(np.average((values - mean) ** 2, weights=weights)))
+    assert abs(mean - TRUE_EXIT_RATE) < 0.5 * abs(0.07 - TRUE_EXIT_RATE)
+    assert sd < 0.6 * 0.06 / math.sqrt(12)
+
+
+def test_diagnostics_and_predictive_check_are_written(recovered: tuple[Path, Path]) -> None:
+    results = recovered[0] / RESULTS_DIR
+    diag = pd.read_csv(results / "diagnostics.csv")
+    assert list(diag["generation"]) == [0, 1, 2]
+    assert (np.diff(diag["epsilon"]) < 0).all()  # the tolerance schedule shrinks
+    assert ((diag["acceptance_rate"] > 0) & (diag["acceptance_rate"] <= 1)).all()
+    assert (diag["ess"] > 0).all() and (diag["ess"] <= 10 + 1e-9).all()
+    check = pd.read_csv(results / "predictive_check.csv")
+    assert list(check["target"]) == ["annual_exit_rate"]
+    assert check["simulated_5"].iloc[0] <= check["simulated_median"].iloc[0] <= check["simulated_95"].iloc[0]
+    for name in ("posterior_marginals.png", "predictive_check.png"):
+        assert (results / name).stat().st_size > 1000
+
+
+def test_pairwise_plot_with_two_parameters(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    posterior = pd.DataFrame({"a": rng.uniform(0, 1, 30), "b": rng.uniform(1, 2, 30)})
+    posterior["weight"] = 1 / 30
+    posterior_plots(posterior, {"a": Prior("uniform", 0, 1), "b": Prior("loguniform", 1, 2)}, tmp_path)
+    assert (tmp_path / "posterior_pairs.png").stat().st_size > 1000
+    assert (tmp_path / "posterior_marginals.png").stat().st_size > 1000
+
+
+def test_same_seed_gives_the_same_posterior(recovered: tuple[Path, Path]) -> None:
+    first, second = (pd.read_parquet(out / RESULTS_DIR / "posterior.parquet") for out in recovered)
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_a_finished_calibration_continues_with_more_generations(recovered: tuple[Path, Path],
+                                                               tmp_path: Path) -> None:
+    """Resuming reads the stored generations (a kill loses at most the running one)."""
+    out = recovered[1]
+    targets = out.parent / "targets.toml"
+    report = calibrate(load_targets(targets), out, population_size=10, generations=4, workers=1,
+                       seed=5, ppc_draws=2)
+    assert report.resumed_from == 3 and report.generations == 4
+    assert len(pd.read_csv(out / RESULTS_DIR / "diagnostics.csv")) == 4
+
+
+BAD_TARGETS = {
+    "unknown statistic": (targets_text(0.07, statistic="happiness"), "targets.0.column",
+                          "is not a numeric summary value"),
+    "negative uncertainty": (targets_text(0.07, sd="-0.01"), "targets.0.sd", "greater than 0"),
+    "parameter with no prior": (targets_text(0.07, parameters='["learning.peak_gap"]'), "parameters.0",
+                                "learning.peak_gap has no prior"),
+    "unknown parameter": (targets_text(0.07, parameters='["learning.speed"]'), "parameters.0",
+                          "unknown scenario key"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_TARGETS), ids=list(BAD_TARGETS))
+def test_bad_targets_exit_2_with_one_line(case: str, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    text, key, reason = BAD_TARGETS[case]
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["calibrate", str(path), "--out", str(out)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"copsim: error: {path}: {key}") and reason in err, err
+    assert not out.exists()
+
+
+def test_shipped_targets_are_valid() -> None:
+    calibration = load_targets(Path(__file__).parents[1] / "calibration" / "targets.toml")
+    assert len(calibration.parameters) >= 5
+    for target in calibration.targets:
+        assert target.sd > 0 and math.isfinite(target.observed) and target.source and target.constrains
+
+
+def test_screening_experiment_records_every_target_of_the_shipped_file() -> None:
+    from copsim.studies.experiments import load_experiment
+
+    root = Path(__file__).parents[1]
+    plan = load_experiment(root / "experiments" / "calibration_screening.toml")
+    calibration = load_targets(root / "calibration" / "targets.toml")
+    assert plan.outcome_names == [t.name for t in calibration.targets]
+    assert set(calibration.parameters) <= set(plan.factor_names)
+    assert plan.n_runs == plan.experiment.samples * (len(plan.factor_names) + 1)
+
+
+def test_calibrate_refuses_a_directory_it_did_not_write(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    targets = tmp_path / "targets.toml"
+    targets.write_text(targets_text(0.07))
+    out = tmp_path / "thesis"
+    out.mkdir()
+    (out / "data.csv").write_text("precious\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["calibrate", str(targets), "--out", str(out), "--workers", "1"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "holds data.csv" in err, err
+    assert sorted(p.name for p in out.iterdir()) == ["data.csv"]
