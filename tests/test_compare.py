@@ -66,8 +66,11 @@ def runs(workdir: Path) -> dict[str, Proc]:
     commands = {
         "w1": ("compare", "small.toml", "self.toml", "--reps", 3, "--workers", 1, "--out", "w1"),
         "w2": ("compare", "small.toml", "self.toml", "--reps", 3, "--workers", 2, "--out", "w2"),
+        # root seed 2: with seed 1 (since start-week entrants are no longer drawn as first
+        # members), one replicate's members without the programme stay below 95 % of their
+        # pre-shock revenue to the end of the year, so their recovery time is undefined
         "shock": ("compare", "small.toml", "--reps", 2, "--workers", 1, "--shock", "shock.toml",
-                  "--out", "shock", "--quiet"),
+                  "--seed", 2, "--out", "shock", "--quiet"),
         "run": ("run", "small.toml", "--shock", "shock.toml", "--out", "run", "--quiet"),
     }
     with ThreadPoolExecutor(max_workers=len(commands)) as pool:

@@ -67,11 +67,12 @@ def commands() -> tuple[ModuleType, ...]:
     Imported when called, not at start-up, so Ctrl-C while importing is handled.
     """
     from copsim.cli import (
-        analyze, calibrate, compare, dashboard, decompose, run, scenarios, sweep, validate,
-        workshop,
+        analyze, calibrate, compare, dashboard, decompose, run, scenarios, sweep, trial,
+        validate, workshop,
     )
 
-    return (run, validate, compare, decompose, sweep, analyze, calibrate, scenarios, dashboard,
+    return (run, validate, compare, decompose, sweep, analyze, trial, calibrate, scenarios,
+            dashboard,
             workshop)
 
 

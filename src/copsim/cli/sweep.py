@@ -37,10 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sweep = sub.add_parser("sweep", help="run an experiment (grid, lhs, sobol, morris); resumable")
     sweep.add_argument("experiment", type=Path, help="experiment file (experiments/*.toml)")
     sweep.add_argument("--out", type=Path, help="results directory (default: sweeps/<experiment>)")
-    where = sweep.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=positive_int, help="local processes (default: all cores)")
-    where.add_argument("--scheduler", metavar="ADDRESS",
-                       help="send the runs to a running Dask scheduler, e.g. tcp://host:8786")
+    add_where(sweep)
     sweep.add_argument("--limit", type=positive_int, metavar="K",
                        help="run at most K unfinished runs now (the first in run order)")
     sweep.add_argument("--retries", type=non_negative_int, default=2,
@@ -54,7 +51,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def action(args: argparse.Namespace) -> int:
     """Check the experiment and the directory, run what is unfinished, report."""
     from copsim.studies.experiments import load_experiment
-    from copsim.studies.jobs import default_workers
     from copsim.studies.sweep import run_sweep
 
     plan = load_experiment(args.experiment)
@@ -62,9 +58,7 @@ def action(args: argparse.Namespace) -> int:
     if not args.scheduler:
         check_local_memory(plan, args.workers or default_workers(), str(args.experiment))
     with ExitStack() as stack:
-        executor, where, in_flight = None, f"{args.workers or default_workers()} local processes", None
-        if args.scheduler:
-            executor, where, in_flight = stack.enter_context(dask_executor(args.scheduler))
+        executor, where, in_flight = where_to_run(args, stack)
 
         def announce(report: SweepReport, n: int) -> None:
             if not args.quiet:
@@ -116,6 +110,24 @@ def _report_lines(report: SweepReport, out: Path) -> list[str]:
         lines.append("Run the same command again to continue.")
     lines.append(f"Results: {out}/results.parquet (one row per run); analyse with: copsim analyze {out}")
     return lines
+
+
+def add_where(parser: argparse.ArgumentParser) -> None:
+    """``--workers N`` or ``--scheduler ADDRESS``: local processes or a Dask cluster."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=positive_int, help="local processes (default: all cores)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="send the runs to a running Dask scheduler, e.g. tcp://host:8786")
+
+
+def where_to_run(args: argparse.Namespace, stack: ExitStack) -> tuple[Executor | None, str,
+                                                                     Callable[[], int] | None]:
+    """The executor (None: local processes), a description, and the runs to keep in flight."""
+    if args.scheduler:
+        return stack.enter_context(dask_executor(args.scheduler))
+    from copsim.studies.jobs import default_workers
+
+    return None, f"{args.workers or default_workers()} local processes", None
 
 
 @contextmanager

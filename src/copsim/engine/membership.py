@@ -67,20 +67,39 @@ def candidate(model: ModelShape, region: int, rng: np.random.Generator) -> int:
 
 
 def start_group(model: ModelShape, gid: int, week: int, candidates: list[int] | None = None) -> None:
-    """Open a group and recruit its first members (firms with problems first)."""
+    """Open a group and recruit its first members: the listed firms, or a draw.
+
+    The draw is among the region's living non-members that were in business before
+    this week (entrants of the start week are not yet known to the programme), from
+    the spec's sectors; with ``selection = "problem_first"`` a firm with a problem
+    has weight ``membership.founding_problem_weight``, with ``"uniform"`` every such
+    firm the same.
+    """
     g, f = model.groups, model.firms
     g.started[gid] = True
     g.alive[gid] = True
     g.next_meeting[gid] = week
     model.events.add(week, EventKind.GROUP_FOUNDED, group=gid)
     wanted = model.initial_members[gid]
+    spec = model.group_specs[gid]
+    if spec is not None and spec.members is not None:
+        for row in spec.members:
+            if row < f.n and f.alive[row] and f.group[row] < 0:
+                join(model, row, gid, week)
+        return
     if candidates is None:
         pool = np.array(model.region_rows[int(g.region[gid])], dtype=INT)
-        candidates = pool[f.alive[pool] & (f.group[pool] < 0)].tolist()
+        eligible = f.alive[pool] & (f.group[pool] < 0) & (f.born_week[pool] < week)
+        if spec is not None and spec.sectors:
+            names = [x.name for x in model.scenario.environment.sectors]
+            eligible &= np.isin(f.sector[pool], [names.index(x) for x in spec.sectors])
+        candidates = pool[eligible].tolist()
     if not candidates or wanted == 0:
         return
     rng = model.streams.generator(f"groups.start.{gid}", week)
-    weights = np.where(f.problem_topic[candidates] >= 0, model.scenario.membership.founding_problem_weight, 1.0)
+    uniform = spec is not None and spec.selection == "uniform"
+    weight = 1.0 if uniform else model.scenario.membership.founding_problem_weight
+    weights = np.where(f.problem_topic[candidates] >= 0, weight, 1.0)
     chosen = rng.choice(len(candidates), size=min(wanted, len(candidates)), replace=False,
                         p=weights / weights.sum())
     for i in sorted(chosen.tolist()):
@@ -88,10 +107,13 @@ def start_group(model: ModelShape, gid: int, week: int, candidates: list[int] | 
 
 
 def start_due_groups(model: ModelShape, week: int) -> None:
-    """Start the scenario's groups whose start week has come."""
+    """Start the scenario's groups whose start week has come; end those whose end week has."""
     g = model.groups
     for gid in np.flatnonzero(~g.started[: g.n] & ~g.is_network[: g.n] & (g.start_week[: g.n] <= week)):
         start_group(model, int(gid), week)
+    for gid in model.alive_groups():
+        if 0 <= g.end_week[gid] <= week:  # the programme has ended: no meeting in its end week
+            dissolve_group(model, int(gid), week)
 
 
 def found_groups(model: ModelShape, week: int) -> None:
@@ -207,13 +229,12 @@ def contact(model: ModelShape, row: int, rng: np.random.Generator) -> int:
 
 def dissolve_small_groups(model: ModelShape, week: int, due: np.ndarray) -> None:
     """Groups below critical mass at several meeting dates in a row (counted at the
-    dates ``due`` this week), or past their end week, dissolve."""
+    dates ``due`` this week) dissolve (ended groups: start_due_groups)."""
     g, p = model.groups, model.scenario.membership
     due_now = set(due.tolist())
     for gid in model.alive_groups():
         if gid in due_now:
             small = model.rosters.size(gid) < p.critical_mass
             g.small_meetings[gid] = g.small_meetings[gid] + 1 if small else 0
-        ended = 0 <= g.end_week[gid] <= week + 1
-        if g.small_meetings[gid] >= p.small_meetings_to_dissolve or ended:
+        if g.small_meetings[gid] >= p.small_meetings_to_dissolve:
             dissolve_group(model, int(gid), week)

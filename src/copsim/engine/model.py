@@ -86,6 +86,7 @@ class CopModel(mesa.Model):
         self.decisions = Decisions()  # people's choices in workshop mode; empty: the model's
         self.rosters = Rosters()
         self.initial_members: list[int] = []
+        self.group_specs: list[GroupSpec | None] = []  # None: the network group
         self.lever_log: list[tuple[int, str, object]] = []
         self.group_names: list[str] = []
         self.venue_payer: list[str] = []
@@ -180,6 +181,7 @@ class CopModel(mesa.Model):
         self.venue_payer.append(spec.venue_payer)
         self.group_agents.append(Group(self, gid, spec.name))
         self.initial_members.append(spec.initial_members)
+        self.group_specs.append(spec)
         return gid
 
     def _add_network_group(self) -> int:
@@ -199,6 +201,7 @@ class CopModel(mesa.Model):
         self.group_names.append("network")
         self.venue_payer.append("network")
         self.initial_members.append(0)
+        self.group_specs.append(None)
         return gid
 
     def alive_groups(self) -> np.ndarray:

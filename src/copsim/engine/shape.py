@@ -50,6 +50,7 @@ class ModelShape(Protocol):
     decisions: Decisions
     region_rows: list[list[int]]
     initial_members: list[int]
+    group_specs: list[GroupSpec | None]
     venue_payer: list[str]
     network_group: int
     tracked_rows: np.ndarray | None

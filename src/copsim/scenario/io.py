@@ -72,11 +72,12 @@ def first_error_line(exc: ValidationError, source: str) -> str:
     return f"{source}: {key}: {message}"
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path, what: str = "scenario") -> dict[str, Any]:
+    """A TOML file as a dict; a missing, unreadable or invalid file is a one-line error."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: (file): no such scenario file") from None
+        raise ScenarioError(f"{path}: (file): no such {what} file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: (file): cannot be read ({exc.__class__.__name__})") from None
     try:
@@ -91,7 +92,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _read_with_bases(path: Path, depth: int) -> dict[str, Any]:
     if depth > MAX_EXTENDS_DEPTH:
         raise ScenarioError(f"{path}: extends: chain deeper than {MAX_EXTENDS_DEPTH} (a cycle?)")
-    data = _read_toml(path)
+    data = read_toml(path)
     base_name = data.pop("extends", None)
     if base_name is None:
         return data

@@ -466,6 +466,14 @@ class GroupSpec(Strict):
     start_week: int = param(0, "weeks", ASSUMPTION, "week of the first meeting", ge=0, le=MAX_WEEKS)
     end_week: int | None = param(None, "weeks", ASSUMPTION, "week the programme stops meeting (none: open-ended)", gt=0, le=MAX_WEEKS)
     initial_members: int = param(12, "firms", ASSUMPTION, "members recruited at the start", ge=0, le=MAX_GROUP)
+    selection: Literal["problem_first", "uniform"] = Field(
+        "problem_first", description="how the first members are drawn from the region's firms: problem_first "
+        "(a firm with a problem counts double, as recruiters look for needs) or uniform (every eligible firm "
+        "alike, for evaluations)")
+    sectors: list[str] = Field(default_factory=list, description="sectors the first members are drawn from (empty: all)")
+    members: list[int] | None = Field(
+        None, description="firm ids (rows) that join at the start instead of a draw: an evaluation's "
+        "random assignment (firms no longer in business or already in a group are skipped)")
     venue_eur_per_week: float = param(0.0, "EUR/week", SEED_COMMUNAL, "rent of a meeting space", ge=0, le=1_000_000)
     venue_payer: str = Field("municipality", min_length=1, description="who pays the venue")
     channel: bool = Field(True, description="an online channel between meetings")
@@ -476,6 +484,12 @@ class GroupSpec(Strict):
     def _ordered(self) -> GroupSpec:
         if self.end_week is not None and self.end_week <= self.start_week:
             raise KeyedValueError("end_week", f"must be after start_week ({self.start_week})")
+        if self.members is not None:
+            if len(set(self.members)) != len(self.members) or min(self.members, default=0) < 0:
+                raise KeyedValueError("members", "firm ids must be distinct and not negative")
+            if len(self.members) != self.initial_members:
+                raise KeyedValueError("initial_members", f"must equal the number of listed members "
+                                      f"({len(self.members)})")
         return self
 
 
@@ -539,6 +553,8 @@ class Scenario(Strict):
         _unique("environment.sectors", sectors)
         for i, group in enumerate(self.groups):
             _known(f"groups.{i}.region", group.region, regions)
+            for sector in group.sectors:
+                _known(f"groups.{i}.sectors", sector, sectors)
         for i, phase in enumerate(self.funding.phases):
             for key in phase.facilitators:
                 _known(f"funding.phases.{i}.facilitators", key, list(self.facilitators))

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from copsim.scenario.schema import Scenario, Shock
 from copsim.errors import ScenarioError
 from copsim import resources
-from copsim.scenario.io import _read_toml, first_error_line, validate_scenario
+from copsim.scenario.io import first_error_line, read_toml, validate_scenario
 
 SHOCK_DIR = resources.folder(resources.SHOCKS)
 
@@ -47,7 +47,7 @@ def load_shocks(name_or_path: str | Path) -> tuple[Path, list[Shock]]:
     """Read and validate a shock file; return its path and its shocks."""
     path = resolve_shock_path(name_or_path)
     try:
-        parsed = ShockFile.model_validate(_read_toml(path))
+        parsed = ShockFile.model_validate(read_toml(path, "shock"))
     except ValidationError as exc:
         raise ScenarioError(first_error_line(exc, str(path))) from None
     if not parsed.shocks:

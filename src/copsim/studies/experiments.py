@@ -23,7 +23,6 @@ import hashlib
 import itertools
 import json
 import math
-import tomllib
 import types
 import typing
 import warnings
@@ -47,6 +46,7 @@ from copsim.engine.metrics import SUMMARY_NUMBERS, TIMESERIES
 from copsim.scenario.io import (
     first_error_line,
     load_scenario,
+    read_toml,
     scale_population,
     scenario_hash,
     set_dotted,
@@ -276,6 +276,11 @@ class Plan:
     skipped: list[str] = field(default_factory=list)
 
     @property
+    def name(self) -> str:
+        """The experiment's name."""
+        return self.experiment.name
+
+    @property
     def factor_names(self) -> list[str]:
         """Factor columns, in the experiment's order."""
         return [f.column for f in self.experiment.factors]
@@ -387,15 +392,7 @@ def load_experiment(path: str | Path) -> Plan:
     """Read, check and sample an experiment file; every sampled point is validated."""
     path = resources.resolve(path, resources.EXPERIMENTS)
     source = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: (file): no such experiment file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: (file): cannot be read ({exc.__class__.__name__})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: (syntax): {exc}") from None
-    return plan_experiment(data, path)
+    return plan_experiment(read_toml(path, "experiment"), path)
 
 
 def plan_experiment(data: Mapping[str, Any], path: Path) -> Plan:

@@ -21,6 +21,8 @@ pool does not say which worker died.
 
 The job is pluggable (``job=``: a picklable function of a :class:`Task` returning
 :class:`RunOutput`); :class:`CopsimJob` runs copsim through :mod:`copsim.studies.jobs`.
+The plan is too: anything with the attributes of :class:`RunPlan` (an experiment's
+:class:`~copsim.studies.experiments.Plan`, a trial's plan).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from concurrent.futures import Executor, Future
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 import pyarrow as pa
@@ -54,9 +56,22 @@ TIMING_COLUMNS = ("wall_s", "attempts")
 DEFAULT_RETRIES = 2
 
 
+class RunPlan(Protocol):
+    """What a sweep needs of a plan: its runs, their identity and the manifest."""
+
+    name: str
+    n_runs: int
+    outcome_names: list[str]
+    records: list[dict[str, Any]]
+
+    def tasks(self) -> Iterator[Task]: ...
+    def bind(self, task: Task) -> Task: ...
+    def manifest(self) -> dict[str, Any]: ...
+
+
 @dataclass
 class RunOutput:
-    """What a job returns: its outcomes, and optionally its weekly table."""
+    """What a job returns: its outcomes, and optionally a table (a weekly table, or a trial's firms)."""
 
     outcomes: dict[str, float]
     timeseries: pd.DataFrame | None = None
@@ -115,7 +130,7 @@ def _one_line(exc: BaseException) -> str:
 class SweepDirectory:
     """The files of one experiment's results; refuses to mix experiments."""
 
-    def __init__(self, out: Path, plan: Plan) -> None:
+    def __init__(self, out: Path, plan: RunPlan) -> None:
         self.out = Path(out)
         self.plan = plan
         self.runs = self.out / "runs"
@@ -249,7 +264,7 @@ class SweepReport:
         return self.total - self.ok - self.failed
 
 
-def run_sweep(plan: Plan, out: Path, *, job: JobFn | None = None, workers: int | None = None,
+def run_sweep(plan: RunPlan, out: Path, *, job: JobFn | None = None, workers: int | None = None,
               executor: Executor | None = None, limit: int | None = None,
               retries: int = DEFAULT_RETRIES, retry_failed: bool = False, progress: bool = False,
               announce: Callable[[SweepReport, int], None] | None = None,
@@ -263,7 +278,9 @@ def run_sweep(plan: Plan, out: Path, *, job: JobFn | None = None, workers: int |
     ``in_flight()`` says how many runs an executor may hold at once (default: all;
     a local pool holds one per worker).
     """
-    job = job or CopsimJob(tuple(plan.experiment.outcomes), plan.experiment.save_timeseries)
+    if job is None:
+        assert isinstance(plan, Plan), "only an experiment's plan has a default job"
+        job = CopsimJob(tuple(plan.experiment.outcomes), plan.experiment.save_timeseries)
     start = time.perf_counter()
     directory = SweepDirectory(out, plan)
     with directory.opened():
@@ -295,11 +312,11 @@ def run_sweep(plan: Plan, out: Path, *, job: JobFn | None = None, workers: int |
 
 
 @contextmanager
-def _progress_bar(plan: Plan, report: SweepReport, n: int, show: bool) -> Iterator[Callable[[], None]]:
+def _progress_bar(plan: RunPlan, report: SweepReport, n: int, show: bool) -> Iterator[Callable[[], None]]:
     from tqdm import tqdm
 
     with tqdm(total=report.before + n, initial=report.before, unit="run", disable=not show,
-              desc=plan.experiment.name, dynamic_ncols=True) as bar:
+              desc=plan.name, dynamic_ncols=True) as bar:
         def tick() -> None:
             bar.set_postfix(finished=report.ok, failed=report.failed, remaining=report.remaining,
                             refresh=False)
@@ -307,7 +324,7 @@ def _progress_bar(plan: Plan, report: SweepReport, n: int, show: bool) -> Iterat
         yield tick
 
 
-def _run_tasks(plan: Plan, todo: list[Task], job: JobFn, workers: int | None, executor: Executor | None,
+def _run_tasks(plan: RunPlan, todo: list[Task], job: JobFn, workers: int | None, executor: Executor | None,
                retries: int, in_flight: Callable[[], int] | None,
                ) -> Iterator[tuple[dict[str, Any], pd.DataFrame | None]]:
     """Yield (row, weekly table) per run as runs finish; retry runs whose worker died.
@@ -364,7 +381,7 @@ def _run_tasks(plan: Plan, todo: list[Task], job: JobFn, workers: int | None, ex
                 future.cancel()
 
 
-def _row(plan: Plan, task: Task, finished: Finished, attempts: int) -> dict[str, Any]:
+def _row(plan: RunPlan, task: Task, finished: Finished, attempts: int) -> dict[str, Any]:
     """One row of the results: identity, factor values, outcomes, status, timing."""
     status, error = finished.status, finished.error
     missing = [n for n in plan.outcome_names if n not in finished.outcomes]
