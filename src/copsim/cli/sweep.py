@@ -51,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def action(args: argparse.Namespace) -> int:
     """Check the experiment and the directory, run what is unfinished, report."""
     from copsim.studies.experiments import load_experiment
+    from copsim.studies.jobs import default_workers
     from copsim.studies.sweep import run_sweep
 
     plan = load_experiment(args.experiment)

@@ -18,13 +18,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from copsim.outputs.files import atomic_directory  # noqa: E402
+from copsim.outputs.files import OutputKind, atomic_directory, write_json  # noqa: E402
 from copsim.scenario.schema import Scenario  # noqa: E402
-from copsim.studies.report import STYLE, html_table, embedded_image, settings_html  # noqa: E402
+from copsim.studies.report import STYLE, embedded_image, html_table, settings_html  # noqa: E402
 from copsim.studies.trial_analysis import ANCOVA, DIM, TrialAnalysis  # noqa: E402
 from copsim.studies.trial_design import OUTCOMES, Trial  # noqa: E402
 
 FIGURES = ("power_curves.png", "effect_over_time.png")
+# OUT/analysis/: replaced as a whole by the next analysis of the same trial; trial.json marks it.
+ANALYSIS_OUTPUT = OutputKind("trial", "trial.json", (
+    "estimates.csv", "estimates_by_replicate.parquet", "power.csv", "compliance.csv",
+    "spillovers.csv", "table.md", *FIGURES, "report.html", "trial.json"))
 
 
 def num(x: float) -> str:
@@ -194,7 +198,8 @@ def write_trial_outputs(out: Path, analysis: TrialAnalysis, trial: Trial, base: 
                         meta: dict[str, Any]) -> str:
     """Write every table, figure and report.html into ``out/analysis``; return the terminal text."""
     headline = markdown(HEADLINE, headline_table(analysis))
-    with atomic_directory(out / "analysis") as tmp:
+    with atomic_directory(out / "analysis", ANALYSIS_OUTPUT) as tmp:
+        write_json(tmp / "trial.json", meta)
         analysis.summary().to_csv(tmp / "estimates.csv", index=False)
         analysis.estimates.to_parquet(tmp / "estimates_by_replicate.parquet", index=False)
         analysis.power_table().to_csv(tmp / "power.csv", index=False)
