@@ -55,7 +55,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_every_tutorial_is_listed_and_its_cells_ran(site: Path) -> None:
-    assert TUTORIALS == ["compare", "sweep", "workshop"]
+    assert TUTORIALS == ["calibrate", "compare", "sweep", "trial", "workshop"]
     index = text_of(site / "tutorials" / "index.html")
     for name in TUTORIALS:
         page = site / "tutorials" / f"{name}.html"

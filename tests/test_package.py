@@ -47,7 +47,8 @@ START_SECONDS = 180  # a server must answer within this (a hang guard, not a spe
 
 
 def test_checkout_uses_the_repository_folders() -> None:
-    for name in (resources.SCENARIOS, resources.SHOCKS, resources.EXPERIMENTS, resources.DASHBOARDS):
+    for name in (resources.SCENARIOS, resources.SHOCKS, resources.EXPERIMENTS, resources.TRIALS,
+                 resources.CALIBRATION, resources.DASHBOARDS):
         assert resources.folder(name) == REPO / name
     assert resources.from_checkout()
 
@@ -56,7 +57,8 @@ def test_wheel_ships_each_folder_under_its_own_name() -> None:
     forced = tomllib.loads(PYPROJECT.read_text())["tool"]["hatch"]["build"]["targets"]["wheel"][
         "force-include"]
     assert forced == {name: f"copsim/{resources.PACKAGE_DATA}/{name}" for name in forced}
-    used = {resources.SCENARIOS, resources.EXPERIMENTS, resources.DASHBOARDS}
+    used = {resources.SCENARIOS, resources.EXPERIMENTS, resources.TRIALS, resources.CALIBRATION,
+            resources.DASHBOARDS}
     assert used <= set(forced)  # shocks ship inside scenarios/
 
 
@@ -274,6 +276,31 @@ def test_installed_sweep_and_analyze(installed: Installed) -> None:
     results = pd.read_parquet(installed.work / "sweeps" / "facilitation_vs_funding" / "results.parquet")
     assert (results["status"] == "ok").sum() == 2
     assert "2 of 72 runs finished" in installed.run("analyze", "sweeps/facilitation_vs_funding").stdout
+
+
+def test_installed_trial_by_shipped_name(installed: Installed) -> None:
+    text = installed.python("import copsim.resources as r; "
+                            "print((r.folder('trials') / 'peer_groups_rct.toml').read_text())")
+    tiny = installed.work / "tiny_trial.toml"
+    tiny.write_text(text.replace("population = 2000", "population = 400")
+                    .replace("replicates = 100", "replicates = 2"))
+    installed.run("trial", tiny.name, "--sizes", "100", "--workers", 1, "--quiet")
+    out = installed.work / "trials-out" / "tiny_trial" / "analysis"
+    assert {"table.md", "power.csv", "report.html"} <= {p.name for p in out.iterdir()}
+    shipped = installed.run("trial", "peer_groups_rct", "--reps", 1, "--sizes", "100",
+                            "--workers", 1, "--quiet", "--out", "shipped_trial")
+    assert shipped.returncode == 0 and (installed.work / "shipped_trial" / "analysis").is_dir()
+
+
+def test_installed_calibrate_finds_the_shipped_targets(installed: Installed) -> None:
+    found = installed.python("from copsim import resources; "
+                             "from copsim.studies.targets import load_targets; "
+                             "print(len(load_targets(resources.resolve('targets', "
+                             "resources.CALIBRATION)).targets))")
+    assert int(found) >= 3
+    missing = installed.run("calibrate", "no_such_targets", check=False)
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1
+    assert "no_such_targets" in missing.stderr
 
 
 def test_installed_dashboard(installed: Installed) -> None:

@@ -1,11 +1,12 @@
-"""The files copsim ships (scenarios, shocks, experiments, calibration targets, the dashboard app).
+"""The files copsim ships (scenarios, shocks, experiments, trials, calibration targets,
+the dashboard app).
 
-The repository's top-level folders (``scenarios/``, ``experiments/``, ``calibration/``,
-``dashboards/``) are the one source of truth. A wheel carries copies of them under
-``copsim/_data/`` (hatch's ``force-include`` in pyproject.toml: shipping another folder is
-one line there, plus a name here); from a
-checkout (an editable install) the repository folders themselves are used, so an edit
-shows at once. Command-line names resolve first as paths, then as shipped names.
+The repository's top-level folders (``scenarios/``, ``experiments/``, ``trials/``,
+``calibration/``, ``dashboards/``) are the one source of truth. A wheel carries copies of
+them under ``copsim/_data/`` (hatch's ``force-include`` in pyproject.toml: shipping another
+folder is one line there, plus a name here); from a checkout (an editable install) the
+repository folders themselves are used, so an edit shows at once. Command-line names
+resolve first as paths, then as shipped names.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 PACKAGE_DATA = "_data"  # copsim/_data/<folder> in a wheel
 SCENARIOS, SHOCKS, EXPERIMENTS, DASHBOARDS = "scenarios", "scenarios/shocks", "experiments", "dashboards"
-CALIBRATION = "calibration"
+CALIBRATION, TRIALS = "calibration", "trials"
 CHECKOUT = Path(__file__).resolve().parents[2]  # src/copsim/resources.py -> the repository
 
 

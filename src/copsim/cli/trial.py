@@ -25,7 +25,7 @@ def sizes(text: str) -> list[int]:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``trial`` parser."""
     trial = sub.add_parser("trial", help="run a randomised trial in silico: estimates, truth and power")
-    trial.add_argument("trial", type=Path, help="trial file (trials/*.toml)")
+    trial.add_argument("trial", type=Path, help="trial file, or a shipped name such as peer_groups_rct (trials/*.toml)")
     trial.add_argument("--reps", type=positive_int, help="replicates (default: the file's)")
     trial.add_argument("--sizes", type=sizes, help="trial sizes for power, e.g. 200,500,1000,2000 "
                        "(default: the file's)")
@@ -41,11 +41,12 @@ def action(args: argparse.Namespace) -> int:
     """Check the trial, run its unfinished replicates, analyse all of them, report."""
     from copsim.version import __version__
     from copsim.studies.trial_analysis import analyse
+    from copsim import resources
     from copsim.studies.trial_design import load_trial
     from copsim.studies.trial_job import read_firm_tables, run_trial
     from copsim.studies.trial_report import write_trial_outputs
 
-    plan = load_trial(args.trial)
+    plan = load_trial(resources.resolve(args.trial, resources.TRIALS))
     if args.reps is not None:
         plan = plan.with_replicates(args.reps)
     out = args.out or Path("trials-out") / args.trial.stem
