@@ -12,12 +12,15 @@ from copsim.scenario.schema import Scenario
 
 
 def one_group(population: int = 600, years: float = 1.2, **group: object) -> Scenario:
-    """The default scenario's first region only, one group, no funding, no founding."""
+    """The default scenario's first region only, one group, no funding, no founding, no
+    leaving, full attendance."""
     data = load_scenario().model_dump()
     data["regions"] = [{**data["regions"][0], "firms": population}]
     data["run"]["years"] = years
     data["funding"]["phases"] = []
     data["membership"]["critical_mass"] = 0
+    data["membership"]["leave_threshold"] = 0.0  # nobody leaves by choice: a group's end is its end week
+    data["attendance"]["base"] = 10.0  # and everyone attends, so every due date is a meeting
     data["groups"] = [{"name": "g", "region": data["regions"][0]["name"], **group}]
     return validate_scenario(data)
 
