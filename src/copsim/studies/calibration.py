@@ -159,9 +159,8 @@ def calibrate(calibration: Calibration, out: Path, *, population_size: int, gene
 
     settings = Settings(calibration.digest, population_size, seed, engine)
     db = _open_state(out, settings)
-    np.random.seed(seed)
     model = TargetModel(calibration, seed, engine)
-    with sampler(workers, scheduler) as chosen:
+    with pyabc_seeded(seed), sampler(workers, scheduler) as chosen:
         abc = pyabc.ABCSMC(model, pyabc_prior(calibration), distance(calibration),
                            population_size=population_size, sampler=chosen)
         done = _generations_done(db)
@@ -175,6 +174,21 @@ def calibrate(calibration: Calibration, out: Path, *, population_size: int, gene
     history = pyabc.History(f"sqlite:///{db}")
     write_results(calibration, history, out / RESULTS_DIR, model, ppc_draws, workers, seed)
     return CalibrationReport(out, history.max_t + 1, int(history.total_nr_simulations), done)
+
+
+@contextmanager
+def pyabc_seeded(seed: int) -> Iterator[None]:
+    """Seed NumPy's global generator for pyabc only, then put the caller's state back.
+
+    pyabc 0.13 draws particles and perturbations from ``np.random`` (it takes no
+    Generator); the simulations themselves draw from the model's named streams.
+    """
+    saved = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(saved)
 
 
 def _open_state(out: Path, settings: Settings) -> Path:
