@@ -133,6 +133,7 @@ class EventKind(IntEnum):
     INNOVATION = 14
     SHOCK = 15
     LEVER = 16
+    INTRODUCTION = 17
 
 
 def enum_names(enum: type[IntEnum]) -> list[str]:

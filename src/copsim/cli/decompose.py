@@ -28,8 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reps", type=int, default=4, help="replicates (default 4)")
     p.add_argument("--years", type=float, help="horizon (default: the scenario's own)")
     p.add_argument("--channels",
-                   help="comma-separated channels to split over (default: all six; the others "
-                        "stay on)")
+                   help="comma-separated channels to split over (default: every channel that "
+                        "acts in the scenario; brokering and documentation only where it has "
+                        "them; the others stay on)")
     p.add_argument("--seed", type=non_negative_int, default=1,
                    help="root seed of the replicate seeds (default 1)")
     p.add_argument("--workers", type=int, help="local processes (default: all cores)")
@@ -56,7 +57,8 @@ def action(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 1:
         raise CompareError(f"--workers: {args.workers}: must be at least 1")
-    d = prepare_decomposition(load_scenario(args.scenario), parse_channels(args.channels),
+    scenario = load_scenario(args.scenario)
+    d = prepare_decomposition(scenario, parse_channels(args.channels, scenario),
                               args.reps, args.seed, args.years)
     out = args.out or Path("runs") / f"decompose-{d.name}"
     kind = OutputKind("decompose", COMPARE_OUTPUT.marker, (*ATTRIBUTION, *COMPARE_OUTPUT.files))

@@ -71,7 +71,7 @@ def group_support(s: Scenario, phases: list[FundingPhase], hours_scale: float,
         kinds = [s.facilitators[k] for k in keys]
         hours_by.extend((k, hours / len(keys), recruit / len(keys)) for k in keys)
         if kinds and hours + recruit > 0:
-            rate = sum(k.eur_per_hour for k in kinds) / len(kinds)
+            rate = phase_hourly_rate(s, phase)
             costs.append((phase.payer, "facilitation", hours * rate))
             costs.append((phase.payer, "recruitment", recruit * rate))
         for k in kinds:
@@ -83,6 +83,12 @@ def group_support(s: Scenario, phases: list[FundingPhase], hours_scale: float,
         costs.append((phase.payer, "other", phase.other_eur_per_group_per_year / WEEKS_PER_YEAR))
     return Support(facilitation, outside, recruitment, tuple(c for c in costs if c[2] > 0),
                    tuple(hours_by))
+
+
+def phase_hourly_rate(s: Scenario, phase: FundingPhase) -> float:
+    """EUR an hour of the phase's facilitators (their mean rate; 0 if it funds none)."""
+    kinds = [s.facilitators[k] for k in phase.facilitators if s.facilitators[k].kind != "none"]
+    return sum(k.eur_per_hour for k in kinds) / len(kinds) if kinds else 0.0
 
 
 def fixed_costs(s: Scenario, week: int) -> list[tuple[str, str, float]]:

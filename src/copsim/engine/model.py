@@ -27,6 +27,7 @@ from copsim.engine.funding import Ledger
 from copsim.engine.kernels import Engine, get_kernels, new_tie_index
 from copsim.engine.levers import Levers
 from copsim.engine.metrics import TIMESERIES, run_summary, weekly_row
+from copsim.engine.owner_time import TimeAccount
 from copsim.engine.params import build_params
 from copsim.engine.population import add_firms, initial_regions
 from copsim.engine.rng import Streams
@@ -73,6 +74,7 @@ class CopModel(mesa.Model):
         self.week = 0
         self.events = EventLog()
         self.ledger = Ledger()
+        self.time_account = TimeAccount()  # participants' time, apart from the funders' ledger
         self.agent_views = agent_views
         self.tracked_rows = None if track_rows is None else np.asarray(track_rows, dtype=INT)
         self.track_members_at = track_members_at

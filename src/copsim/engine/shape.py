@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from copsim.engine.events import EventLog
     from copsim.engine.funding import Ledger
     from copsim.engine.levers import Levers
+    from copsim.engine.owner_time import TimeAccount
     from copsim.engine.params import Params
     from copsim.engine.rng import Streams
     from copsim.engine.scratch import FirmScratch, MeetingScratch
@@ -47,6 +48,7 @@ class ModelShape(Protocol):
     firm_scratch: FirmScratch
     events: EventLog
     ledger: Ledger
+    time_account: TimeAccount
     decisions: Decisions
     region_rows: list[list[int]]
     initial_members: list[int]

@@ -17,7 +17,8 @@ Why it is built this way:
 - Channels interact (a firm kept alive by support can then hire), so a one-at-a-time
   split does not add up. The Shapley value of channel ``i`` averages its marginal
   contribution over every order in which channels could be switched on; it is exact
-  over all ``2^k`` subsets (k is at most 6 here: 64 arms). The channels' values plus
+  over all ``2^k`` subsets (k is at most 8 here: 256 arms; by default only the channels
+  that act in the scenario, see :func:`acting_channels`). The channels' values plus
   the effect with every channel off (what the programme does through none of them)
   add up to the whole effect, replicate by replicate.
 """
@@ -44,6 +45,8 @@ CHANNELS: dict[str, str] = {
     "hiring": "confidence and hiring",
     "wellbeing": "well-being and resilience",
     "customers": "customers through mapping knowledge",
+    "brokering": "a coordinator's introductions across groups",
+    "documentation": "published good practice",
 }
 assert set(CHANNELS) == set(Channels.model_fields), "every channel switch has a label"
 NONE = "(no channel)"
@@ -72,10 +75,22 @@ OUTCOMES: tuple[Outcome, ...] = (
 )
 
 
-def parse_channels(text: str | None) -> tuple[str, ...]:
-    """The channels to decompose over, from ``a,b,c`` (None: all)."""
+def acting_channels(scenario: Scenario) -> tuple[str, ...]:
+    """The channels through which the scenario can act: all, except brokering without a
+    phase that introduces and documentation without published good practice (a channel
+    that cannot act has a Shapley value of 0 and would only double the runs)."""
+    idle = set()
+    if not any(p.introductions_per_year > 0 for p in scenario.funding.phases):
+        idle.add("brokering")
+    if not any(p.good_practice_reach_per_year > 0 for p in scenario.funding.phases):
+        idle.add("documentation")
+    return tuple(c for c in CHANNELS if c not in idle)
+
+
+def parse_channels(text: str | None, scenario: Scenario) -> tuple[str, ...]:
+    """The channels to decompose over, from ``a,b,c`` (None: those acting in ``scenario``)."""
     if text is None:
-        return tuple(CHANNELS)
+        return acting_channels(scenario)
     names = tuple(x.strip() for x in text.split(",") if x.strip())
     for name in names:
         if name not in CHANNELS:

@@ -1,0 +1,77 @@
+"""Participants' time as a cost: every hour the programme asks of a firm (meetings, travel,
+network meetings, introductions, reading the good practice) priced at the firm's own
+hourly rate (docs/odd.md 7.17).
+
+A separate account, never mixed into the funders' ledger (:class:`copsim.engine.funding.Ledger`):
+the firms pay it with their time, not with money the programme spends. The hourly rate is
+the firm's weekly revenue over the hours worked in it, the owner's ``work_hours_per_week``
+times ``1 + firms.revenue_per_employee x employees`` (employees' hours counted by the revenue
+they add): gross revenue per owner-equivalent hour, an upper bound of what an hour away costs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from copsim.engine.shape import ModelShape
+
+ITEMS = ("meetings", "travel", "network meetings", "introductions", "reading")
+
+
+class TimeAccount:
+    """Participants' hours and their value in EUR, by item."""
+
+    def __init__(self) -> None:
+        self.eur: dict[str, float] = defaultdict(float)
+        self.hours: dict[str, float] = defaultdict(float)
+
+    def add(self, item: str, hours: float, eur: float) -> None:
+        """Record hours spent and their value."""
+        if hours > 0.0:
+            self.hours[item] += hours
+            self.eur[item] += eur
+
+    @property
+    def total_eur(self) -> float:
+        """All participants' time so far, EUR."""
+        return sum(self.eur.values())
+
+    @property
+    def total_hours(self) -> float:
+        """All participants' hours so far."""
+        return sum(self.hours.values())
+
+    def rows(self) -> list[dict[str, object]]:
+        """The account as records, for summary.json."""
+        return [{"item": k, "hours": round(self.hours[k], 2), "eur": round(self.eur[k], 2)}
+                for k in ITEMS if k in self.hours]
+
+
+def hourly_rate(model: ModelShape, rows: np.ndarray) -> np.ndarray:
+    """EUR an hour of each firm's work this week (its revenue per owner-equivalent hour)."""
+    f, p = model.firms, model.scenario
+    hours = p.owner_time.work_hours_per_week * (1.0 + p.firms.revenue_per_employee * f.employees[rows])
+    return np.maximum(f.revenue[rows], 0.0) / hours
+
+
+def charge(model: ModelShape, rows: np.ndarray, hours: np.ndarray | float, item: str) -> None:
+    """Price ``hours`` of each firm in ``rows`` at its own rate into the time account."""
+    if len(rows) == 0:
+        return
+    spent = np.broadcast_to(np.asarray(hours, dtype=float), rows.shape)
+    model.time_account.add(item, float(spent.sum()), float((hourly_rate(model, rows) * spent).sum()))
+
+
+def meeting_time(model: ModelShape, attendees: np.ndarray, groups: np.ndarray, network: bool) -> None:
+    """The hours of this week's meetings: a group meeting and the travel to it (times the
+    region's sparsity and the mode's travel factor), or a network meeting's day."""
+    ot = model.scenario.owner_time
+    if network:
+        charge(model, attendees, ot.network_meeting_hours, "network meetings")
+        return
+    mp = model.params.meeting
+    charge(model, attendees, ot.meeting_hours, "meetings")
+    travel = mp.sparsity_by_region[model.firms.region[attendees]] * mp.travel_by_mode[model.groups.mode[groups]]
+    charge(model, attendees, ot.travel_hours * travel, "travel")
