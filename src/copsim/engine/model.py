@@ -23,11 +23,10 @@ from copsim.engine import schedule
 from copsim.engine.agents import Entrepreneur, Facilitator, Group
 from copsim.engine.choices import Decisions
 from copsim.engine.events import EventLog
-from copsim.engine.funding import Ledger
+from copsim.engine.funding import Ledger, TimeAccount
 from copsim.engine.kernels import Engine, get_kernels, new_tie_index
 from copsim.engine.levers import Levers
 from copsim.engine.metrics import TIMESERIES, run_summary, weekly_row
-from copsim.engine.owner_time import TimeAccount
 from copsim.engine.params import build_params
 from copsim.engine.population import add_firms, initial_regions
 from copsim.engine.rng import Streams

@@ -2,7 +2,8 @@
 network meetings, introductions, reading the good practice) priced at the firm's own
 hourly rate (docs/odd.md 7.17).
 
-A separate account, never mixed into the funders' ledger (:class:`copsim.engine.funding.Ledger`):
+A separate account (:class:`copsim.engine.funding.TimeAccount`), never mixed into the
+funders' ledger (:class:`copsim.engine.funding.Ledger`):
 the firms pay it with their time, not with money the programme spends. The hourly rate is
 the firm's weekly revenue over the hours worked in it, the owner's ``work_hours_per_week``
 times ``1 + firms.revenue_per_employee x employees`` (employees' hours counted by the revenue
@@ -11,43 +12,9 @@ they add): gross revenue per owner-equivalent hour, an upper bound of what an ho
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import numpy as np
 
 from copsim.engine.shape import ModelShape
-
-ITEMS = ("meetings", "travel", "network meetings", "introductions", "reading")
-
-
-class TimeAccount:
-    """Participants' hours and their value in EUR, by item."""
-
-    def __init__(self) -> None:
-        self.eur: dict[str, float] = defaultdict(float)
-        self.hours: dict[str, float] = defaultdict(float)
-
-    def add(self, item: str, hours: float, eur: float) -> None:
-        """Record hours spent and their value."""
-        if hours > 0.0:
-            self.hours[item] += hours
-            self.eur[item] += eur
-
-    @property
-    def total_eur(self) -> float:
-        """All participants' time so far, EUR."""
-        return sum(self.eur.values())
-
-    @property
-    def total_hours(self) -> float:
-        """All participants' hours so far."""
-        return sum(self.hours.values())
-
-    def rows(self) -> list[dict[str, object]]:
-        """The account as records, for summary.json."""
-        return [{"item": k, "hours": round(self.hours[k], 2), "eur": round(self.eur[k], 2)}
-                for k in ITEMS if k in self.hours]
-
 
 def hourly_rate(model: ModelShape, rows: np.ndarray) -> np.ndarray:
     """EUR an hour of each firm's work this week (its revenue per owner-equivalent hour)."""

@@ -15,9 +15,8 @@ import numpy as np
 if TYPE_CHECKING:
     from copsim.engine.choices import Decisions
     from copsim.engine.events import EventLog
-    from copsim.engine.funding import Ledger
+    from copsim.engine.funding import Ledger, TimeAccount
     from copsim.engine.levers import Levers
-    from copsim.engine.owner_time import TimeAccount
     from copsim.engine.params import Params
     from copsim.engine.rng import Streams
     from copsim.engine.scratch import FirmScratch, MeetingScratch

@@ -366,7 +366,7 @@ class OwnerTime(Strict):
     work_hours_per_week: float = param(
         45.0, "hours/week", "assumption (Statistics Finland labour force survey order: the self-employed work about 40-50 hours a week)",
         "hours an owner works a week: the firm's hourly rate is its weekly revenue over this times (1 + firms.revenue_per_employee x employees)",
-        prior=("uniform", 35.0, 55.0), gt=0, le=168)
+        prior=("uniform", 35.0, 55.0), ge=1, le=168)
     meeting_hours: float = param(
         3.0, "hours", f"{SEED_CHAPTER}: monthly meetings in the evening at a member's business; length an assumption (range 2-4)",
         "hours an attendee spends in a group meeting", ge=0, le=24)
