@@ -162,11 +162,7 @@ def agreed_ventures(model: ModelShape, decisions: Decisions, week: int, n_meet: 
         if obstacle is not None:
             decisions.outcomes.append({**outcome, "result": obstacle})
             continue
-        n = int(v.add_rows(1)[0])
-        v.a[n], v.b[n] = min(a, b), max(a, b)
-        v.kind[n] = VentureKind.JOINT_CAMPAIGN
-        v.start_week[n] = week
-        v.uplift[n] = model.params.meeting.venture_uplift
+        v.start(a, b, VentureKind.JOINT_CAMPAIGN, week, model.params.meeting.venture_uplift)
         model.ties.ventures[e] += 1
         model.events.add(week, EventKind.VENTURE_FORMED, group=int(sc.meet_group[q]), firm=a,
                          other=b, activity=Activity.COORDINATION,

@@ -98,15 +98,11 @@ def _introduce(model: ModelShape, week: int, a: np.ndarray, b: np.ndarray, topic
 def _ventures(model: ModelShape, week: int, a: np.ndarray, b: np.ndarray,
               edges: np.ndarray) -> None:
     """Shared-asset ventures of introduced pairs (not on a tie that already carries one)."""
-    v, t = model.ventures, model.ties
+    t = model.ties
     for i, j, e in zip(a.tolist(), b.tolist(), edges.tolist(), strict=True):
         if t.ventures[e] > 0:
             continue
-        vid = int(v.add_rows(1)[0])
-        v.a[vid], v.b[vid] = min(i, j), max(i, j)
-        v.kind[vid] = VentureKind.SHARED_ASSET
-        v.start_week[vid] = week
-        v.uplift[vid] = model.params.meeting.venture_uplift
+        model.ventures.start(i, j, VentureKind.SHARED_ASSET, week, model.params.meeting.venture_uplift)
         t.ventures[e] += 1
         model.events.add(week, EventKind.VENTURE_FORMED, group=int(model.firms.group[i]), firm=i,
                          other=j, value=float(VentureKind.SHARED_ASSET))

@@ -110,6 +110,16 @@ class VentureTable(Table):
         "status": Column(CODE),  # a VentureStatus
     }
 
+    def start(self, a: int, b: int, kind: int, week: int, uplift: float) -> int:
+        """Record a new venture between firms ``a`` and ``b`` (from Python; the meeting
+        kernel writes the same columns itself); return its index."""
+        vid = int(self.add_rows(1)[0])
+        self.a[vid], self.b[vid] = min(a, b), max(a, b)
+        self.kind[vid] = kind
+        self.start_week[vid] = week
+        self.uplift[vid] = uplift
+        return vid
+
 
 PAIR = 4294967296  # tie key = lo * PAIR + hi (kernels keep a copy: tests/test_constants.py)
 
