@@ -135,7 +135,7 @@ def test_brokering_grows_bridges_between_groups(runs: dict[str, CopModel]) -> No
 def test_every_introduction_is_paid_in_the_ledger(runs: dict[str, CopModel]) -> None:
     model = runs["on"]
     made = model.events.count(EventKind.INTRODUCTION)
-    brokering = sum(eur for (payer, item), eur in model.ledger.entries.items() if item == "brokering")
+    brokering = sum(eur for (_, item), eur in model.ledger.entries.items() if item == "brokering")
     assert brokering == pytest.approx(made * 2.0 * 70.0)  # 2 h each at the researcher's 70 EUR/h
     assert model.ledger.total == pytest.approx(runs["broker_off"].ledger.total)
 
@@ -143,7 +143,8 @@ def test_every_introduction_is_paid_in_the_ledger(runs: dict[str, CopModel]) -> 
 def test_brokering_channel_off_keeps_the_introductions_but_they_change_nothing(
         runs: dict[str, CopModel]) -> None:
     off, without = runs["broker_off"], runs["no_intro"]
-    assert off.events.count(EventKind.INTRODUCTION) == runs["on"].events.count(EventKind.INTRODUCTION)
+    made = runs["on"].events.count(EventKind.INTRODUCTION)
+    assert off.events.count(EventKind.INTRODUCTION) == made
     pd.testing.assert_frame_equal(off.timeseries_frame().drop(columns=COST_COLUMNS),
                                   without.timeseries_frame().drop(columns=COST_COLUMNS))
     assert not runs["on"].timeseries_frame().equals(without.timeseries_frame())
@@ -165,7 +166,8 @@ def test_readers_learn_what_they_need_but_never_above_what_is_documented() -> No
     model.run(30)
     f, n = model.firms, model.firms.n
     docs = outreach.published(model)
-    assert docs.max() > 0 and np.array_equal(docs, model.groups.memory[: model.groups.n].max(axis=0))
+    assert docs.max() > 0
+    assert np.array_equal(docs, model.groups.memory[: model.groups.n].max(axis=0))
     before = f.knowledge[:n].copy()
     outreach.good_practice(model, model.week)
     after = f.knowledge[:n]
@@ -199,8 +201,8 @@ def test_participants_time_is_a_separate_account(runs: dict[str, CopModel]) -> N
     assert longer.time_account.total_eur > base.time_account.total_eur > 0
     s = base.summary()
     assert s["cost_total_eur"] == pytest.approx(base.ledger.total, abs=0.01)
-    assert s["cost_with_time_eur"] == pytest.approx(s["cost_total_eur"] + s["participants_time_cost_eur"],
-                                                    abs=0.02)
+    with_time = s["cost_total_eur"] + s["participants_time_cost_eur"]
+    assert s["cost_with_time_eur"] == pytest.approx(with_time, abs=0.02)
     assert all(r["payer"] != "participants" for r in s["ledger"])
     assert runs["none"].time_account.hours["reading"] == 0
 

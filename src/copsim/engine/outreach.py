@@ -72,7 +72,8 @@ def introductions(model: ModelShape, result: WeekResult) -> None:
         model.events.add(week, EventKind.INTRODUCTION, group=int(f.group[i]), firm=i, other=j,
                          topic=k, value=x)
     if s.channels.brokering:
-        _introduce(model, week, a, bb, topic[ok], level[ok], complementary[ok] & (u[ok] < b.venture_probability))
+        venture = complementary[ok] & (u[ok] < b.venture_probability)
+        _introduce(model, week, a, bb, topic[ok], level[ok], venture)
 
 
 def _introduce(model: ModelShape, week: int, a: np.ndarray, b: np.ndarray, topic: np.ndarray,
@@ -102,7 +103,8 @@ def _ventures(model: ModelShape, week: int, a: np.ndarray, b: np.ndarray,
     for i, j, e in zip(a.tolist(), b.tolist(), edges.tolist(), strict=True):
         if t.ventures[e] > 0:
             continue
-        model.ventures.start(i, j, VentureKind.SHARED_ASSET, week, model.params.meeting.venture_uplift)
+        model.ventures.start(i, j, VentureKind.SHARED_ASSET, week,
+                             model.params.meeting.venture_uplift)
         t.ventures[e] += 1
         model.events.add(week, EventKind.VENTURE_FORMED, group=int(model.firms.group[i]), firm=i,
                          other=j, value=float(VentureKind.SHARED_ASSET))

@@ -19,7 +19,8 @@ from copsim.engine.shape import ModelShape
 def hourly_rate(model: ModelShape, rows: np.ndarray) -> np.ndarray:
     """EUR an hour of each firm's work this week (its revenue per owner-equivalent hour)."""
     f, p = model.firms, model.scenario
-    hours = p.owner_time.work_hours_per_week * (1.0 + p.firms.revenue_per_employee * f.employees[rows])
+    persons = 1.0 + p.firms.revenue_per_employee * f.employees[rows]
+    hours = p.owner_time.work_hours_per_week * persons
     return np.maximum(f.revenue[rows], 0.0) / hours
 
 
@@ -28,10 +29,12 @@ def charge(model: ModelShape, rows: np.ndarray, hours: np.ndarray | float, item:
     if len(rows) == 0:
         return
     spent = np.broadcast_to(np.asarray(hours, dtype=float), rows.shape)
-    model.time_account.add(item, float(spent.sum()), float((hourly_rate(model, rows) * spent).sum()))
+    eur = float((hourly_rate(model, rows) * spent).sum())
+    model.time_account.add(item, float(spent.sum()), eur)
 
 
-def meeting_time(model: ModelShape, attendees: np.ndarray, groups: np.ndarray, network: bool) -> None:
+def meeting_time(model: ModelShape, attendees: np.ndarray, groups: np.ndarray,
+                 network: bool) -> None:
     """The hours of this week's meetings: a group meeting and the travel to it (times the
     region's sparsity and the mode's travel factor), or a network meeting's day."""
     ot = model.scenario.owner_time
@@ -40,5 +43,6 @@ def meeting_time(model: ModelShape, attendees: np.ndarray, groups: np.ndarray, n
         return
     mp = model.params.meeting
     charge(model, attendees, ot.meeting_hours, "meetings")
-    travel = mp.sparsity_by_region[model.firms.region[attendees]] * mp.travel_by_mode[model.groups.mode[groups]]
+    sparsity = mp.sparsity_by_region[model.firms.region[attendees]]
+    travel = sparsity * mp.travel_by_mode[model.groups.mode[groups]]
     charge(model, attendees, ot.travel_hours * travel, "travel")
