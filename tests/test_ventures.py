@@ -147,7 +147,7 @@ def test_outputs_count_each_venture_and_each_member_once() -> None:
             co.update(int(x) for x in ventures.firms_of(model, int(vid)) if x != row)
         assert per_firm[row] == len(co)
     # ventures per firm (debrief): a venture counts once for a set of firms in it
-    busiest = int(np.argmax(ventures.ventures_per_firm(model, model.firms.n)))
+    busiest = int(np.argmax(np.bincount(ventures.memberships(model)[1])))
     vids = members.venture[: members.n][members.firm[: members.n] == busiest]
     assert measure(model, np.array([busiest]))["ventures"] == len(vids) > 1
     everyone_in = ventures.firms_of(model, int(vids[0]))
@@ -177,12 +177,12 @@ def test_form_venture_from_python_and_the_readers_of_a_shared_pair() -> None:
     second = ventures.form_venture(model, 0, 1, [0], [index[1]], VentureKind.SHARED_ASSET, 0.08)
     assert (first, second) == (0, 1)
     assert ventures.firms_of(model, first).tolist() == [0, 1, 2, 3]
-    assert ventures.lead(model, second) == 1
+    assert ventures.firms_of(model, second).tolist() == [1, 0]
     assert t.ventures[index[1]] == 2
     # Firms 0 and 1 share two ventures: still one partner pair, two ventures each.
     pairs = ventures.partner_pairs(model).tolist()
     assert pairs == [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]]
-    assert ventures.ventures_per_firm(model, 5).tolist() == [2, 2, 1, 1, 0]
+    assert np.bincount(ventures.memberships(model)[1]).tolist() == [2, 2, 1, 1]  # ventures per firm
     counts = partner_counts(model)  # the trial's partners: ties and co-members, once each
     assert counts[:5].tolist() == [3, 3, 3, 3, 0]
     assert measure(model, np.array([0, 1]))["ventures"] == 2
@@ -199,7 +199,7 @@ def test_the_feed_tells_how_many_firms_started_a_venture() -> None:
     model = coordination_run()
     events = model.events.to_frame()
     vid = int(np.argmax(model.ventures.size[: model.ventures.n]))
-    week, lead = int(model.ventures.start_week[vid]), ventures.lead(model, vid)
+    week, lead = int(model.ventures.start_week[vid]), ventures.firms_of(model, vid)[0]
     meeting = events[(events.kind == "meeting") & (events.week == week) & (events.firm == lead)]
     lines = feed.describe(model, events[events.week == week])
     assert any(f"{feed.count_words(11)} firms started a joint sales campaign" in line

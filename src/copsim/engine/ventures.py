@@ -49,13 +49,9 @@ def form_venture(model: ModelShape, week: int, lead: int, partners: Sequence[int
     return vid
 
 
-def lead(model: ModelShape, vid: int) -> int:
-    """The firm that formed the venture (the coordination host, the asking firm)."""
-    return int(model.venture_members.firm[model.ventures.first[vid]])
-
-
 def firms_of(model: ModelShape, vid: int) -> np.ndarray:
-    """Every firm that was ever in the venture, its lead first."""
+    """Every firm that was ever in the venture, its lead (the firm that formed it: the
+    coordination host, the firm that reused an asset or found a customer) first."""
     first = int(model.ventures.first[vid])
     return model.venture_members.firm[first: first + int(model.ventures.size[vid])].copy()
 
@@ -85,11 +81,6 @@ def partner_pairs(model: ModelShape, *, active_only: bool = False) -> np.ndarray
     if not pairs:
         return np.empty((0, 2), dtype=np.int64)
     return np.unique(np.sort(np.array(pairs, dtype=np.int64), axis=1), axis=0)
-
-
-def ventures_per_firm(model: ModelShape, n_firms: int) -> np.ndarray:
-    """How many ventures each firm was ever in (once per venture)."""
-    return np.bincount(memberships(model)[1], minlength=n_firms)
 
 
 def log_endings(model: ModelShape, week: int, before: np.ndarray) -> None:
