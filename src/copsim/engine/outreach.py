@@ -20,6 +20,7 @@ from copsim.engine.funding import covering_phases, phase_hourly_rate
 from copsim.engine.params import weekly_rate
 from copsim.engine.shape import ModelShape
 from copsim.engine.state import PAIR
+from copsim.engine.ventures import form_venture
 from copsim.engine.week import WeekResult
 
 
@@ -99,15 +100,10 @@ def _introduce(model: ModelShape, week: int, a: np.ndarray, b: np.ndarray, topic
 def _ventures(model: ModelShape, week: int, a: np.ndarray, b: np.ndarray,
               edges: np.ndarray) -> None:
     """Shared-asset ventures of introduced pairs (not on a tie that already carries one)."""
-    t = model.ties
     for i, j, e in zip(a.tolist(), b.tolist(), edges.tolist(), strict=True):
-        if t.ventures[e] > 0:
-            continue
-        model.ventures.start(i, j, VentureKind.SHARED_ASSET, week,
-                             model.params.meeting.venture_uplift)
-        t.ventures[e] += 1
-        model.events.add(week, EventKind.VENTURE_FORMED, group=int(model.firms.group[i]), firm=i,
-                         other=j, value=float(VentureKind.SHARED_ASSET))
+        if model.ties.ventures[e] == 0:
+            form_venture(model, week, i, [j], [e], VentureKind.SHARED_ASSET,
+                         model.params.meeting.venture_uplift, group=int(model.firms.group[i]))
 
 
 def published(model: ModelShape) -> np.ndarray:

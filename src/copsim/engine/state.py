@@ -1,4 +1,4 @@
-"""The model's state: one table of firms, groups, ties and ventures, and the roster
+"""The model's state: one table of firms, groups, ties, ventures and venture members, and the roster
 index of membership.
 
 Every column is documented in docs/odd.md (state variables). The Mesa agents
@@ -98,27 +98,34 @@ class TieTable(Table):
 
 
 class VentureTable(Table):
-    """Joint ventures between pairs of firms."""
+    """Joint ventures of two or more firms; their members are rows
+    ``first .. first + size - 1`` of the :class:`VentureMemberTable`, the lead first."""
 
     COLUMNS = {
-        "a": Column(INT),
-        "b": Column(INT),
         "kind": Column(CODE),
         "start_week": Column(WEEK),
         "end_week": Column(WEEK, -1),
         "uplift": Column(FLOAT),
         "status": Column(CODE),  # a VentureStatus
+        "first": Column(INT),
+        "size": Column(WEEK),
     }
 
-    def start(self, a: int, b: int, kind: int, week: int, uplift: float) -> int:
-        """Record a new venture between firms ``a`` and ``b`` (from Python; the meeting
-        kernel writes the same columns itself); return its index."""
-        vid = int(self.add_rows(1)[0])
-        self.a[vid], self.b[vid] = min(a, b), max(a, b)
-        self.kind[vid] = kind
-        self.start_week[vid] = week
-        self.uplift[vid] = uplift
-        return vid
+
+class VentureMemberTable(Table):
+    """One row per firm in a venture, in venture order (a firm at most once per venture).
+
+    ``edge`` is the tie between the member and the venture's lead that the venture runs
+    on (-1 for the lead itself); ``left_week`` the week a partner left a venture that
+    went on (its firm exited), -1 otherwise.
+    """
+
+    COLUMNS = {
+        "venture": Column(INT),
+        "firm": Column(INT),
+        "edge": Column(INT, -1),
+        "left_week": Column(WEEK, -1),
+    }
 
 
 PAIR = 4294967296  # tie key = lo * PAIR + hi (kernels keep a copy: tests/test_constants.py)
