@@ -67,11 +67,12 @@ def simulate(scenario: ScenarioLike = "microentre", *, seed: int = 1,
              overrides: Overrides | None = None, population: int | None = None,
              years: float | None = None, shock: str | Path | None = None,
              engine: Engine = "numba", out: str | Path | None = None,
-             progress: bool = False) -> Result:
+             progress: bool = False, threads: int = 1) -> Result:
     """Run one scenario to its horizon, like ``copsim run``; with ``out``, write its files too.
 
     ``scenario`` is a name in ``scenarios/``, a file or a :class:`copsim.Scenario`.
-    The same scenario, seed and version give the same numbers on either ``engine``.
+    The same scenario, seed and version give the same numbers on either ``engine`` and
+    any number of kernel ``threads``.
 
     >>> import copsim
     >>> a = copsim.simulate("microentre", seed=3, population=500, years=0.5)
@@ -96,7 +97,7 @@ def simulate(scenario: ScenarioLike = "microentre", *, seed: int = 1,
     if out is not None:
         prepare_output(Path(out), RUN_OUTPUT)
     with _bar(progress, resolved.run.weeks, "week", resolved.name) as bar:
-        result = run_scenario(resolved, seed=seed, engine=engine,
+        result = run_scenario(resolved, seed=seed, engine=engine, threads=threads,
                               progress=None if bar is None else lambda week: bar.update(1))
     if out is not None:
         write_run(result, Path(out))

@@ -51,12 +51,15 @@ class CopModel(mesa.Model):
             (``tracked_alive``, ``tracked_revenue_eur``), e.g. a programme's members in
             its counterfactual run.
         track_members_at: track the firms that are members at the start of this week.
+        threads: threads for the kernels over every firm (1: this thread only); any number
+            gives the same results (:mod:`copsim.engine.rows`).
     """
 
     def __init__(self, scenario: Scenario | str | Path | None = None, *, seed: int | None = None,
                  rng: int | np.random.Generator | np.random.SeedSequence | None = None,
                  engine: Engine = "numba", agent_views: bool = True,
-                 track_rows: np.ndarray | None = None, track_members_at: int | None = None) -> None:
+                 track_rows: np.ndarray | None = None, track_members_at: int | None = None,
+                 threads: int = 1) -> None:
         seed = model_seed(seed, rng)
         super().__init__(seed=seed)
         if not isinstance(scenario, Scenario):
@@ -64,6 +67,7 @@ class CopModel(mesa.Model):
         self.scenario = scenario
         self.seed = seed
         self.engine = engine
+        self.threads = max(1, int(threads)) if engine == "numba" else 1  # plain Python holds the GIL
         self.kernels = get_kernels(engine)
         self.streams = Streams(seed)
         self.params = build_params(scenario)

@@ -37,6 +37,7 @@ class ModelShape(Protocol):
     week: int
     seed: int
     engine: str
+    threads: int  # kernel threads (copsim.engine.rows)
     cohort_size: int
     firms: FirmTable
     groups: GroupTable
