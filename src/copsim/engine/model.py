@@ -28,10 +28,10 @@ from copsim.engine.kernels import Engine, get_kernels, new_tie_index
 from copsim.engine.levers import Levers
 from copsim.engine.metrics import TIMESERIES, run_summary, weekly_row
 from copsim.engine.params import build_params
-from copsim.engine.population import add_firms, initial_regions
+from copsim.engine.population import add_firms, expected_rows, initial_regions
 from copsim.engine.rng import Streams
 from copsim.engine.scratch import FirmScratch, MeetingScratch
-from copsim.engine.state import FirmTable, GroupTable, Rosters, TieTable, VentureTable
+from copsim.engine.state import FirmTable, GroupTable, RegionRows, Rosters, TieTable, VentureTable
 from copsim.engine.week import WeekResult
 from copsim.scenario.io import load_scenario
 from copsim.scenario.schema import GroupSpec, Scenario, Shock
@@ -81,7 +81,7 @@ class CopModel(mesa.Model):
         self.tracked_rows = None if track_rows is None else np.asarray(track_rows, dtype=INT)
         self.track_members_at = track_members_at
 
-        self.firms = FirmTable(scenario.population + scenario.population // 4 + 16)
+        self.firms = FirmTable(expected_rows(scenario))
         self.groups = GroupTable(len(scenario.groups) + scenario.founding.max_new_groups + 1)
         self.ties = TieTable(new_tie_index(engine))
         self.ventures = VentureTable(256)
@@ -94,7 +94,7 @@ class CopModel(mesa.Model):
         self.lever_log: list[tuple[int, str, object]] = []
         self.group_names: list[str] = []
         self.venue_payer: list[str] = []
-        self.region_rows: list[list[int]] = [[] for _ in scenario.regions]
+        self.region_rows = RegionRows(len(scenario.regions))
         self.firm_agents: dict[int, Entrepreneur] = {}
         self.group_agents: list[Group] = []
         self.facilitators = [Facilitator(self, key) for key in scenario.facilitators]
@@ -151,8 +151,7 @@ class CopModel(mesa.Model):
     def on_firms_added(self, rows: np.ndarray, week: int) -> None:
         """Index new firms by region, give them Mesa views, log entries."""
         self.firm_scratch.fit(self.firms.capacity)
-        for row, region in zip(rows.tolist(), self.firms.region[rows].tolist(), strict=True):
-            self.region_rows[region].append(row)
+        self.region_rows.add(rows, self.firms.region[rows])
         if self.agent_views:
             self.firm_agents.update((row, Entrepreneur(self, row)) for row in rows.tolist())
         if week >= 0:

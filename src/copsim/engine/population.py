@@ -7,6 +7,8 @@ and firm parameters starts from (and adds) the very same firms.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from copsim.scenario.schema import Scenario
@@ -68,6 +70,14 @@ def add_firms(firms: FirmTable, s: Scenario, regions: np.ndarray, week: int,
     firms.alive[rows] = True
     firms.born_week[rows] = week
     return rows
+
+
+def expected_rows(s: Scenario) -> int:
+    """Rows the firm table needs over the whole run: the initial firms and the expected
+    entrants with room for chance (5 standard deviations), so that it rarely grows (a
+    growing table holds its old and new arrays at once: 3x the rows for a moment)."""
+    entrants = weekly_rate(s.firms.entry_rate_per_year) * s.population * s.run.weeks
+    return int(s.population + entrants + 5 * math.sqrt(entrants) + 16)
 
 
 def initial_regions(s: Scenario) -> np.ndarray:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from copsim.engine.params import Params
     from copsim.engine.rng import Streams
     from copsim.engine.scratch import FirmScratch, MeetingScratch
-    from copsim.engine.state import FirmTable, GroupTable, Rosters, TieTable, VentureTable
+    from copsim.engine.state import FirmTable, GroupTable, RegionRows, Rosters, TieTable, VentureTable
     from copsim.engine.week import WeekResult
     from copsim.scenario.schema import GroupSpec, Scenario, Shock
 
@@ -49,7 +49,7 @@ class ModelShape(Protocol):
     events: EventLog
     ledger: Ledger
     decisions: Decisions
-    region_rows: list[list[int]]
+    region_rows: RegionRows
     initial_members: list[int]
     group_specs: list[GroupSpec | None]
     venue_payer: list[str]
