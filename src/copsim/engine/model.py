@@ -155,7 +155,7 @@ class CopModel(mesa.Model):
         if self.agent_views:
             self.firm_agents.update((row, Entrepreneur(self, row)) for row in rows.tolist())
         if week >= 0:
-            self.events.add_many(week, EventKind.ENTRY, rows)
+            self.events.add_many(week, EventKind.ENTRY, rows, keep=self.followed(rows))
 
     def remove_views(self, rows: np.ndarray) -> None:
         """Drop the Mesa views of firms that exited."""
@@ -242,6 +242,15 @@ class CopModel(mesa.Model):
             return None
         rng = self.streams.generator("snapshot.sample")
         return np.sort(rng.choice(self.firms.n, size=limit, replace=False))
+
+    def followed(self, rows: np.ndarray) -> np.ndarray | None:
+        """Which of ``rows`` the entry and exit events follow (None: all of them). Above
+        ``run.events_max_firms`` firms: members and the snapshot sample only, so that the
+        log stays bounded at any scale (its counts stay complete)."""
+        if self.cohort_size <= self.scenario.run.events_max_firms:
+            return None
+        followed = self.firms.group[rows] >= 0
+        return followed if self.snapshot_rows is None else followed | np.isin(rows, self.snapshot_rows)
 
     def snapshot(self, week: int) -> pd.DataFrame:
         """Living firms' state this week (all firms, or members plus a fixed sample)."""

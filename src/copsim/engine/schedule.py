@@ -104,7 +104,8 @@ def log_business_events(model: ModelShape, week: int, n: int) -> np.ndarray:
     touched = np.flatnonzero(flags)  # one pass over the firms; the rest over the few flagged
     what, group = flags[touched], f.group[touched]
     exits = touched[what & F_EXIT != 0]
-    log.add_many(week, EventKind.EXIT, exits, group=f.group[exits], value=f.cash[exits])
+    log.add_many(week, EventKind.EXIT, exits, group=f.group[exits], value=f.cash[exits],
+                 keep=model.followed(exits))
     member = group >= 0
     solved = touched[(what & F_SOLVED != 0) & member]
     log.add_many(week, EventKind.PROBLEM_SOLVED, solved, group=f.group[solved])

@@ -71,6 +71,10 @@ class ModelShape(Protocol):
         """Index new firms, give them views, log their entry."""
         ...
 
+    def followed(self, rows: np.ndarray) -> np.ndarray | None:
+        """Which of ``rows`` the outputs follow firm by firm (None: all)."""
+        ...
+
     def remove_views(self, rows: np.ndarray) -> None:
         """Drop the Mesa views of firms that exited."""
         ...
