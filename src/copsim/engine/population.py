@@ -41,10 +41,9 @@ def add_firms(firms: FirmTable, s: Scenario, regions: np.ndarray, week: int,
     low = np.array(f.employees_min_by_type)[ftype]
     high = np.array(f.employees_max_by_type)[ftype]
     employees = low + np.floor(rng.random(n) * (high - low + 1)).astype(np.int64)
-    knowledge = np.clip(rng.normal(s.firms.knowledge_mean, s.firms.knowledge_sd, (n, N_TOPICS)),
-                        0.02, 0.98)
-    bits = rng.random((n, N_ASSETS)) < s.firms.asset_probability
-    assets = (bits * (1 << np.arange(N_ASSETS))).sum(axis=1)
+    knowledge = rng.normal(s.firms.knowledge_mean, s.firms.knowledge_sd, (n, N_TOPICS))
+    np.clip(knowledge, 0.02, 0.98, out=knowledge)  # in place: the initial population is large
+    assets = asset_masks(rng, n, s.firms.asset_probability)
     growth_by_type = np.array(f.growth_by_type)
     growth = growth_by_type[ftype] / growth_by_type.max()
     confidence = np.clip(rng.normal(f.confidence_mean + f.confidence_growth * growth, f.confidence_sd),
@@ -70,6 +69,19 @@ def add_firms(firms: FirmTable, s: Scenario, regions: np.ndarray, week: int,
     firms.alive[rows] = True
     firms.born_week[rows] = week
     return rows
+
+
+def asset_masks(rng: np.random.Generator, n: int, probability: float) -> np.ndarray:
+    """Each firm's asset bitmask: asset ``a`` held with ``probability``, drawn as one
+    ``(n, N_ASSETS)`` block in row order, read in slices of rows so that the block's
+    8 uniforms a firm are never held for every firm at once."""
+    assets = np.zeros(n, dtype=np.int64)
+    step = 1 << 18
+    for start in range(0, n, step):
+        bits = rng.random((min(n, start + step) - start, N_ASSETS)) < probability
+        for a in range(N_ASSETS):
+            assets[start: start + len(bits)] |= bits[:, a].astype(np.int64) << a
+    return assets
 
 
 def expected_rows(s: Scenario) -> int:
