@@ -17,6 +17,7 @@ import pandas as pd
 
 from copsim.dtypes import Activity, EventKind, enum_names
 from copsim.engine.kernels import summary as sums
+from copsim.engine.population import SLICE_ROWS
 
 if TYPE_CHECKING:
     from copsim.engine.week import WeekResult
@@ -180,7 +181,7 @@ def firm_outcomes(model: ModelShape) -> pd.DataFrame:
     })
 
 
-def knowledge_gain(knowledge: np.ndarray, start: np.ndarray, step: int = 1 << 18) -> np.ndarray:
+def knowledge_gain(knowledge: np.ndarray, start: np.ndarray, step: int = SLICE_ROWS) -> np.ndarray:
     """Each firm's mean gain over topics, in slices of rows (no temporary of 8 floats per
     firm for every firm at once: 1.5 GB at 23 million firms)."""
     gain = np.empty(len(knowledge))
