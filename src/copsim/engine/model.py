@@ -114,7 +114,7 @@ class CopModel(mesa.Model):
         self.latest = weekly_row(self, self.week_result, None)
         # Collected after each week only: row k (batch_run's "Step" k) is week k, and
         # batch_run's last row is the last week (it reads rows 0 .. steps - 1).
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = WeeklyCollector(
             model_reporters={name: partial(_latest, name=name) for name in TIMESERIES})
 
     # -- the week ----------------------------------------------------------------------
@@ -298,6 +298,20 @@ def model_seed(seed: int | None, rng: Any) -> int:
     if isinstance(rng, numbers.Integral):
         return int(rng)
     return int(np.random.default_rng(rng).integers(2**31))
+
+
+class WeeklyCollector(mesa.DataCollector):
+    """Mesa's DataCollector of the weekly outputs, filled straight from the week's row.
+
+    The same ``model_vars`` as Mesa's ``collect`` with the ``_latest`` reporters (what
+    ``batch_run`` and Mesa's tools read), without a call and a ``deepcopy`` per value:
+    the values are numbers. Mesa's own ``collect`` took a tenth of a small run's week.
+    """
+
+    def collect(self, model: CopModel) -> None:
+        """Append this week's value of every weekly output."""
+        for name, values in self.model_vars.items():
+            values.append(model.latest[name])
 
 
 def _latest(model: CopModel, name: str) -> float:
