@@ -34,8 +34,10 @@ import pandas as pd
 from copsim.scenario.io import validate_scenario
 from copsim.scenario.schema import Channels, Scenario
 from copsim.studies.compare import (
-    NO_PROGRAMME, CompareError, Comparison, Pair, interval, prepare, replicate_outcomes,
+    CONFIDENCE, NO_PROGRAMME, CompareError, Comparison, Interval, Pair, interval, prepare,
+    replicate_outcomes,
 )
+from copsim.studies.posterior import Draws, spread
 
 CHANNELS: dict[str, str] = {
     "knowledge": "knowledge to revenue",
@@ -118,7 +120,8 @@ class Decomposition:
 
 
 def prepare_decomposition(scenario: Scenario, channels: Sequence[str], reps: int, root_seed: int,
-                          years: float | None = None) -> Decomposition:
+                          years: float | None = None, draws: Draws | None = None
+                          ) -> Decomposition:
     """Check the scenario and lay out the arms (every subset of ``channels``)."""
     if not scenario.groups and not scenario.funding.phases:
         raise CompareError(f"{scenario.name}: (groups): no programme to decompose")
@@ -128,8 +131,8 @@ def prepare_decomposition(scenario: Scenario, channels: Sequence[str], reps: int
                                "channels off itself, so every decomposed channel must be on")
     arms = {on: arm_label(scenario.name, on, channels) for on in subsets(channels)}
     variants = [with_channels(scenario, on, channels, label) for on, label in arms.items()]
-    return Decomposition(prepare(variants, reps, root_seed, years), tuple(channels), arms,
-                         scenario.name)
+    return Decomposition(prepare(variants, reps, root_seed, years, draws=draws), tuple(channels),
+                         arms, scenario.name)
 
 
 def shapley(values: Mapping[frozenset[str], float], channels: Sequence[str]) -> dict[str, float]:
@@ -159,8 +162,8 @@ def arm_values(d: Decomposition, pairs: Sequence[Pair]) -> pd.DataFrame:
             continue
         outcomes = replicate_outcomes(pair)
         on = by_label[pair.label]
-        rows += [{"replicate": pair.replicate, "channels_on": "+".join(c for c in d.channels
-                                                                    if c in on),
+        rows += [{"replicate": pair.replicate, "draw": pair.draw,
+                  "channels_on": "+".join(c for c in d.channels if c in on),
                   "outcome": o.key, "value": o.value(outcomes)} for o in OUTCOMES]
     return pd.DataFrame(rows)
 
@@ -174,8 +177,8 @@ def replicate_attribution(d: Decomposition, arms: pd.DataFrame) -> pd.DataFrame:
         game = {frozenset(x for x in on.split("+") if x): v
                 for on, v in zip(group["channels_on"], group["value"], strict=True)}
         parts = {NONE: game[frozenset()], **shapley(game, d.channels), TOTAL: game[full]}
-        rows += [{"replicate": rep, "outcome": key, "component": c, "value": v}
-                 for c, v in parts.items()]
+        rows += [{"replicate": rep, "draw": group["draw"].iloc[0], "outcome": key,
+                  "component": c, "value": v} for c, v in parts.items()]
     return pd.DataFrame(rows)
 
 
@@ -184,15 +187,26 @@ def attribution_table(replicates: pd.DataFrame) -> pd.DataFrame:
     rows = []
     order = {c: i for i, c in enumerate([NONE, *CHANNELS, TOTAL])}
     for (key, component), group in replicates.groupby(["outcome", "component"], sort=False):
-        iv = interval(group["value"].tolist())
+        iv, share = component_interval(group)
         rows.append({"outcome": key, "component": component, "mean": iv.mean, "lo": iv.lo,
-                     "hi": iv.hi, "replicates": iv.n})
+                     "hi": iv.hi, "replicates": iv.n, "parameter_share": share})
     table = pd.DataFrame(rows)
     table["_order"] = table["component"].map(order)
     outcome_order = {o.key: i for i, o in enumerate(OUTCOMES)}
     table["_outcome"] = table["outcome"].map(outcome_order)
     return (table.sort_values(["_outcome", "_order"]).drop(columns=["_order", "_outcome"])
             .reset_index(drop=True))
+
+
+def component_interval(group: pd.DataFrame) -> tuple[Interval, float]:
+    """A component's interval over replicates, with parameter uncertainty when they drew
+    from a posterior (and the share of the spread between draws; NaN without draws)."""
+    values = group["value"].tolist()
+    iv = interval(values)
+    if group["draw"].isna().any():
+        return iv, math.nan
+    s = spread(values, group["draw"].tolist(), CONFIDENCE)
+    return Interval(s.mean, s.lo, s.hi, iv.defined, iv.n), s.parameter_share
 
 
 def component_label(component: str) -> str:
@@ -232,12 +246,19 @@ def markdown(table: pd.DataFrame, d: Decomposition) -> str:
 def notes(d: Decomposition) -> list[str]:
     """What the numbers in the attribution table are."""
     reps = len(d.comparison.seeds)
+    draws = d.comparison.draws
+    brackets = ("in brackets the 95 % confidence interval of the mean over replicates (random "
+                "noise only)." if draws is None else
+                f"each replicate's parameters drawn from the posterior {draws.posterior.source} "
+                f"({len(draws.sets)} draws of {draws.seeds_per_draw} seeds); in brackets a 95 % "
+                "interval holding parameter uncertainty and noise (docs/calibration.md), and "
+                "decomposition.csv's parameter_share says how much of the spread is parameters.")
     return [
         f"{d.name}: its effect against the same firms without any programme, split over "
         f"{len(d.channels)} channels by exact Shapley values over all {2 ** len(d.channels)} "
-        f"subsets of channels switched on (each subset a run with the same seeds). Mean over "
-        f"{reps} replicates (root seed {d.comparison.root_seed}); in brackets the 95 % "
-        "confidence interval of the mean over replicates.",
+        f"subsets of channels switched on (each subset a run with the same seeds and "
+        f"parameters). Mean over {reps} replicates (root seed {d.comparison.root_seed}); "
+        + brackets,
         f"'{NONE}': the effect with every decomposed channel switched off (the meetings still "
         "happen; what remains acts through no channel listed). It plus the channels' values "
         f"makes the '{TOTAL}', exactly, in every replicate.",

@@ -25,14 +25,13 @@ from copsim.scenario.io import (
     first_error_line,
     load_scenario,
     scale_population,
-    set_dotted,
-    validate_scenario,
     with_years,
 )
 from copsim.scenario.odd_tables import source_of
 from copsim.scenario.priors import Prior, prior_of
 from copsim.scenario.schema import Scenario, Strict
 from copsim.studies.experiments import Outcome, scenario_field
+from copsim.studies.posterior import with_values
 
 
 class Target(Outcome):
@@ -71,11 +70,7 @@ class Calibration:
 
     def scenario(self, values: dict[str, float]) -> Scenario:
         """The base scenario with the calibrated parameters set to ``values``."""
-        data = json.loads(json.dumps(self.base))
-        for key, value in values.items():
-            kind, _ = scenario_field(key, self.base)
-            set_dotted(data, key.split("."), round(value) if kind is int else value, self.source)
-        return validate_scenario(data, self.source)
+        return with_values(self.base, values, self.source)
 
 
 def load_targets(path: str | Path) -> Calibration:
