@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from copsim.cli import main
+from copsim.errors import OutputError
 from copsim.outputs.plotting import posterior_plots
 from copsim.scenario.priors import Prior
 from copsim.studies.calibration import RESULTS_DIR, TargetModel, calibrate
@@ -165,3 +166,42 @@ def test_calibrate_refuses_a_directory_it_did_not_write(tmp_path: Path,
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "holds data.csv" in err, err
     assert sorted(p.name for p in out.iterdir()) == ["data.csv"]
+
+
+def test_the_resume_digest_ignores_text_but_not_what_changes_the_result(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A resumed history must have been made with the same base, priors and targets; the
+    citations, explanations and comments of a targets file do not change a result."""
+    def digest(text: str) -> str:
+        path = tmp_path / "t.toml"
+        path.write_text(text)
+        return load_targets(path).digest
+
+    base = digest(targets_text(0.07))
+    reworded = targets_text(0.07).replace("simulated with a known exit rate", "another citation")
+    reworded = reworded.replace('constrains = "firms.exit_rate_per_year"', 'constrains = "why"')
+    assert digest("# a comment\n" + reworded) == base
+    assert digest(targets_text(0.08)) != base  # observed value
+    assert digest(targets_text(0.07, sd="0.006")) != base
+    assert digest(targets_text(0.07).replace("population = 1000", "population = 1200")) != base
+    wider = Prior("uniform", 0.01, 0.2)
+    monkeypatch.setattr("copsim.studies.targets.prior_of", lambda *args: wider)
+    assert digest(targets_text(0.07)) != base  # the prior (from the schema) changed
+
+
+def test_a_history_continues_after_rewording_and_is_refused_after_a_new_observation(
+        recovered: tuple[Path, Path], tmp_path: Path) -> None:
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(recovered[0], out)
+    text = (recovered[0].parent / "targets.toml").read_text()
+    reworded = tmp_path / "reworded.toml"
+    reworded.write_text(text.replace("simulated with a known exit rate", "a new citation"))
+    report = calibrate(load_targets(reworded), out, population_size=10, generations=3, workers=1,
+                       seed=5, ppc_draws=2)
+    assert report.resumed_from == 3
+    moved = tmp_path / "moved.toml"
+    moved.write_text(text.replace("observed = ", "observed = 1"))
+    with pytest.raises(OutputError, match="targets_digest"):
+        calibrate(load_targets(moved), out, population_size=10, generations=3, workers=1, seed=5)

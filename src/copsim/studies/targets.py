@@ -61,7 +61,7 @@ class Calibration:
     base: dict[str, Any]  # the base scenario (scaled), as plain data
     priors: dict[str, Prior]  # dotted key -> prior, in file order
     targets: list[Target]
-    digest: str  # identifies file content and base scenario: a resumed run must match
+    digest: str  # what decides the result (result_digest): a resumed run must match
 
     @property
     def parameters(self) -> list[str]:
@@ -95,8 +95,25 @@ def load_targets(path: str | Path) -> Calibration:
         scenario = with_years(scenario, spec.years)
     base = scenario.model_dump(mode="json")
     priors = {key: _prior(key, i, base, source) for i, key in enumerate(spec.parameters)}
-    digest = hashlib.sha256(json.dumps([raw, base], sort_keys=True, default=str).encode()).hexdigest()
-    return Calibration(source, base, priors, spec.targets, digest[:16])
+    return Calibration(source, base, priors, spec.targets, result_digest(base, priors, spec.targets))
+
+
+TEXT_ONLY = {"source", "constrains"}  # a target's citation and explanation
+SCENARIO_TEXT = ("title", "description")
+
+
+def result_digest(base: dict[str, Any], priors: dict[str, Prior], targets: list[Target]) -> str:
+    """What decides a calibration's result, and nothing else: the base scenario as simulated
+    (not its title or description), the calibrated keys with their priors, and each target's
+    statistic, observed value and uncertainty (not its source or explanation, nor comments).
+    A history can be continued exactly when this is unchanged."""
+    content = {
+        "base": {k: v for k, v in base.items() if k not in SCENARIO_TEXT},
+        "priors": [[key, p.shape, p.low, p.high] for key, p in priors.items()],
+        "targets": [t.model_dump(mode="json", exclude=TEXT_ONLY) for t in targets],
+    }
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _unique_names(spec: TargetsFile, source: str) -> None:
