@@ -148,7 +148,7 @@ def test_screening_experiment_records_every_target_of_the_shipped_file() -> None
     root = Path(__file__).parents[1]
     plan = load_experiment(root / "experiments" / "calibration_screening.toml")
     calibration = load_targets(root / "calibration" / "targets.toml")
-    assert plan.outcome_names == [t.name for t in calibration.targets]
+    assert plan.outcome_names == [t.name for t in calibration.targets if t.trial is None]
     assert set(calibration.parameters) <= set(plan.factor_names)
     assert plan.n_runs == plan.experiment.samples * (len(plan.factor_names) + 1)
 
@@ -205,3 +205,39 @@ def test_a_history_continues_after_rewording_and_is_refused_after_a_new_observat
     moved.write_text(text.replace("observed = ", "observed = 1"))
     with pytest.raises(OutputError, match="targets_digest"):
         calibrate(load_targets(moved), out, population_size=10, generations=3, workers=1, seed=5)
+
+
+TRIAL_TARGET = """{small}parameters = ["learning.rate"]
+
+[[targets]]
+name = "training_profit_effect"
+trial = {{ file = "peer_groups_rct", arm = "{arm}", outcome = "profit", weeks = {weeks} }}
+observed = 0.1
+sd = 0.1
+source = "a bound"
+constrains = "learning.rate"
+"""
+
+
+def test_a_trial_target_measures_the_trial_with_the_calibrated_values(tmp_path: Path) -> None:
+    path = tmp_path / "trial.toml"
+    path.write_text(TRIAL_TARGET.format(small=SMALL, arm="monthly_groups", weeks=48))
+    model = TargetModel(load_targets(path), root_seed=1)
+    slow, fast = (model.statistics({"learning.rate": rate}, seed=4)["training_profit_effect"]
+                  for rate in (0.02, 0.3))
+    assert math.isfinite(slow) and fast > slow  # learning more per meeting raises the effect
+
+
+@pytest.mark.parametrize("arm,weeks,reason", [
+    ("mentoring", 48, "targets.0.trial.arm: 'mentoring' is not an arm of peer_groups_rct"),
+    ("monthly_groups", 20, "targets.0.trial.weeks: 20 is before the trial's arms end"),
+])
+def test_a_bad_trial_target_exits_2_with_one_line(arm: str, weeks: int, reason: str,
+                                                  tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(TRIAL_TARGET.format(small=SMALL, arm=arm, weeks=weeks))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["calibrate", str(path), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.count("\n") == 1 and reason in err, err
