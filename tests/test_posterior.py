@@ -157,3 +157,49 @@ def test_decompose_with_a_posterior_splits_the_spread(small: Path) -> None:
     meta = json.loads((small / "out" / "compare.json").read_text())
     assert meta["posterior"]["draws"] == 2
     assert "drawn from the posterior" in (small / "out" / "decomposition.md").read_text()
+
+
+TRIAL = """\
+name = "tiny_rct"
+description = "a tiny trial"
+base = "microentre"
+population = 600
+seed = 1
+replicates = 4
+start_week = 2
+horizons = [12]
+outcomes = ["profit", "survival"]
+sizes = [100]
+
+[fixed]
+"funding.phases.0.recruitment_hours_per_week" = 0.0
+
+[randomisation]
+unit = "group"
+strata = "region"
+group_size = 8
+
+[[arms]]
+name = "monthly"
+share = 0.5
+meetings = 3
+cadence_weeks = 4
+"""
+
+
+def test_trial_with_a_posterior_splits_the_spread_and_is_another_trial(small: Path) -> None:
+    (small / "tiny.toml").write_text(TRIAL)
+    proc = copsim_cli("trial", "tiny.toml", "--posterior", "post.parquet", "--workers", 1,
+                      "--out", "out", cwd=small)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("Parameters: drawn from the posterior post.parquet")
+    firms = pd.concat(pd.read_parquet(p) for p in sorted((small / "out" / "series").glob("*.parquet")))
+    assert (firms.groupby("replicate")["draw"].first() == [0, 0, 1, 1]).all()
+    estimates = pd.read_csv(small / "out" / "analysis" / "estimates.csv")
+    assert {"true_lo", "true_hi", "true_parameter_share", "estimate_parameter_share"} <= set(estimates)
+    meta = json.loads((small / "out" / "analysis" / "trial.json").read_text())
+    assert meta["posterior"]["draws"] == 2
+    assert "spread of the estimates from parameters" in proc.stdout
+    resumed = copsim_cli("trial", "tiny.toml", "--no-posterior", "--workers", 1, "--out", "out",
+                         cwd=small)
+    assert resumed.returncode == 2 and "Traceback" not in resumed.stderr  # not the same trial

@@ -194,6 +194,13 @@ class Draws:
         """The parameter values of a replicate."""
         return self.sets[self.draw_of(replicate)]
 
+    def record(self) -> dict[str, Any]:
+        """What outputs record of the draws (compare.json, trial.json)."""
+        return {"file": self.posterior.source, "parameters": list(self.posterior.keys),
+                "seeds_per_draw": self.seeds_per_draw, "draws": len(self.sets),
+                "values": [dict(v) for v in self.sets],
+                "method": "one-way random-effects ANOVA of replicates by draw (docs/calibration.md)"}
+
 
 def plan_draws(posterior: Posterior, root_seed: int, reps: int, seeds_per_draw: int) -> Draws:
     """The draws of ``reps`` replicates, ``seeds_per_draw`` seeds each (the last may have fewer)."""

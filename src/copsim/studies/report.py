@@ -647,22 +647,11 @@ def comparison_provenance(comparison: Comparison, shock: tuple[Path, list[Shock]
                              "counterfactual_hash": scenario_hash(counterfactual(s)),
                              "scenario": s.model_dump(mode="json")}
                       for name, s in comparison.arms.items()},
-        "posterior": posterior_record(comparison),
+        "posterior": None if comparison.draws is None else comparison.draws.record(),
         "runs": job_count(comparison),
         "workers": workers,
         "seconds": round(seconds, 1),
     }
-
-
-def posterior_record(comparison: Comparison) -> dict[str, Any] | None:
-    """compare.json's record of the replicates' posterior draws (None: none)."""
-    d = comparison.draws
-    if d is None:
-        return None
-    return {"file": d.posterior.source, "parameters": list(d.posterior.keys),
-            "seeds_per_draw": d.seeds_per_draw, "draws": len(d.sets),
-            "values": [dict(v) for v in d.sets],
-            "method": "one-way random-effects ANOVA of replicates by draw (docs/calibration.md)"}
 
 
 def write_comparison(out: Path, result: CompareResult,
