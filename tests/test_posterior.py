@@ -203,3 +203,9 @@ def test_trial_with_a_posterior_splits_the_spread_and_is_another_trial(small: Pa
     resumed = copsim_cli("trial", "tiny.toml", "--no-posterior", "--workers", 1, "--out", "out",
                          cwd=small)
     assert resumed.returncode == 2 and "Traceback" not in resumed.stderr  # not the same trial
+
+
+def test_a_constant_has_no_split() -> None:
+    """Rounding errors of a constant outcome (a cost, say) are not called parameters."""
+    values = [960833.0000000001, 960833.0, 960833.0000000002, 960833.0]
+    assert np.isnan(spread(values, [0, 0, 1, 1], 0.95).parameter_share)

@@ -225,9 +225,10 @@ class Spread:
 
     @property
     def parameter_share(self) -> float:
-        """Share of a replicate's variance that is between draws (NaN when there is none)."""
+        """Share of a replicate's variance that is between draws (NaN when there is none,
+        rounding errors of a constant included)."""
         total = self.between + self.within
-        return self.between / total if total > 0 else math.nan
+        return self.between / total if total > 1e-12 * max(1.0, self.mean ** 2) else math.nan
 
 
 def spread(values: Sequence[float], draws: Sequence[int], confidence: float) -> Spread:
