@@ -18,6 +18,7 @@ import pandas as pd
 from copsim.dtypes import Activity, EventKind, enum_names
 from copsim.engine import ventures
 from copsim.engine.kernels import summary as sums
+from copsim.engine.population import SLICE_ROWS
 
 if TYPE_CHECKING:
     from copsim.engine.week import WeekResult
@@ -181,9 +182,19 @@ def firm_outcomes(model: ModelShape) -> pd.DataFrame:
         "alive": f.alive[:n], "revenue_eur": np.where(f.alive[:n], f.revenue[:n], 0.0),
         "employment": np.where(f.alive[:n], 1 + f.employees[:n], 0),
         "knowledge": f.knowledge[:n].mean(axis=1),
-        "knowledge_gain": (f.knowledge[:n] - f.knowledge_start[:n]).mean(axis=1),
+        "knowledge_gain": knowledge_gain(f.knowledge[:n], f.knowledge_start[:n]),
         "strong_tie": has_strong, "partner": has_partner,
     })
+
+
+def knowledge_gain(knowledge: np.ndarray, start: np.ndarray, step: int = SLICE_ROWS) -> np.ndarray:
+    """Each firm's mean gain over topics, in slices of rows (no temporary of 8 floats per
+    firm for every firm at once: 1.5 GB at 23 million firms)."""
+    gain = np.empty(len(knowledge))
+    for first in range(0, len(knowledge), step):
+        rows = slice(first, first + step)
+        gain[rows] = (knowledge[rows] - start[rows]).mean(axis=1)
+    return gain
 
 
 def clustering(model: ModelShape) -> float:

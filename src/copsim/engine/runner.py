@@ -54,14 +54,15 @@ def provenance(scenario: Scenario, seed: int, engine: Engine) -> dict[str, Any]:
 
 def simulate(scenario: Scenario, *, seed: int, engine: Engine = "numba",
              progress: Callable[[int], None] | None = None, agent_views: bool = False,
-             track_rows: np.ndarray | None = None, track_members_at: int | None = None) -> RunResult:
+             track_rows: np.ndarray | None = None, track_members_at: int | None = None,
+             threads: int = 1) -> RunResult:
     """Run a scenario to its horizon and collect its outputs (tracking: see CopModel).
 
     Mesa agent views are off by default: outputs come from the arrays, and creating
     and removing a view costs microseconds per entering or exiting firm.
     """
     model = CopModel(scenario, seed=seed, engine=engine, agent_views=agent_views,
-                     track_rows=track_rows, track_members_at=track_members_at)
+                     track_rows=track_rows, track_members_at=track_members_at, threads=threads)
     try:
         model.run(progress=progress)
         return RunResult(

@@ -40,6 +40,7 @@ from copsim.engine.kernels.meetings import (
     MAX_EVENTS_PER_MEETING, MAX_VENTURE_MEMBERS_PER_MEETING, MAX_VENTURES_PER_MEETING,
 )
 from copsim.engine.population import add_firms, entrant_regions
+from copsim.engine.rows import row_slice, run_in_chunks
 from copsim.engine.scratch import Roster
 from copsim.engine.shape import ModelShape
 from copsim.engine.week import WeekResult
@@ -86,12 +87,18 @@ def environment_and_business(model: ModelShape, result: WeekResult) -> None:
     """Step 1: the business year of every firm, then this week's entrants."""
     f, week = model.firms, result.week
     n = f.n
-    u = model.streams.generator("business", week).random((n, N_BUSINESS_UNIFORMS))
     t, ties = model.ties, model.firm_scratch.ties
     model.kernels.tie_strength(n, t.n, t.src, t.dst, t.trust, f.alive,
                                model.params.trust.tie_threshold, ties)
-    model.kernels.update_business(week, n, model.params.business, result.demand, u, f.columns(),
-                                  ties, model.firm_scratch.flags)
+    columns, flags = f.columns(), model.firm_scratch.flags
+
+    def update_business(start: int, stop: int, u: np.ndarray) -> None:
+        model.kernels.update_business(week, stop - start, model.params.business, result.demand, u,
+                                      row_slice(columns, start, stop), ties[start:stop],
+                                      flags[start:stop])
+
+    run_in_chunks(n, model.streams.generator("business", week), N_BUSINESS_UNIFORMS,
+                  model.threads, update_business)
     result.exited = log_business_events(model, week, n)
     membership.leave_on_exit(model, result.exited, week)
     regions = entrant_regions(model.scenario, model.streams.generator("entry", week))
@@ -104,16 +111,18 @@ def log_business_events(model: ModelShape, week: int, n: int) -> np.ndarray:
     """Events from the business flags: exits of every firm, other news of members.
     Returns the rows of the firms that exited."""
     f, flags, log = model.firms, model.firm_scratch.flags[:n], model.events
-    group = f.group[:n]
-    exits = np.flatnonzero(flags & F_EXIT)
-    log.add_many(week, EventKind.EXIT, exits, group=group[exits], value=f.cash[exits])
+    touched = np.flatnonzero(flags)  # one pass over the firms; the rest over the few flagged
+    what, group = flags[touched], f.group[touched]
+    exits = touched[what & F_EXIT != 0]
+    log.add_many(week, EventKind.EXIT, exits, group=f.group[exits], value=f.cash[exits],
+                 keep=model.followed(exits))
     member = group >= 0
-    solved = np.flatnonzero((flags & F_SOLVED != 0) & member)
-    log.add_many(week, EventKind.PROBLEM_SOLVED, solved, group=group[solved])
-    hired = np.flatnonzero((flags & F_HIRE != 0) & member)
-    log.add_many(week, EventKind.HIRE, hired, group=group[hired], value=f.employees[hired])
-    tried = np.flatnonzero((flags & F_INNOVATION != 0) & member)
-    log.add_many(week, EventKind.INNOVATION, tried, group=group[tried],
+    solved = touched[(what & F_SOLVED != 0) & member]
+    log.add_many(week, EventKind.PROBLEM_SOLVED, solved, group=f.group[solved])
+    hired = touched[(what & F_HIRE != 0) & member]
+    log.add_many(week, EventKind.HIRE, hired, group=f.group[hired], value=f.employees[hired])
+    tried = touched[(what & F_INNOVATION != 0) & member]
+    log.add_many(week, EventKind.INNOVATION, tried, group=f.group[tried],
                  value=(flags[tried] & F_INNOVATION_OK != 0).astype(float))
     return exits
 

@@ -76,6 +76,11 @@ class Run(Strict):
         20000, "firms", ASSUMPTION,
         "snapshots hold every firm up to this population, else members plus a fixed sample", ge=1, le=MAX_FIRMS
     )
+    events_max_firms: int = param(
+        1_000_000, "firms", ASSUMPTION,
+        "events log every entry and exit up to this population, else those of members and the snapshot sample",
+        ge=1, le=MAX_FIRMS
+    )
     network_every_weeks: int = param(
         4, "weeks", ASSUMPTION, "period of the clustering measurement (held in between)", ge=1, le=MAX_WEEKS
     )
