@@ -288,6 +288,7 @@ def test_invalid_lever_values_are_refused_visibly(dashboard: str, browser: objec
         assert "refused" in error.inner_text()
         tab.step()  # the run goes on
         assert tab.week() == 1
+        tab.console.assert_quiet()
     finally:
         tab.close()
 
@@ -304,6 +305,7 @@ def test_a_refused_lever_value_leaves_the_value_in_use(dashboard: str, browser: 
         field.press("Enter")
         tab.page.locator(".copsim-lever-error").wait_for(timeout=30_000)
         playwright.expect(tab.page.get_by_label(label)).to_have_value("2.0", timeout=30_000)
+        tab.console.assert_quiet()
     finally:
         tab.close()
 
@@ -341,6 +343,8 @@ def test_two_tabs_have_their_own_model(dashboard: str, browser: object) -> None:
         assert second.week() == 0
         second.step()
         assert (first.week(), second.week()) == (4, 1)
+        first.console.assert_quiet()
+        second.console.assert_quiet()
     finally:
         first.close()
         second.close()
@@ -412,6 +416,7 @@ def test_sweeps_page_shows_the_analysis(dashboard: str, browser: object, tmp_pat
         assert page.locator("img").count() >= 1  # the heatmap over skill and hours
         tab.shot("sweeps")
         assert tab.external == []
+        tab.console.assert_quiet()
     finally:
         tab.close()
 
@@ -427,6 +432,7 @@ def test_compare_error_shows_in_the_page(dashboard: str, browser: object) -> Non
         page.keyboard.press("Escape")
         page.click(".copsim-compare-run")
         tab.assert_error_in_page(".copsim-compare-error", "cannot be compared")
+        tab.console.assert_quiet()
     finally:
         tab.close()
 
@@ -436,6 +442,7 @@ def test_sweeps_error_shows_in_the_page(dashboard: str, browser: object) -> None
     try:
         tab.analyse_sweep("sweeps/does_not_exist")
         tab.assert_error_in_page(".copsim-sweep-error", "no such sweep output directory")
+        tab.console.assert_quiet()
     finally:
         tab.close()
 
