@@ -40,13 +40,16 @@ fix_navigator()  # before the first page: Solara's router script warns in every 
 def Page() -> None:
     """The dashboard's pages as tabs, then the line that ends every page."""
     solara.Title("copsim")
-    with solara.lab.Tabs():
-        with solara.lab.Tab("Explore"):
-            ExplorePage()
-        with solara.lab.Tab("Compare"):
-            ComparePage()
-        with solara.lab.Tab("Sweeps"):
-            SweepsPage()
+    # The pages' rows of columns reach 12 px past each side (Vuetify's gutters): the padding
+    # keeps their content inside the window instead of flush against its right edge, or past it.
+    with solara.Column(classes=["px-3"], gap="0px"):
+        with solara.lab.Tabs():
+            with solara.lab.Tab("Explore"):
+                ExplorePage()
+            with solara.lab.Tab("Compare"):
+                ComparePage()
+            with solara.lab.Tab("Sweeps"):
+                SweepsPage()
     solara.HTML(tag="footer", classes=["copsim-footer"],
                 unsafe_innerHTML='This dashboard runs on <a href="https://solara.dev">Solara</a>',
                 style="text-align: right; font-weight: bold; padding: 10px")

@@ -150,6 +150,14 @@ def assert_in_viewport(page: object, selector: str) -> None:
         assert b["y"] + b["height"] <= size["height"] + 0.5, (selector, i, b, size)
 
 
+def assert_within_width(page: object, selector: str) -> None:
+    """Every element matching ``selector`` lies between the window's left and right edges
+    (it may go on below the window: the page scrolls down, never sideways)."""
+    width = page.viewport_size["width"]
+    boxes = [page.locator(selector).nth(i).bounding_box() for i in range(page.locator(selector).count())]
+    assert boxes and all(b["x"] >= 0 and b["x"] + b["width"] <= width + 0.5 for b in boxes), (selector, boxes)
+
+
 def assert_no_overflow(page: object, selector: str = "html") -> None:
     """Nothing inside ``selector`` is wider than it (no horizontal scrolling, nothing cut)."""
     widths = page.eval_on_selector_all(selector, "els => els.map(e => [e.scrollWidth, e.clientWidth])")
@@ -366,6 +374,7 @@ def test_compare_page_runs_a_tiny_comparison(dashboard: str, browser: object) ->
                          "self_organised", "no programme"):
             assert expected in text
         assert page.locator("img").count() >= 2  # banded time series, cost against outcome
+        assert_within_width(page, "img, .copsim-compare-table")
         assert "runs/dashboard" not in text  # no server path: the report downloads
         with page.expect_download() as download:
             page.get_by_role("button", name="Download report.html").click()
@@ -488,6 +497,7 @@ def test_explore_reads_on_a_projector(dashboard: str, browser: object, width: in
         if height >= 1080:
             assert_in_viewport(page, ".copsim-feed .v-card__title")
             assert_in_viewport(page, ".copsim-feed .v-card__text > :first-child")
+        assert_within_width(page, ".v-card, svg.copsim-network, .copsim-chart-column, .copsim-timeseries")
         assert overlapping([box(page, ".copsim-chart-column"), box(page, FOOTER)]) == []
         tab.shot(f"explore-{width}x{height}", full=False)
 
