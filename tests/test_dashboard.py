@@ -11,7 +11,8 @@ import solara
 
 from copsim.viz import feed
 from copsim.viz.explore import ExplorePage, LeverField
-from copsim.viz.session import ExploreSession
+from copsim.viz.layout import CANVAS
+from copsim.viz.session import LABEL_HEIGHT, ExploreSession
 from copsim.viz.solara_fixes import fix_navigator
 
 
@@ -112,3 +113,14 @@ def test_solaras_navigator_exports_its_script(monkeypatch: pytest.MonkeyPatch) -
     template = solara.Navigator.widget().template
     assert "module.exports = {" in template and "modules.export" not in template
     assert template.replace("module.exports =", "modules.export =") == original
+
+
+def test_group_names_stay_on_the_canvas() -> None:
+    """With three regions (the workshop's) the top group's name once sat above the canvas,
+    cut in half on the projector; every name's baseline leaves room for its letters."""
+    for scenario in ("workshop", "microentre"):
+        session = ExploreSession(scenario, 500, 3)
+        session.step(20)
+        labels = session.network()["groups"]
+        assert labels, scenario
+        assert all(LABEL_HEIGHT <= g["y"] <= CANVAS for g in labels), (scenario, labels)
