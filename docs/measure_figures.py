@@ -18,6 +18,7 @@ import argparse
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -45,8 +46,10 @@ def run_command(name: str, args: Sequence[str], out: Path, reuse: bool) -> str:
     if reuse and printed.exists():
         return printed.read_text()
     print(f"# running: copsim {' '.join(args)}", file=sys.stderr, flush=True)
+    start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "copsim.cli", *args, "--out", str(out / name)],
                           capture_output=True, text=True, check=True)
+    print(f"# copsim {args[0]} took {time.perf_counter() - start:.0f} s of wall time", file=sys.stderr, flush=True)
     printed.write_text(done.stdout)
     return done.stdout
 
@@ -90,7 +93,7 @@ def validation_ten_seeds(seeds: pd.DataFrame) -> None:
     m = seeds[seeds["scenario"] == "microentre"]
     acts = m[[c for c in m.columns if c.startswith("activity_")]].mean().sort_values()
     rarest = acts.index[0]
-    print("## docs/validation.md: ten seeds (1-10) of microentre")
+    print("## docs/validation.md: ten seeds (1-10) of microentre, ekollega, ekollega_continued")
     print(f"1. groups_started: {sorted(set(m['groups_started']))}; groups_active_end: {spread(m['groups_active_end'])}")
     print(f"2. participants_total: {spread(m['participants_total'], digits=0)}")
     print(f"3. meetings_held: per seed {list(m['meetings_held'])}; meetings cancelled per seed "
@@ -140,7 +143,16 @@ def cost_by_payer(out: Path) -> None:
     print()
 
 
-def readme(printed: dict[str, str], trial: str | None) -> None:
+def trial_details(analysis: Path) -> None:
+    """The README's reading of the trial: power by trial size, crossover and spill-overs."""
+    power = pd.read_csv(analysis / "power.csv")
+    first = power[(power["arm"] == "monthly_groups") & (power["weeks"] == power["weeks"].min())]
+    print(first[first["outcome"].isin(["revenue", "survival"])][["outcome", "size", "power", "mde"]]
+          .to_string(index=False))
+    print(pd.read_csv(analysis / "compliance.csv").to_string(index=False))
+
+
+def readme(out: Path, printed: dict[str, str], trial: str | None) -> None:
     """The README's measured blocks, as printed."""
     print("## README.md: Quick start, `copsim run`")
     print(printed["run-default"].strip())
@@ -154,6 +166,7 @@ def readme(printed: dict[str, str], trial: str | None) -> None:
         print()
         print("## README.md: `copsim trial trials/peer_groups_rct.toml`")
         print(trial.strip())
+        trial_details(out / TRIAL[0] / "analysis")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -169,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     validation_ten_seeds(seeds)
     validation_comparisons(args.out, printed)
     cost_by_payer(args.out)
-    readme(printed, trial)
+    readme(args.out, printed, trial)
 
 
 if __name__ == "__main__":
