@@ -73,6 +73,7 @@ def ten_seed_results(out: Path, reuse: bool) -> pd.DataFrame:
             **{k: v for k, v in s.items() if isinstance(v, int | float) and not isinstance(v, bool)},
             **{f"activity_{k}": v for k, v in s["activities"].items()},
             **{f"event_{k}": v for k, v in s["events"].items()},
+            **{f"time_{row['item']}_{unit}": row[unit] for row in s["participants_time"] for unit in ("hours", "eur")},
             "joins": int(last["joins_to_date"]), "leaves": int(last["leaves_to_date"]),
             "share_left": 1 - s["members_end"] / s["participants_total"],
             "share_closed": float((ever & ~firms["alive"].astype(bool)).sum() / ever.sum()),
@@ -115,6 +116,8 @@ def validation_ten_seeds(seeds: pd.DataFrame) -> None:
               f"{sorted(set(e['meetings_held']))}; participants_with_partner {spread(e['participants_with_partner'], 100)} %, "
               f"participants_with_strong_tie {spread(e['participants_with_strong_tie'], 100)} %; ventures formed: "
               f"{int((e['joint_ventures_formed'] > 0).sum())} of 10 seeds have any, {int(e['joint_ventures_formed'].sum())} in all")
+        time = e[[c for c in e.columns if c.startswith("time_")]].mean().dropna()
+        print("   participants' time, mean per run: " + ", ".join(f"{k[5:]} {v:,.0f}" for k, v in time.items()))
     print()
 
 
