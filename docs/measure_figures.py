@@ -104,7 +104,9 @@ def validation_ten_seeds(seeds: pd.DataFrame) -> None:
                                                          "activity_mapping_knowledge")
                       if a in acts)
           + "; every activity > 0 in every seed: " + str(bool((m[acts.index] > 0).all().all())))
-    print(f"5. joint_ventures_formed: {spread(m['joint_ventures_formed'], digits=0)}")
+    print(f"5. joint_ventures_formed: {spread(m['joint_ventures_formed'], digits=0)}"
+          + (f"; partnerships_formed (through business contacts): {spread(m['partnerships_formed'], digits=0)}"
+             if "partnerships_formed" in m else ""))
     print(f"6. joins {m['joins'].mean():.0f}, leaves {m['leaves'].mean():.0f} per run; "
           f"share of participants no longer members {spread(m['share_left'], 100)} %; "
           f"share of participants that closed {spread(m['share_closed'], 100)} %")
@@ -153,6 +155,8 @@ def trial_details(analysis: Path) -> None:
     print(first[first["outcome"].isin(["revenue", "survival"])][["outcome", "size", "power", "mde"]]
           .to_string(index=False))
     print(pd.read_csv(analysis / "compliance.csv").to_string(index=False))
+    spill = pd.read_csv(analysis / "spillovers.csv")
+    print(spill[spill["exposed"].astype(bool)].to_string(index=False))
 
 
 def readme(out: Path, printed: dict[str, str], trial: str | None) -> None:
