@@ -28,8 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reps", type=int, default=4, help="replicates (default 4)")
     p.add_argument("--years", type=float, help="horizon (default: the scenario's own)")
     p.add_argument("--channels",
-                   help="comma-separated channels to split over (default: all six; the others "
-                        "stay on)")
+                   help="comma-separated channels to split over (default: every channel the "
+                        "scenario has: mentoring only where a group mentors; the others stay on)")
     p.add_argument("--seed", type=non_negative_int, default=1,
                    help="root seed of the replicate seeds (default 1)")
     p.add_argument("--workers", type=int, help="local processes (default: all cores)")
@@ -48,7 +48,7 @@ def action(args: argparse.Namespace) -> int:
         NO_PROGRAMME, CompareError, Comparison, job_count, results, run_comparison,
     )
     from copsim.studies.decompose import (
-        arm_values, attribution_table, parse_channels, prepare_decomposition,
+        arm_values, attribution_table, prepare_decomposition, scenario_channels,
         replicate_attribution,
     )
     from copsim.studies.jobs import default_workers
@@ -56,7 +56,8 @@ def action(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 1:
         raise CompareError(f"--workers: {args.workers}: must be at least 1")
-    d = prepare_decomposition(load_scenario(args.scenario), parse_channels(args.channels),
+    scenario = load_scenario(args.scenario)
+    d = prepare_decomposition(scenario, scenario_channels(scenario, args.channels),
                               args.reps, args.seed, args.years)
     out = args.out or Path("runs") / f"decompose-{d.name}"
     kind = OutputKind("decompose", COMPARE_OUTPUT.marker, (*ATTRIBUTION, *COMPARE_OUTPUT.files))

@@ -7,6 +7,8 @@
    facilitation, outside knowledge and recruitment effort.
 3. ``meetings``: attendance, then the meetings of groups whose cadence falls due
    (host, theme, Wenger's activities, ventures), knowledge exchange, trust.
+3b. ``mentoring.weekly``: mentoring pairs form, meet and end
+   (:mod:`copsim.engine.mentoring`).
 4. ``between_meetings``: light exchange on group channels; trust decay.
 5. ``joint_ventures``: uplift, endings and failures, trust feedback.
 6. ``membership.weekly``: leaving by choice, recruitment, founding and dissolution of
@@ -27,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from copsim.dtypes import MODE_NAMES, EventKind, VentureStatus
-from copsim.engine import decisions, membership
+from copsim.engine import decisions, membership, mentoring
 from copsim.engine.funding import NO_SUPPORT, Support, covering_phases, fixed_costs, group_support
 from copsim.engine.kernels.business import (
     F_EXIT, F_HIRE, F_INNOVATION, F_INNOVATION_OK, F_SOLVED, N_BUSINESS_UNIFORMS,
@@ -48,6 +50,7 @@ def run_week(model: ModelShape, week: int) -> WeekResult:
     model.remove_views(result.exited)
     support(model, result)
     meetings(model, result)
+    mentoring.weekly(model, result)
     between_meetings(model, week)
     joint_ventures(model, result)
     membership.weekly(model, result)
@@ -149,12 +152,19 @@ def meetings(model: ModelShape, result: WeekResult) -> None:
     g, week = model.groups, result.week
     alive = model.alive_groups()
     due = alive[g.next_meeting[alive] <= week]
+    due = due[[holds_meetings(model, gid) for gid in due]] if len(due) else due
     result.due = due
     if len(due):
         g.next_meeting[due] = week + g.cadence[due]
         ptr, rows = model.rosters.lists(due)
         result.attendance += hold(model, week, due, ptr, rows, "meetings")
     result.attendance += network_meeting(model, week)
+
+
+def holds_meetings(model: ModelShape, gid: int) -> bool:
+    """Whether the group meets (a mentoring programme only does not; docs/odd.md 7.15)."""
+    spec = model.group_specs[gid]
+    return spec is None or spec.group_meetings
 
 
 def network_meeting(model: ModelShape, week: int) -> int:
