@@ -200,3 +200,19 @@ def test_an_arm_without_meetings_or_mentoring_is_one_line(tmp_path: Path) -> Non
     path.write_text(text)
     with pytest.raises(ScenarioError, match=r"arms\.1\.meetings: .*needs mentoring"):
         load_trial(path)
+
+
+def test_a_pair_becomes_a_tie_that_decays_after_the_sessions() -> None:
+    model = run(scenario(sessions=6, end_week=30), 3)
+    found = pairs(model)
+    assert len(found) >= 5
+    model.run(9)
+    t, f = model.ties, model.firms
+    edge = {(int(a), int(b)): e for e, (a, b) in enumerate(zip(t.src[: t.n], t.dst[: t.n], strict=True))}
+    done = [(i, j) for i, j in found if f.mentor_sessions[i] >= 6]
+    assert len(done) >= 5
+    edges = [edge[min(i, j), max(i, j)] for i, j in done]
+    trust = t.trust[edges].copy()
+    assert (trust >= model.scenario.trust.tie_threshold).all()
+    model.run(40)
+    assert (t.trust[edges] < trust).all()

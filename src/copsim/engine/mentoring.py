@@ -10,9 +10,9 @@ more knowledge than the mentee (by set margins) and room for another mentee; amo
 A pair meets every ``mentoring_cadence_weeks`` from the week it forms and ends after
 ``mentoring_sessions`` sessions, when either firm exits, when the mentee leaves the
 group (or the group ends), or, for peers, when the mentor does. What a session does is
-the kernel :func:`copsim.engine.kernels.mentoring.hold_sessions`; the mentor's time is
-priced at the mentor firm's own revenue per working hour and booked to the group's
-``mentor_payer``.
+the kernel :func:`copsim.engine.kernels.mentoring.hold_sessions`; a session also builds
+trust between the two like a meeting; the mentor's time is priced at the mentor firm's
+own revenue per working hour and booked to the group's ``mentor_payer``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import numpy as np
 
 from copsim.dtypes import INT, EventKind
 from copsim.engine.kernels.mentoring import N_SESSION_UNIFORMS
+from copsim.engine.scratch import MeetingScratch
 from copsim.engine.shape import ModelShape
 from copsim.engine.week import WeekResult
 from copsim.scenario.schema import WEEKS_PER_YEAR, GroupSpec
@@ -137,6 +138,7 @@ def hold_due_sessions(model: ModelShape, result: WeekResult) -> None:
                             *sc.lessons)
     k.exchange_knowledge(n_les, *sc.lessons, model.params.meeting.peak_gap, 0.0, f.knowledge,
                          model.firm_scratch.value)  # credits no meeting value (0 per unit)
+    pair_ties(model, week, mentees[held], mentors[held])
     m = model.scenario.mentoring
     for row, mentor, was_held, was_solved in zip(mentees.tolist(), mentors.tolist(), held.tolist(),
                                                  solved.tolist(), strict=True):
@@ -153,3 +155,19 @@ def hold_due_sessions(model: ModelShape, result: WeekResult) -> None:
         if was_solved:
             model.events.add(week, EventKind.PROBLEM_SOLVED, group=int(f.group[row]), firm=row,
                              other=mentor)
+
+
+def pair_ties(model: ModelShape, week: int, mentees: np.ndarray, mentors: np.ndarray) -> None:
+    """Each pair that met gains trust as two people at a physical meeting do (7.7): the
+    trust kernel sees every session as a meeting of two."""
+    n = len(mentees)
+    if not n:
+        return
+    sessions = MeetingScratch()
+    sessions.ensure_meetings(n, 2 * n, 0)
+    sessions.meet_ptr[: n + 1] = np.arange(0, 2 * n + 1, 2)
+    sessions.meet_rows[: 2 * n] = np.column_stack([mentees, mentors]).ravel()
+    t = model.ties
+    t.grow_to(t.n + n)
+    gain = np.full(n, model.params.trust.meeting_gain)
+    t.n = model.kernels.strengthen_ties(week, n, sessions.columns(), gain, 0.0, t.columns(), t.index, t.n)
