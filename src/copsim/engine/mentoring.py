@@ -11,7 +11,7 @@ A pair meets every ``mentoring_cadence_weeks`` from the week it forms and ends a
 ``mentoring_sessions`` sessions, when either firm exits, when the mentee leaves the
 group (or the group ends), or, for peers, when the mentor does. What a session does is
 the kernel :func:`copsim.engine.kernels.mentoring.hold_sessions`; a session also builds
-trust between the two like a meeting; the mentor's time is priced at the mentor firm's
+trust between the two like a meeting of the group's mode; the mentor's time is priced at the mentor firm's
 own revenue per working hour and booked to the group's ``mentor_payer``.
 """
 
@@ -108,9 +108,10 @@ def form_pairs(model: ModelShape, gid: int, spec: GroupSpec, week: int) -> None:
     for k in np.lexsort((waiting, waiting_experience)).tolist():
         row = int(waiting[k])
         fits = ((pool_experience >= waiting_experience[k] + m.min_experience_gap_years)
-                & (pool_sector == f.sector[row] if same_sector else True)
                 & (pool_knowledge > f.knowledge[row].mean() + m.min_knowledge_gap)
                 & (load < m.mentees_per_mentor) & (pool != row))
+        if same_sector:
+            fits &= pool_sector == f.sector[row]
         if not fits.any():
             continue
         choice = int(np.argmax(np.where(fits, pool_knowledge, -np.inf)))
@@ -158,8 +159,8 @@ def hold_due_sessions(model: ModelShape, result: WeekResult) -> None:
 
 
 def pair_ties(model: ModelShape, week: int, mentees: np.ndarray, mentors: np.ndarray) -> None:
-    """Each pair that met gains trust as two people at a physical meeting do (7.7): the
-    trust kernel sees every session as a meeting of two."""
+    """Each pair that met gains trust as two people at a meeting of their group's mode do
+    (7.7; online sessions build less): the trust kernel sees every session as a meeting of two."""
     n = len(mentees)
     if not n:
         return
@@ -169,5 +170,6 @@ def pair_ties(model: ModelShape, week: int, mentees: np.ndarray, mentors: np.nda
     sessions.meet_rows[: 2 * n] = np.column_stack([mentees, mentors]).ravel()
     t = model.ties
     t.grow_to(t.n + n)
-    gain = np.full(n, model.params.trust.meeting_gain)
+    modes = model.groups.mode[model.firms.group[mentees]]
+    gain = model.params.trust.meeting_gain * model.params.meeting.trust_by_mode[modes]
     t.n = model.kernels.strengthen_ties(week, n, sessions.columns(), gain, 0.0, t.columns(), t.index, t.n)
