@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channels",
                    help="comma-separated channels to split over (default: every channel the "
                         "scenario has: mentoring only where a group mentors; the others stay on)")
+    p.add_argument("--orders", type=non_negative_int,
+                   help="orders of channels to sample for the Shapley values (even; 0: exact over "
+                        "every subset; default: exact up to 6 channels, else 16)")
     p.add_argument("--seed", type=non_negative_int, default=1,
                    help="root seed of the replicate seeds (default 1)")
     p.add_argument("--workers", type=int, help="local processes (default: all cores)")
@@ -58,7 +61,7 @@ def action(args: argparse.Namespace) -> int:
         raise CompareError(f"--workers: {args.workers}: must be at least 1")
     scenario = load_scenario(args.scenario)
     d = prepare_decomposition(scenario, scenario_channels(scenario, args.channels),
-                              args.reps, args.seed, args.years)
+                              args.reps, args.seed, args.years, args.orders)
     out = args.out or Path("runs") / f"decompose-{d.name}"
     kind = OutputKind("decompose", COMPARE_OUTPUT.marker, (*ATTRIBUTION, *COMPARE_OUTPUT.files))
     prepare_output(out, kind)
@@ -75,7 +78,7 @@ def action(args: argparse.Namespace) -> int:
                       d.comparison.root_seed)
     meta = comparison_provenance(full, None, workers, seconds)
     meta |= {"runs": runs, "channels": list(d.channels), "arms": len(d.arms),
-             "attribution": "exact Shapley values over every subset of channels"}
+             "attribution": d.method()}
     shown = [p for p in pairs if p.label in (d.name, NO_PROGRAMME)]
     write_comparison(out, results(full, shown, meta),
                      lambda tmp: write_attribution(tmp, d, table, replicates, arms), kind)
