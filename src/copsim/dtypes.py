@@ -101,7 +101,7 @@ class VentureStatus(IntEnum):
     """Where a joint venture stands."""
 
     ACTIVE = 0
-    ENDED = 1  # ended well, or a partner exited
+    ENDED = 1  # ended well, its lead exited, or fewer than two members were left
     FAILED = 2
 
 
@@ -133,6 +133,7 @@ class EventKind(IntEnum):
     INNOVATION = 14
     SHOCK = 15
     LEVER = 16
+    VENTURE_JOINED = 17  # a partner of a venture formed just before (firm: partner, other: lead)
 
 
 def enum_names(enum: type[IntEnum]) -> list[str]:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from copsim.dtypes import Activity, EventKind, enum_names
+from copsim.engine import ventures
 from copsim.engine.kernels import summary as sums
 
 if TYPE_CHECKING:
@@ -48,6 +49,8 @@ TIMESERIES = {
     "jv_formed_to_date": "joint ventures formed since the start (the sum of jv_formed so far)",
     "jv_active": "joint ventures active at the end of the week",
     "jv_revenue_eur": "extra weekly revenue from active joint ventures, EUR",
+    "jv_cost_eur": ("what members paid this week for their active joint ventures, EUR "
+                    "(not programme spending)"),
     "survival": "share of the initial firms still alive",
     "revenue_eur": "total weekly revenue of living firms, EUR",
     "employment": "owners plus employees of living firms",
@@ -72,6 +75,7 @@ SUMMARY_NUMBERS = (
     "joint_ventures_failed", "survival_rate", "participant_survival_rate", "annual_exit_rate",
     "knowledge_gain_members", "participants_with_strong_tie", "participants_with_partner",
     "cost_total_eur", "cost_per_participant_eur", "cost_per_joint_venture_eur",
+    "joint_venture_memberships", "joint_venture_cost_eur",
 )
 
 
@@ -98,8 +102,8 @@ def weekly_row(model: ModelShape, result: WeekResult,
     mean = fs[sums.S_KNOWLEDGE] / alive
     v = model.ventures
     active = v.status[: v.n] == 0
-    jv_revenue = float((model.firms.revenue[v.a[: v.n][active]] * v.uplift[: v.n][active]).sum()
-                       + (model.firms.revenue[v.b[: v.n][active]] * v.uplift[: v.n][active]).sum())
+    venture, firm = ventures.memberships(model, active_only=True)
+    jv_revenue = float((model.firms.revenue[firm] * v.uplift[venture]).sum())
     so_far = previous or dict.fromkeys(FLOWS, 0)
     return {
         "week": week,
@@ -126,6 +130,7 @@ def weekly_row(model: ModelShape, result: WeekResult,
         "jv_formed_to_date": so_far["jv_formed_to_date"] + result.ventures_formed,
         "jv_active": int(active.sum()),
         "jv_revenue_eur": jv_revenue,
+        "jv_cost_eur": result.venture_cost,
         "survival": fs[sums.S_COHORT_ALIVE] / model.cohort_size,
         "revenue_eur": fs[sums.S_REVENUE],
         "employment": int(fs[sums.S_EMPLOYMENT]),
@@ -154,14 +159,13 @@ def partner_rows(model: ModelShape) -> tuple[np.ndarray, np.ndarray]:
     "Partner" follows eKollega's hoped-for result: a new sparring partner (a strong
     tie), business partner or customer (a joint venture of any kind).
     """
-    f, t, v = model.firms, model.ties, model.ventures
+    f, t = model.firms, model.ties
     strong = t.trust[: t.n] >= model.params.trust.strong_threshold
     has_strong = np.zeros(f.n, dtype=bool)
     has_strong[t.src[: t.n][strong]] = True
     has_strong[t.dst[: t.n][strong]] = True
     has_partner = has_strong.copy()
-    has_partner[v.a[: v.n]] = True
-    has_partner[v.b[: v.n]] = True
+    has_partner[ventures.memberships(model)[1]] = True
     return has_strong, has_partner
 
 
@@ -213,6 +217,8 @@ def run_summary(model: ModelShape, timeseries: pd.DataFrame) -> dict[str, Any]:
         "meetings_held": model.events.count(EventKind.MEETING),
         "joint_ventures_formed": jv,
         "joint_ventures_failed": model.events.count(EventKind.VENTURE_FAILED),
+        "joint_venture_memberships": int(model.venture_members.n),
+        "joint_venture_cost_eur": round(float(timeseries["jv_cost_eur"].sum()), 2),
         "survival_rate": float(f.alive[:n][cohort].mean()) if cohort.any() else math.nan,
         "participant_survival_rate": float(f.alive[:n][ever].mean()) if participants else math.nan,
         "annual_exit_rate": _annual_exit_rate(model),

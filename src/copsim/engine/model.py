@@ -31,7 +31,9 @@ from copsim.engine.params import build_params
 from copsim.engine.population import add_firms, initial_regions
 from copsim.engine.rng import Streams
 from copsim.engine.scratch import FirmScratch, MeetingScratch
-from copsim.engine.state import FirmTable, GroupTable, Rosters, TieTable, VentureTable
+from copsim.engine.state import (
+    FirmTable, GroupTable, Rosters, TieTable, VentureMemberTable, VentureTable,
+)
 from copsim.engine.week import WeekResult
 from copsim.scenario.io import load_scenario
 from copsim.scenario.schema import GroupSpec, Scenario, Shock
@@ -81,6 +83,7 @@ class CopModel(mesa.Model):
         self.groups = GroupTable(len(scenario.groups) + scenario.founding.max_new_groups + 1)
         self.ties = TieTable(new_tie_index(engine))
         self.ventures = VentureTable(256)
+        self.venture_members = VentureMemberTable(512)
         self.scratch = MeetingScratch()
         self.firm_scratch = FirmScratch(self.firms.capacity)
         self.decisions = Decisions()  # people's choices in workshop mode; empty: the model's

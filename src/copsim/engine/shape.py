@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from copsim.engine.params import Params
     from copsim.engine.rng import Streams
     from copsim.engine.scratch import FirmScratch, MeetingScratch
-    from copsim.engine.state import FirmTable, GroupTable, Rosters, TieTable, VentureTable
+    from copsim.engine.state import (
+        FirmTable, GroupTable, Rosters, TieTable, VentureMemberTable, VentureTable,
+    )
     from copsim.engine.week import WeekResult
     from copsim.scenario.schema import GroupSpec, Scenario, Shock
 
@@ -42,6 +44,7 @@ class ModelShape(Protocol):
     groups: GroupTable
     ties: TieTable
     ventures: VentureTable
+    venture_members: VentureMemberTable
     rosters: Rosters
     scratch: MeetingScratch
     firm_scratch: FirmScratch

@@ -1,4 +1,4 @@
-"""The model's state: one table of firms, groups, ties and ventures, and the roster
+"""The model's state: one table of firms, groups, ties, ventures and venture members, and the roster
 index of membership.
 
 Every column is documented in docs/odd.md (state variables). The Mesa agents
@@ -103,16 +103,33 @@ class TieTable(Table):
 
 
 class VentureTable(Table):
-    """Joint ventures between pairs of firms."""
+    """Joint ventures of two or more firms; their members are rows
+    ``first .. first + size - 1`` of the :class:`VentureMemberTable`, the lead first."""
 
     COLUMNS = {
-        "a": Column(INT),
-        "b": Column(INT),
         "kind": Column(CODE),
         "start_week": Column(WEEK),
         "end_week": Column(WEEK, -1),
         "uplift": Column(FLOAT),
         "status": Column(CODE),  # a VentureStatus
+        "first": Column(INT),
+        "size": Column(WEEK),
+    }
+
+
+class VentureMemberTable(Table):
+    """One row per firm in a venture, in venture order (a firm at most once per venture).
+
+    ``edge`` is the tie between the member and the venture's lead that the venture runs
+    on (-1 for the lead itself); ``left_week`` the week a partner left a venture that
+    went on (its firm exited), -1 otherwise.
+    """
+
+    COLUMNS = {
+        "venture": Column(INT),
+        "firm": Column(INT),
+        "edge": Column(INT, -1),
+        "left_week": Column(WEEK, -1),
     }
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from copsim.engine import ventures
 from copsim.engine.kernels import Engine
 from copsim.engine.model import CopModel
 from copsim.engine.rng import Streams
@@ -118,12 +119,12 @@ def firm_measures(model: CopModel, rows: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def partner_counts(model: CopModel) -> np.ndarray:
-    """Distinct business partners of every firm: ties at the tie threshold, active ventures."""
-    t, v = model.ties, model.ventures
+    """Distinct business partners of every firm: ties at the tie threshold, and every
+    co-member of an active venture (a partner counts once however many ventures)."""
+    t = model.ties
     tied = t.trust[: t.n] >= model.scenario.trust.tie_threshold
-    active = v.status[: v.n] == 0
     pairs = np.concatenate([np.column_stack([t.src[: t.n][tied], t.dst[: t.n][tied]]),
-                            np.sort(np.column_stack([v.a[: v.n][active], v.b[: v.n][active]]), axis=1)])
+                            ventures.partner_pairs(model, active_only=True)])
     pairs = np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2)
     return np.bincount(pairs.ravel(), minlength=model.firms.n)
 
