@@ -96,7 +96,9 @@ def replicates(workdir: Path, name: str) -> pd.DataFrame:
 def test_outputs_are_written_and_the_table_printed(runs: dict[str, Proc], workdir: Path) -> None:
     assert {p.name for p in (workdir / "w2").iterdir()} == OUTPUTS
     out = runs["w2"].stdout
-    assert out.startswith("| | small | self | no programme |")
+    parameters, table = out.split("\n", 1)
+    assert parameters.startswith("Parameters: ")  # where the replicates' parameters came from
+    assert table.startswith("| | small | self | no programme |")
     assert "| Participants reached (firms) |" in out and "Outputs in w2/" in out
     assert (workdir / "w2" / "table.md").read_text() in out
 
@@ -144,6 +146,25 @@ def test_costs_per_outcome_are_cost_over_outcome_per_replicate(runs: dict[str, P
         np.testing.assert_allclose(small[ratio], expected)
     mean = table(workdir, "w2").loc["small", "cost_per_participant_eur_mean"]
     assert mean == pytest.approx(small["cost_per_participant_eur"].mean())  # not a ratio of means
+
+
+def test_participants_time_is_reported_next_to_the_funders_cost(runs: dict[str, Proc],
+                                                                  workdir: Path) -> None:
+    reps = replicates(workdir, "w2")
+    for label in ("small", "self"):
+        r = reps[reps["scenario"] == label]
+        assert (r["participants_time_cost_eur"] > 0).all()  # meetings take time, funded or not
+        np.testing.assert_allclose(r["cost_with_time_eur"],
+                                   r["cost_total_eur"] + r["participants_time_cost_eur"])
+        np.testing.assert_allclose(r["cost_with_time_per_participant_eur"],
+                                   r["cost_with_time_eur"] / r["participants"])
+    assert table(workdir, "w2").loc[NO_PROGRAMME, "participants_time_cost_eur_mean"] == 0
+    text = (workdir / "w2" / "table.md").read_text()
+    for label in ("| Funders' cost (EUR) |", "| Participants' time at their own hourly rates (EUR) |",
+                  "| Total cost with participants' time (EUR) |",
+                  "| With participants' time: cost per additional surviving firm (EUR) |"):
+        assert label in text
+    assert "gave time worth" in (workdir / "w2" / "report.html").read_text()
 
 
 def test_self_organised_costs_nothing_but_reaches_firms(runs: dict[str, Proc],
@@ -229,7 +250,7 @@ def test_undefined_ratios_are_reported_not_dropped() -> None:
 
 
 def test_every_metric_has_a_label_and_unit() -> None:
-    assert len({m.key for m in METRICS}) == len(METRICS) == 20
+    assert len({m.key for m in METRICS}) == len(METRICS) == 25
     assert all(m.label and m.unit for m in METRICS)
 
 

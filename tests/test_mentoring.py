@@ -1,4 +1,4 @@
-"""Mentoring pairs (docs/odd.md 7.15): who mentors whom, what a session passes on, its
+"""Mentoring pairs (docs/odd.md 7.18): who mentors whom, what a session passes on, its
 limits (never past the mentor's knowledge), its cost, its fading, and its use in a trial."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from copsim.engine.model import CopModel
 from copsim.errors import ScenarioError
 from copsim.scenario.io import load_scenario, validate_scenario
 from copsim.scenario.schema import Scenario
-from copsim.studies.decompose import CHANNELS, scenario_channels
+from copsim.studies.decompose import CHANNELS, parse_channels
 from copsim.studies.trial_design import load_trial
 from copsim.studies.trial_job import run_replicate
 
@@ -173,9 +173,9 @@ def test_ekollega_ships_peer_mentoring() -> None:
 
 def test_decompose_has_a_mentoring_channel_where_a_group_mentors() -> None:
     assert "mentoring" in CHANNELS
-    assert "mentoring" in scenario_channels(load_scenario("ekollega"), None)
-    assert "mentoring" not in scenario_channels(load_scenario("microentre"), None)
-    assert scenario_channels(load_scenario("microentre"), "mentoring,knowledge") == ("mentoring", "knowledge")
+    assert "mentoring" in parse_channels(None, load_scenario("ekollega"))
+    assert "mentoring" not in parse_channels(None, load_scenario("microentre"))
+    assert parse_channels("mentoring,knowledge", load_scenario("microentre")) == ("mentoring", "knowledge")
 
 
 def test_the_mentoring_trial_has_a_mentoring_arm_whose_firms_meet_mentors() -> None:

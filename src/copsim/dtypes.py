@@ -134,6 +134,7 @@ class EventKind(IntEnum):
     SHOCK = 15
     LEVER = 16
     VENTURE_JOINED = 17  # a partner of a venture formed just before (firm: partner, other: lead)
+    INTRODUCTION = 18  # a coordinator introduced firm to other (docs/odd.md 7.15)
 
 
 def enum_names(enum: type[IntEnum]) -> list[str]:

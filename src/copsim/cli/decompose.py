@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from copsim.cli.compare import add_posterior, posterior_choice
 from copsim.cli.run import non_negative_int
 
 if TYPE_CHECKING:
@@ -28,8 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reps", type=int, default=4, help="replicates (default 4)")
     p.add_argument("--years", type=float, help="horizon (default: the scenario's own)")
     p.add_argument("--channels",
-                   help="comma-separated channels to split over (default: every channel the "
-                        "scenario has: mentoring only where a group mentors; the others stay on)")
+                   help="comma-separated channels to split over (default: every channel that "
+                        "acts in the scenario; brokering, documentation and mentoring only "
+                        "where it has them; the others stay on)")
     p.add_argument("--orders", type=non_negative_int,
                    help="orders of channels to sample for the Shapley values (even; 0: exact over "
                         "every subset; default: exact up to 6 channels, else 16)")
@@ -37,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="root seed of the replicate seeds (default 1)")
     p.add_argument("--workers", type=int, help="local processes (default: all cores)")
     p.add_argument("--out", type=Path, help="output directory (default: runs/decompose-<name>)")
+    add_posterior(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
     p.set_defaults(action=action)
 
@@ -51,17 +54,21 @@ def action(args: argparse.Namespace) -> int:
         NO_PROGRAMME, CompareError, Comparison, job_count, results, run_comparison,
     )
     from copsim.studies.decompose import (
-        arm_values, attribution_table, prepare_decomposition, scenario_channels,
+        arm_values, attribution_table, parse_channels, prepare_decomposition,
         replicate_attribution,
     )
     from copsim.studies.jobs import default_workers
+    from copsim.studies.posterior import choose_posterior, plan_draws
     from copsim.studies.report import COMPARE_OUTPUT, comparison_provenance, write_comparison
 
     if args.workers is not None and args.workers < 1:
         raise CompareError(f"--workers: {args.workers}: must be at least 1")
     scenario = load_scenario(args.scenario)
-    d = prepare_decomposition(scenario, scenario_channels(scenario, args.channels),
-                              args.reps, args.seed, args.years, args.orders)
+    chosen, parameters = choose_posterior(posterior_choice(args), [scenario])
+    draws = None if chosen is None else plan_draws(chosen, args.seed, args.reps,
+                                                   args.seeds_per_draw)
+    d = prepare_decomposition(scenario, parse_channels(args.channels, scenario), args.reps,
+                              args.seed, args.years, args.orders, draws)
     out = args.out or Path("runs") / f"decompose-{d.name}"
     kind = OutputKind("decompose", COMPARE_OUTPUT.marker, (*ATTRIBUTION, *COMPARE_OUTPUT.files))
     prepare_output(out, kind)
@@ -75,14 +82,15 @@ def action(args: argparse.Namespace) -> int:
     replicates = replicate_attribution(d, arms)
     table = attribution_table(replicates)
     full = Comparison({d.name: d.comparison.arms[d.name]}, d.comparison.seeds,
-                      d.comparison.root_seed)
+                      d.comparison.root_seed, d.comparison.draws)
     meta = comparison_provenance(full, None, workers, seconds)
     meta |= {"runs": runs, "channels": list(d.channels), "arms": len(d.arms),
-             "attribution": d.method()}
+             "attribution": d.method(), "parameters": parameters}
     shown = [p for p in pairs if p.label in (d.name, NO_PROGRAMME)]
     write_comparison(out, results(full, shown, meta),
                      lambda tmp: write_attribution(tmp, d, table, replicates, arms), kind)
     if not args.quiet:
+        print(parameters)
         print((out / "decomposition.md").read_text(encoding="utf-8"), end="")
         print(f"\n{len(d.arms)} subsets of {len(d.channels)} channels and the counterfactual, "
               f"{len(d.comparison.seeds)} replicates: {runs} runs on {workers} process(es) in "

@@ -1,4 +1,4 @@
-"""Mentoring pairs: an experienced entrepreneur with a newer one (docs/odd.md 7.15).
+"""Mentoring pairs: an experienced entrepreneur with a newer one (docs/odd.md 7.18).
 
 A group with ``mentoring`` pairs each member who has not had all its sessions with a
 mentor: another member (``peers``, eKollega's peer mentoring) or a firm of the region

@@ -54,14 +54,15 @@ def provenance(scenario: Scenario, seed: int, engine: Engine) -> dict[str, Any]:
 
 def simulate(scenario: Scenario, *, seed: int, engine: Engine = "numba",
              progress: Callable[[int], None] | None = None, agent_views: bool = False,
-             track_rows: np.ndarray | None = None, track_members_at: int | None = None) -> RunResult:
+             track_rows: np.ndarray | None = None, track_members_at: int | None = None,
+             threads: int = 1) -> RunResult:
     """Run a scenario to its horizon and collect its outputs (tracking: see CopModel).
 
     Mesa agent views are off by default: outputs come from the arrays, and creating
     and removing a view costs microseconds per entering or exiting firm.
     """
     model = CopModel(scenario, seed=seed, engine=engine, agent_views=agent_views,
-                     track_rows=track_rows, track_members_at=track_members_at)
+                     track_rows=track_rows, track_members_at=track_members_at, threads=threads)
     try:
         model.run(progress=progress)
         return RunResult(
@@ -110,6 +111,10 @@ def describe(summary: dict[str, Any]) -> str:
         f"Knowledge gain of participants: {summary['knowledge_gain_members']:+.3f} (0-1 scale).",
         f"Cost: {eur(summary['cost_total_eur'])} in all, {eur(summary['cost_per_participant_eur'])} per participant, "
         f"{eur(summary['cost_per_joint_venture_eur'])} per joint venture.",
+        f"Participants' time: {summary['participants_time_hours']:,.0f} hours, worth "
+        f"{eur(summary['participants_time_cost_eur'])} at each firm's own hourly rate (not in the cost "
+        f"above); with it {eur(summary['cost_with_time_eur'])}, "
+        f"{eur(summary['cost_with_time_per_participant_eur'])} per participant.",
         "Wenger's activities: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in acts.items()) + ".",
     ]
     return "\n".join(lines)

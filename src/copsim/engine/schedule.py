@@ -6,10 +6,13 @@
 2. ``support``: groups starting this week; funding phases set each group's
    facilitation, outside knowledge and recruitment effort.
 3. ``meetings``: attendance, then the meetings of groups whose cadence falls due
-   (host, theme, Wenger's activities, ventures), knowledge exchange, trust.
+   (host, theme, Wenger's activities, ventures), knowledge exchange, trust; the
+   attendees' hours into the participants' time account.
 3b. ``mentoring.weekly``: mentoring pairs form, meet and end
    (:mod:`copsim.engine.mentoring`).
-4. ``between_meetings``: light exchange on group channels; trust decay.
+4. ``between_meetings``: a coordinator's introductions across groups and readers of
+   the published good practice (:mod:`copsim.engine.outreach`); light exchange on
+   group channels; trust decay.
 5. ``joint_ventures``: members leaving, uplift, shared cost, endings and failures,
    trust feedback (:mod:`copsim.engine.ventures` logs the endings).
 6. ``membership.weekly``: leaving by choice, recruitment, founding and dissolution of
@@ -30,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from copsim.dtypes import MODE_NAMES, EventKind
-from copsim.engine import decisions, membership, mentoring, ventures
+from copsim.engine import decisions, membership, mentoring, outreach, owner_time, ventures
 from copsim.engine.funding import NO_SUPPORT, Support, covering_phases, fixed_costs, group_support
 from copsim.engine.kernels.business import (
     F_EXIT, F_HIRE, F_INNOVATION, F_INNOVATION_OK, F_SOLVED, N_BUSINESS_UNIFORMS,
@@ -39,6 +42,7 @@ from copsim.engine.kernels.meetings import (
     MAX_EVENTS_PER_MEETING, MAX_VENTURE_MEMBERS_PER_MEETING, MAX_VENTURES_PER_MEETING,
 )
 from copsim.engine.population import add_firms, entrant_regions
+from copsim.engine.rows import row_slice, run_in_chunks
 from copsim.engine.scratch import Roster
 from copsim.engine.shape import ModelShape
 from copsim.engine.week import WeekResult
@@ -54,7 +58,7 @@ def run_week(model: ModelShape, week: int) -> WeekResult:
     support(model, result)
     meetings(model, result)
     mentoring.weekly(model, result)
-    between_meetings(model, week)
+    between_meetings(model, result)
     joint_ventures(model, result)
     membership.weekly(model, result)
     accounting(model, result)
@@ -86,12 +90,18 @@ def environment_and_business(model: ModelShape, result: WeekResult) -> None:
     """Step 1: the business year of every firm, then this week's entrants."""
     f, week = model.firms, result.week
     n = f.n
-    u = model.streams.generator("business", week).random((n, N_BUSINESS_UNIFORMS))
     t, ties = model.ties, model.firm_scratch.ties
     model.kernels.tie_strength(n, t.n, t.src, t.dst, t.trust, f.alive,
                                model.params.trust.tie_threshold, ties)
-    model.kernels.update_business(week, n, model.params.business, result.demand, u, f.columns(),
-                                  ties, model.firm_scratch.flags)
+    columns, flags = f.columns(), model.firm_scratch.flags
+
+    def update_business(start: int, stop: int, u: np.ndarray) -> None:
+        model.kernels.update_business(week, stop - start, model.params.business, result.demand, u,
+                                      row_slice(columns, start, stop), ties[start:stop],
+                                      flags[start:stop])
+
+    run_in_chunks(n, model.streams.generator("business", week), N_BUSINESS_UNIFORMS,
+                  model.threads, update_business)
     result.exited = log_business_events(model, week, n)
     membership.leave_on_exit(model, result.exited, week)
     regions = entrant_regions(model.scenario, model.streams.generator("entry", week))
@@ -104,16 +114,18 @@ def log_business_events(model: ModelShape, week: int, n: int) -> np.ndarray:
     """Events from the business flags: exits of every firm, other news of members.
     Returns the rows of the firms that exited."""
     f, flags, log = model.firms, model.firm_scratch.flags[:n], model.events
-    group = f.group[:n]
-    exits = np.flatnonzero(flags & F_EXIT)
-    log.add_many(week, EventKind.EXIT, exits, group=group[exits], value=f.cash[exits])
+    touched = np.flatnonzero(flags)  # one pass over the firms; the rest over the few flagged
+    what, group = flags[touched], f.group[touched]
+    exits = touched[what & F_EXIT != 0]
+    log.add_many(week, EventKind.EXIT, exits, group=f.group[exits], value=f.cash[exits],
+                 keep=model.followed(exits))
     member = group >= 0
-    solved = np.flatnonzero((flags & F_SOLVED != 0) & member)
-    log.add_many(week, EventKind.PROBLEM_SOLVED, solved, group=group[solved])
-    hired = np.flatnonzero((flags & F_HIRE != 0) & member)
-    log.add_many(week, EventKind.HIRE, hired, group=group[hired], value=f.employees[hired])
-    tried = np.flatnonzero((flags & F_INNOVATION != 0) & member)
-    log.add_many(week, EventKind.INNOVATION, tried, group=group[tried],
+    solved = touched[(what & F_SOLVED != 0) & member]
+    log.add_many(week, EventKind.PROBLEM_SOLVED, solved, group=f.group[solved])
+    hired = touched[(what & F_HIRE != 0) & member]
+    log.add_many(week, EventKind.HIRE, hired, group=f.group[hired], value=f.employees[hired])
+    tried = touched[(what & F_INNOVATION != 0) & member]
+    log.add_many(week, EventKind.INNOVATION, tried, group=f.group[tried],
                  value=(flags[tried] & F_INNOVATION_OK != 0).astype(float))
     return exits
 
@@ -168,7 +180,7 @@ def meetings(model: ModelShape, result: WeekResult) -> None:
 
 
 def holds_meetings(model: ModelShape, gid: int) -> bool:
-    """Whether the group meets (a mentoring programme only does not; docs/odd.md 7.15)."""
+    """Whether the group meets (a mentoring programme only does not; docs/odd.md 7.18)."""
     spec = model.group_specs[gid]
     return spec is None or spec.group_meetings
 
@@ -243,19 +255,24 @@ def hold(model: ModelShape, week: int, due: np.ndarray, ptr: np.ndarray, rows: n
                             t.n)
     decisions.conversation_trust(model, week, talked)
     got = np.minimum(value[attendees], 1.0)
-    membership.update_felt_value(model, got, attendees,
-                                 np.repeat(groups_met, np.diff(sc.meet_ptr[: n_meet + 1])),
+    attendee_groups = np.repeat(groups_met, np.diff(sc.meet_ptr[: n_meet + 1]))
+    membership.update_felt_value(model, got, attendees, attendee_groups,
                                  rows if stream == "meetings" else attendees)
     m.support[attendees] += p.support_gain * (got - m.support[attendees])
     m.meetings_attended[attendees] += 1
+    owner_time.meeting_time(model, attendees, attendee_groups, stream == "network")
     return len(attendees)
 
 
-def between_meetings(model: ModelShape, week: int) -> None:
-    """Step 4: exchange on group channels (one post a week per group), then trust decay.
+def between_meetings(model: ModelShape, result: WeekResult) -> None:
+    """Step 4: introductions and good-practice reading, exchange on group channels (one
+    post a week per group), then trust decay.
 
     Channel learning changes knowledge only; the value members feel comes from meetings.
     """
+    week = result.week
+    outreach.introductions(model, result)
+    outreach.good_practice(model, week)
     g, f, t = model.groups, model.firms, model.ties
     alive = model.alive_groups()
     sizes = np.array([model.rosters.size(gid) for gid in alive], dtype=np.int64)

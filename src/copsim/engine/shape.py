@@ -15,13 +15,13 @@ import numpy as np
 if TYPE_CHECKING:
     from copsim.engine.choices import Decisions
     from copsim.engine.events import EventLog
-    from copsim.engine.funding import Ledger
+    from copsim.engine.funding import Ledger, TimeAccount
     from copsim.engine.levers import Levers
     from copsim.engine.params import Params
     from copsim.engine.rng import Streams
     from copsim.engine.scratch import FirmScratch, MeetingScratch
     from copsim.engine.state import (
-        FirmTable, GroupTable, Rosters, TieTable, VentureMemberTable, VentureTable,
+        FirmTable, GroupTable, RegionRows, Rosters, TieTable, VentureMemberTable, VentureTable,
     )
     from copsim.engine.week import WeekResult
     from copsim.scenario.schema import GroupSpec, Scenario, Shock
@@ -39,6 +39,7 @@ class ModelShape(Protocol):
     week: int
     seed: int
     engine: str
+    threads: int  # kernel threads (copsim.engine.rows)
     cohort_size: int
     firms: FirmTable
     groups: GroupTable
@@ -50,8 +51,9 @@ class ModelShape(Protocol):
     firm_scratch: FirmScratch
     events: EventLog
     ledger: Ledger
+    time_account: TimeAccount
     decisions: Decisions
-    region_rows: list[list[int]]
+    region_rows: RegionRows
     initial_members: list[int]
     group_specs: list[GroupSpec | None]
     venue_payer: list[str]
@@ -71,6 +73,10 @@ class ModelShape(Protocol):
 
     def on_firms_added(self, rows: np.ndarray, week: int) -> None:
         """Index new firms, give them views, log their entry."""
+        ...
+
+    def followed(self, rows: np.ndarray) -> np.ndarray | None:
+        """Which of ``rows`` the outputs follow firm by firm (None: all)."""
         ...
 
     def remove_views(self, rows: np.ndarray) -> None:

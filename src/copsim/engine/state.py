@@ -136,6 +136,34 @@ class VentureMemberTable(Table):
 PAIR = 4294967296  # tie key = lo * PAIR + hi (kernels keep a copy: tests/test_constants.py)
 
 
+class RegionRows:
+    """The rows of every firm that ever lived in each region, in row order: one growing
+    int64 array per region (8 bytes a firm; a list of Python ints took about 36)."""
+
+    def __init__(self, regions: int) -> None:
+        self._rows = [np.zeros(16, dtype=np.int64) for _ in range(regions)]
+        self._n = [0] * regions
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, region: int) -> np.ndarray:
+        """The region's rows (a view; valid until firms are next added)."""
+        return self._rows[region][: self._n[region]]
+
+    def add(self, rows: np.ndarray, regions: np.ndarray) -> None:
+        """Index new firms ``rows`` (ascending) of the given regions."""
+        for region in np.unique(regions).tolist():
+            new = rows[regions == region]
+            n, have = self._n[region], self._rows[region]
+            if n + len(new) > len(have):
+                grown = np.zeros(max(2 * len(have), n + len(new)), dtype=np.int64)
+                grown[:n] = have[:n]
+                self._rows[region] = have = grown
+            have[n: n + len(new)] = new
+            self._n[region] = n + len(new)
+
+
 class Rosters:
     """The members of every group, indexed by group (an index of ``firms.group``)."""
 

@@ -24,6 +24,10 @@ Why it is built this way:
   are prefixes of a sampled order are run. Either way the channels' values plus the
   effect with every channel off (what the programme does through none of them) add up
   to the whole effect, replicate by replicate.
+- By default only the channels that can act in the scenario are decomposed
+  (:func:`acting_channels`): brokering needs a phase that introduces, documentation one
+  that publishes, mentoring a group that mentors; an idle channel's value is 0 and would
+  only double the runs.
 """
 
 from __future__ import annotations
@@ -39,8 +43,10 @@ import pandas as pd
 from copsim.scenario.io import validate_scenario
 from copsim.scenario.schema import Channels, Scenario
 from copsim.studies.compare import (
-    NO_PROGRAMME, CompareError, Comparison, Pair, interval, prepare, replicate_outcomes,
+    CONFIDENCE, NO_PROGRAMME, CompareError, Comparison, Interval, Pair, interval, prepare,
+    replicate_outcomes,
 )
+from copsim.studies.posterior import Draws, spread
 
 CHANNELS: dict[str, str] = {
     "knowledge": "knowledge to revenue",
@@ -49,12 +55,9 @@ CHANNELS: dict[str, str] = {
     "hiring": "confidence and hiring",
     "wellbeing": "well-being and resilience",
     "customers": "customers through mapping knowledge",
+    "brokering": "a coordinator's introductions across groups",
+    "documentation": "published good practice",
     "mentoring": "mentoring pairs",
-}
-# Channels that only a scenario with their mechanism has: left out of the default set of
-# a scenario without it (their Shapley value would be exactly 0 at twice the runs).
-OPTIONAL: dict[str, Callable[[Scenario], bool]] = {
-    "mentoring": lambda s: any(g.mentoring != "none" for g in s.groups),
 }
 assert set(CHANNELS) == set(Channels.model_fields), "every channel switch has a label"
 EXACT_UP_TO = 6  # channels decomposed exactly (2^6 = 64 arms); more are sampled
@@ -85,10 +88,25 @@ OUTCOMES: tuple[Outcome, ...] = (
 )
 
 
-def parse_channels(text: str | None) -> tuple[str, ...]:
-    """The channels to decompose over, from ``a,b,c`` (None: all)."""
+def acting_channels(scenario: Scenario) -> tuple[str, ...]:
+    """The channels through which the scenario can act: all, except brokering without a
+    phase that introduces, documentation without published good practice and mentoring
+    without a group that mentors (a channel that cannot act has a Shapley value of 0 and
+    would only double the runs)."""
+    idle = set()
+    if not any(p.introductions_per_year > 0 for p in scenario.funding.phases):
+        idle.add("brokering")
+    if not any(p.good_practice_reach_per_year > 0 for p in scenario.funding.phases):
+        idle.add("documentation")
+    if all(g.mentoring == "none" for g in scenario.groups):
+        idle.add("mentoring")
+    return tuple(c for c in CHANNELS if c not in idle)
+
+
+def parse_channels(text: str | None, scenario: Scenario) -> tuple[str, ...]:
+    """The channels to decompose over, from ``a,b,c`` (None: those acting in ``scenario``)."""
     if text is None:
-        return tuple(CHANNELS)
+        return acting_channels(scenario)
     names = tuple(x.strip() for x in text.split(",") if x.strip())
     for name in names:
         if name not in CHANNELS:
@@ -96,14 +114,6 @@ def parse_channels(text: str | None) -> tuple[str, ...]:
     if not names or len(set(names)) != len(names):
         raise CompareError(f"--channels: {text}: give distinct channel names, comma-separated")
     return names
-
-
-def scenario_channels(scenario: Scenario, text: str | None) -> tuple[str, ...]:
-    """The channels to decompose a scenario over: the listed ones, or by default every
-    channel whose mechanism the scenario has."""
-    if text is not None:
-        return parse_channels(text)
-    return tuple(c for c in CHANNELS if c not in OPTIONAL or OPTIONAL[c](scenario))
 
 
 def arm_label(name: str, on: frozenset[str], channels: Sequence[str]) -> str:
@@ -170,7 +180,8 @@ class Decomposition:
 
 
 def prepare_decomposition(scenario: Scenario, channels: Sequence[str], reps: int, root_seed: int,
-                          years: float | None = None, orders: int | None = None) -> Decomposition:
+                          years: float | None = None, orders: int | None = None,
+                          draws: Draws | None = None) -> Decomposition:
     """Check the scenario and lay out the arms: every subset of ``channels`` up to
     ``EXACT_UP_TO`` of them (or ``orders=0``), else the prefixes of sampled orders."""
     if orders is None:
@@ -185,8 +196,8 @@ def prepare_decomposition(scenario: Scenario, channels: Sequence[str], reps: int
     on_sets = subsets(channels) if sampled is None else prefixes(sampled)
     arms = {on: arm_label(scenario.name, on, channels) for on in on_sets}
     variants = [with_channels(scenario, on, channels, label) for on, label in arms.items()]
-    return Decomposition(prepare(variants, reps, root_seed, years), tuple(channels), arms,
-                         scenario.name, sampled)
+    return Decomposition(prepare(variants, reps, root_seed, years, draws=draws), tuple(channels),
+                         arms, scenario.name, sampled)
 
 
 def shapley(values: Mapping[frozenset[str], float], channels: Sequence[str]) -> dict[str, float]:
@@ -227,8 +238,8 @@ def arm_values(d: Decomposition, pairs: Sequence[Pair]) -> pd.DataFrame:
             continue
         outcomes = replicate_outcomes(pair)
         on = by_label[pair.label]
-        rows += [{"replicate": pair.replicate, "channels_on": "+".join(c for c in d.channels
-                                                                    if c in on),
+        rows += [{"replicate": pair.replicate, "draw": pair.draw,
+                  "channels_on": "+".join(c for c in d.channels if c in on),
                   "outcome": o.key, "value": o.value(outcomes)} for o in OUTCOMES]
     return pd.DataFrame(rows)
 
@@ -244,8 +255,8 @@ def replicate_attribution(d: Decomposition, arms: pd.DataFrame) -> pd.DataFrame:
         split = (shapley(game, d.channels) if d.orders is None
                  else sampled_shapley(game, d.orders))
         parts = {NONE: game[frozenset()], **split, TOTAL: game[full]}
-        rows += [{"replicate": rep, "outcome": key, "component": c, "value": v}
-                 for c, v in parts.items()]
+        rows += [{"replicate": rep, "draw": group["draw"].iloc[0], "outcome": key,
+                  "component": c, "value": v} for c, v in parts.items()]
     return pd.DataFrame(rows)
 
 
@@ -254,15 +265,26 @@ def attribution_table(replicates: pd.DataFrame) -> pd.DataFrame:
     rows = []
     order = {c: i for i, c in enumerate([NONE, *CHANNELS, TOTAL])}
     for (key, component), group in replicates.groupby(["outcome", "component"], sort=False):
-        iv = interval(group["value"].tolist())
+        iv, share = component_interval(group)
         rows.append({"outcome": key, "component": component, "mean": iv.mean, "lo": iv.lo,
-                     "hi": iv.hi, "replicates": iv.n})
+                     "hi": iv.hi, "replicates": iv.n, "parameter_share": share})
     table = pd.DataFrame(rows)
     table["_order"] = table["component"].map(order)
     outcome_order = {o.key: i for i, o in enumerate(OUTCOMES)}
     table["_outcome"] = table["outcome"].map(outcome_order)
     return (table.sort_values(["_outcome", "_order"]).drop(columns=["_order", "_outcome"])
             .reset_index(drop=True))
+
+
+def component_interval(group: pd.DataFrame) -> tuple[Interval, float]:
+    """A component's interval over replicates, with parameter uncertainty when they drew
+    from a posterior (and the share of the spread between draws; NaN without draws)."""
+    values = group["value"].tolist()
+    iv = interval(values)
+    if group["draw"].isna().any():
+        return iv, math.nan
+    s = spread(values, group["draw"].tolist(), CONFIDENCE)
+    return Interval(s.mean, s.lo, s.hi, iv.defined, iv.n), s.parameter_share
 
 
 def component_label(component: str) -> str:
@@ -302,12 +324,18 @@ def markdown(table: pd.DataFrame, d: Decomposition) -> str:
 def notes(d: Decomposition) -> list[str]:
     """What the numbers in the attribution table are."""
     reps = len(d.comparison.seeds)
+    draws = d.comparison.draws
+    brackets = ("in brackets the 95 % confidence interval of the mean over replicates (random "
+                "noise only)." if draws is None else
+                f"each replicate's parameters drawn from the posterior {draws.posterior.source} "
+                f"({len(draws.sets)} draws of {draws.seeds_per_draw} seeds); in brackets a 95 % "
+                "interval holding parameter uncertainty and noise (docs/calibration.md), and "
+                "decomposition.csv's parameter_share says how much of the spread is parameters.")
     return [
         f"{d.name}: its effect against the same firms without any programme, split over "
         f"{len(d.channels)} channels by {d.method()} (each subset a run with the same "
-        f"seeds). Mean over "
-        f"{reps} replicates (root seed {d.comparison.root_seed}); in brackets the 95 % "
-        "confidence interval of the mean over replicates.",
+        f"seeds and parameters). Mean over {reps} replicates (root seed "
+        f"{d.comparison.root_seed}); " + brackets,
         f"'{NONE}': the effect with every decomposed channel switched off (the meetings still "
         "happen; what remains acts through no channel listed). It plus the channels' values "
         f"makes the '{TOTAL}', exactly, in every replicate.",

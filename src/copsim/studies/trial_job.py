@@ -26,6 +26,7 @@ from copsim.engine.rng import Streams
 from copsim.scenario.io import validate_scenario
 from copsim.scenario.schema import Scenario
 from copsim.studies.experiments import Task
+from copsim.studies.posterior import Draws, with_values
 from copsim.studies.randomisation import Assignment, TreatedGroup, assign
 from copsim.studies.sweep import RunOutput, SweepReport, run_sweep
 from copsim.studies.trial_design import CONTROL, OUTCOMES, Trial, TrialPlan
@@ -40,13 +41,21 @@ class TrialJob:
     trial: Trial
     base: dict[str, Any]
     engine: Engine = "numba"
+    draws: Draws | None = None  # posterior draws: replicate r runs draws.values(r)
 
     def __call__(self, task: Task) -> RunOutput:
         """Run one replicate; its per-firm table goes where a sweep keeps a run's table."""
-        firms = run_replicate(self.trial, Scenario.model_validate(self.base), task.seed, self.engine)
+        if self.draws is None:
+            base, drawn = Scenario.model_validate(self.base), {}
+        else:
+            draw = self.draws.draw_of(task.replicate)
+            base = with_values(self.base, self.draws.values(task.replicate),
+                               f"trial {self.trial.name} (posterior draw {draw})")
+            drawn = {"draw": draw}
+        firms = run_replicate(self.trial, base, task.seed, self.engine)
         groups = int(firms.loc[firms["arm"] != CONTROL, "group"].nunique())
         return RunOutput({"trial_firms": float(firms["row"].nunique()), "groups": float(groups)},
-                         firms.assign(replicate=task.replicate))
+                         firms.assign(replicate=task.replicate, **drawn))
 
 
 def run_replicate(trial: Trial, base: Scenario, seed: int, engine: Engine = "numba") -> pd.DataFrame:
@@ -166,7 +175,7 @@ def assigned_group(assignment: Assignment, rows: np.ndarray) -> np.ndarray:
 
 def run_trial(plan: TrialPlan, out: Path, *, engine: Engine = "numba", **sweep: Any) -> SweepReport:
     """Run every unfinished replicate into ``out`` (resumable; keywords go to run_sweep)."""
-    return run_sweep(plan, out, job=TrialJob(plan.trial, plan.base, engine), **sweep)
+    return run_sweep(plan, out, job=TrialJob(plan.trial, plan.base, engine, plan.draws), **sweep)
 
 
 def read_firm_tables(out: Path) -> pd.DataFrame:

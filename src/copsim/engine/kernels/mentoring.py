@@ -1,4 +1,4 @@
-"""Mentoring sessions: what an experienced entrepreneur passes on to a newer one (docs/odd.md 7.15).
+"""Mentoring sessions: what an experienced entrepreneur passes on to a newer one (docs/odd.md 7.18).
 
 A session works on one topic: the mentee's problem if it has one, else the topic on
 which the mentor knows most more than the mentee. The mentor may clear the problem
