@@ -126,11 +126,24 @@ def test_advice_lowers_running_cost() -> None:
     np.testing.assert_allclose(saving[alive], s.mentoring.advice_cost_saving * 0.5, rtol=1e-9)
 
 
-def test_the_mentors_time_is_costed_at_their_own_rate() -> None:
-    model = run(scenario(), 6)
-    rows = [r for r in model.ledger.rows() if r["item"] == "mentoring"]
-    assert rows and all(r["payer"] == "mentors" for r in rows)
-    assert sum(r["eur"] for r in rows) > 0
+def test_both_firms_time_goes_to_the_participants_account_not_the_funders() -> None:
+    """Every session held costs the mentor and the mentee ``session_hours`` each, priced at
+    their own rates in the time account; the funders' cost does not depend on it."""
+    runs = {h: run(scenario(mentoring={"session_hours": h}), 6) for h in (2.0, 4.0)}
+    model = runs[2.0]
+    sessions = int(model.firms.mentor_sessions[: model.firms.n].sum())
+    assert sessions > 0
+    hours, eur = model.time_account.hours, model.time_account.eur
+    assert hours["mentoring (mentors)"] == pytest.approx(2.0 * sessions)
+    assert hours["mentoring (mentees)"] == pytest.approx(2.0 * sessions)
+    assert eur["mentoring (mentors)"] > 0 and eur["mentoring (mentees)"] > 0
+    assert not [r for r in model.ledger.rows() if "mentor" in str(r["item"]) + str(r["payer"])]
+    longer = runs[4.0]
+    assert longer.time_account.hours["mentoring (mentors)"] == pytest.approx(4.0 * sessions)
+    assert longer.time_account.eur["mentoring (mentees)"] == pytest.approx(2 * eur["mentoring (mentees)"])
+    assert longer.ledger.total == model.ledger.total
+    items = [r["item"] for r in model.summary()["participants_time"]]
+    assert {"mentoring (mentors)", "mentoring (mentees)"} <= set(items)
 
 
 def test_with_the_channel_off_sessions_happen_but_pass_nothing_on() -> None:

@@ -11,8 +11,9 @@ A pair meets every ``mentoring_cadence_weeks`` from the week it forms and ends a
 ``mentoring_sessions`` sessions, when either firm exits, when the mentee leaves the
 group (or the group ends), or, for peers, when the mentor does. What a session does is
 the kernel :func:`copsim.engine.kernels.mentoring.hold_sessions`; a session also builds
-trust between the two like a meeting of the group's mode; the mentor's time is priced at the mentor firm's
-own revenue per working hour and booked to the group's ``mentor_payer``.
+trust between the two like a meeting of the group's mode. Both firms' hours go into the
+participants' time account (:mod:`copsim.engine.owner_time`), mentors' and mentees' as
+items of their own: nobody pays the mentors, so their time is not in the funders' ledger.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from copsim.dtypes import INT, EventKind
+from copsim.engine import owner_time
 from copsim.engine.kernels.mentoring import N_SESSION_UNIFORMS
 from copsim.engine.scratch import MeetingScratch
 from copsim.engine.shape import ModelShape
@@ -121,8 +123,8 @@ def form_pairs(model: ModelShape, gid: int, spec: GroupSpec, week: int) -> None:
 
 
 def hold_due_sessions(model: ModelShape, result: WeekResult) -> None:
-    """Sessions of the pairs due this week: their effects, the mentee's lessons, the
-    mentor's time; then each pair's next date (a missed session is not made up)."""
+    """Sessions of the pairs due this week: their effects, the mentee's lessons, both
+    firms' time; then each pair's next date (a missed session is not made up)."""
     f, week = model.firms, result.week
     n = f.n
     mentees = np.flatnonzero((f.mentor[:n] >= 0) & (f.mentor_next[:n] <= week))
@@ -140,7 +142,9 @@ def hold_due_sessions(model: ModelShape, result: WeekResult) -> None:
     k.exchange_knowledge(n_les, *sc.lessons, model.params.meeting.peak_gap, 0.0, f.knowledge,
                          model.firm_scratch.value)  # credits no meeting value (0 per unit)
     pair_ties(model, week, mentees[held], mentors[held])
-    m = model.scenario.mentoring
+    hours = model.scenario.mentoring.session_hours
+    owner_time.charge(model, mentors[held], hours, "mentoring (mentors)")
+    owner_time.charge(model, mentees[held], hours, "mentoring (mentees)")
     for row, mentor, was_held, was_solved in zip(mentees.tolist(), mentors.tolist(), held.tolist(),
                                                  solved.tolist(), strict=True):
         spec = mentoring_spec(model, row)
@@ -151,8 +155,6 @@ def hold_due_sessions(model: ModelShape, result: WeekResult) -> None:
         f.mentor_sessions[row] += 1
         if f.mentor_sessions[row] >= spec.mentoring_sessions:
             f.mentor[row] = -1
-        eur = m.session_hours * float(f.revenue[mentor]) / m.owner_hours_per_week
-        result.costs.append((spec.mentor_payer, "mentoring", eur))
         if was_solved:
             model.events.add(week, EventKind.PROBLEM_SOLVED, group=int(f.group[row]), firm=row,
                              other=mentor)

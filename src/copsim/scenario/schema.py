@@ -492,10 +492,9 @@ class Mentoring(Strict):
         0.03, "1/week", "assumption (range 0.01-0.1: supplier and price tips go stale within months)",
         "weekly loss of advice (share of it): specific advice goes stale unless a mentor renews it", ge=0, le=1)
     session_hours: float = param(
-        2.0, "hours", "assumption (a one-to-one meeting with travel)", "a mentor's time per session", ge=0, le=168)
-    owner_hours_per_week: float = param(
-        45.0, "hours/week", "assumption (a micro-entrepreneur's working week)",
-        "a mentor's hour is priced at the mentor firm's weekly revenue over this", gt=0, le=168)
+        2.0, "hours", "assumption (a one-to-one meeting with travel)",
+        "hours a session takes of the mentor and of the mentee, each into the participants' time "
+        "account at its own hourly rate (docs/odd.md 7.17)", ge=0, le=168)
 
 
 class Facilitator(Strict):
@@ -627,7 +626,6 @@ class GroupSpec(Strict):
                                          "weeks between a pair's sessions", ge=1, le=MAX_WEEKS)
     mentoring_sessions: int = param(6, "sessions", "assumption (one season of a programme)",
                                     "sessions a mentee gets before the pair ends", ge=1, le=MAX_WEEKS)
-    mentor_payer: str = Field("mentors", min_length=1, description="who bears the mentors' time (a label for the ledger; mentors: their own unpaid time)")
 
     @model_validator(mode="after")
     def _ordered(self) -> GroupSpec:
