@@ -47,6 +47,11 @@ class FirmTable(Table):
         "innovation_boost": Column(FLOAT),
         "venture_uplift": Column(FLOAT),
         "support": Column(FLOAT),
+        "experience_start": Column(FLOAT),
+        "mentor": Column(INT, -1),
+        "mentor_sessions": Column(WEEK),
+        "mentor_next": Column(WEEK, -1),
+        "advice": Column(FLOAT),
     }
 
 
