@@ -9,7 +9,7 @@ then the comparisons and the decomposition), then README.md (the default run, th
 comparison table, the decomposition table, the trial table). Every command's own output is
 kept under ``--out`` (``<name>.txt`` beside the command's output directory); ``--reuse``
 prints from what an earlier call left there instead of running a command again. About
-15 minutes on the 2-core development machine, most of it the decomposition and the trial.
+4 to 7 minutes on the 2-core development machine, most of it the decomposition and the trial.
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("runs/figures"))
     parser.add_argument("--reuse", action="store_true", help="print from earlier outputs where they exist")
-    parser.add_argument("--no-trial", action="store_true", help="skip the trial (about 4 minutes)")
+    parser.add_argument("--no-trial", action="store_true", help="skip the trial (about a minute)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     seeds = ten_seed_results(args.out, args.reuse)
