@@ -100,6 +100,7 @@ def firm_arrays(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         "innovation_boost": rng.random(n) * 0.3, "venture_uplift": rng.random(n) * 0.1,
         "assets": rng.integers(0, 256, n), "assets_revealed": rng.random(n) < 0.5,
         "value": np.zeros(n), "last_hosted": rng.integers(-1, 5, n),
+        "referral": (rng.random(n) - 0.5) * 0.1,
     }, FirmTable)
 
 
@@ -421,7 +422,8 @@ def test_channel_lessons_parity(seed: int, n: int, groups: int) -> None:
         les = (np.zeros(cap, dtype=np.int64), np.zeros(cap, dtype=np.int64), np.zeros(cap),
                np.zeros(cap))
         return get_kernels(engine).channel_lessons, (
-            m["due"][keep], ptr, m["rows"], posters, m["f"]["knowledge"], m["index"],
-            m["ties"]["trust"], 0.05, 0.15, les)
+            m["due"][keep], ptr, m["rows"], posters,
+            table_of(FirmTable, m["f"], len(m["f"]["alive"])).columns(), m["index"],
+            m["ties"]["trust"], 0.05, 0.15, 0.5, les)
 
     both_engines(build)

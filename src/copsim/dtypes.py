@@ -111,6 +111,7 @@ class VentureKind(IntEnum):
     SHARED_ASSET = 0  # from "reusing assets": one firm's asset serves both
     JOINT_CAMPAIGN = 1  # from "coordination and strategy"
     CUSTOMER = 2  # from "mapping knowledge": a peer becomes a customer
+    PARTNERSHIP = 3  # through business contacts, inside or outside the programme
 
 
 class EventKind(IntEnum):
@@ -133,6 +134,7 @@ class EventKind(IntEnum):
     INNOVATION = 14
     SHOCK = 15
     LEVER = 16
+    PARTNERSHIP = 17  # a venture started through business contacts (docs/odd.md 7.15)
 
 
 def enum_names(enum: type[IntEnum]) -> list[str]:

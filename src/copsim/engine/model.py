@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from copsim.dtypes import CODE, INT, MODE_NAMES, EventKind
-from copsim.engine import schedule
+from copsim.engine import contacts, schedule
 from copsim.engine.agents import Entrepreneur, Facilitator, Group
 from copsim.engine.choices import Decisions
 from copsim.engine.events import EventLog
@@ -31,7 +31,9 @@ from copsim.engine.params import build_params
 from copsim.engine.population import add_firms, initial_regions
 from copsim.engine.rng import Streams
 from copsim.engine.scratch import FirmScratch, MeetingScratch
-from copsim.engine.state import FirmTable, GroupTable, Rosters, TieTable, VentureTable
+from copsim.engine.state import (
+    ContactTable, FirmTable, GroupTable, Rosters, TieTable, VentureTable,
+)
 from copsim.engine.week import WeekResult
 from copsim.scenario.io import load_scenario
 from copsim.scenario.schema import GroupSpec, Scenario, Shock
@@ -83,6 +85,7 @@ class CopModel(mesa.Model):
         self.ventures = VentureTable(256)
         self.scratch = MeetingScratch()
         self.firm_scratch = FirmScratch(self.firms.capacity)
+        self.contacts = ContactTable(self.firms.capacity, scenario.contacts.mean_degree)
         self.decisions = Decisions()  # people's choices in workshop mode; empty: the model's
         self.rosters = Rosters()
         self.initial_members: list[int] = []
@@ -99,6 +102,7 @@ class CopModel(mesa.Model):
                          self.streams.generator("init.firms"))
         self.cohort_size = len(rows)
         self.on_firms_added(rows, -1)
+        contacts.link_initial(self, rows)
         for spec in scenario.groups:
             self.add_group(spec)
         self.network_group = self._add_network_group()
@@ -147,6 +151,7 @@ class CopModel(mesa.Model):
     def on_firms_added(self, rows: np.ndarray, week: int) -> None:
         """Index new firms by region, give them Mesa views, log entries."""
         self.firm_scratch.fit(self.firms.capacity)
+        self.contacts.fit(self.firms.capacity)
         for row, region in zip(rows.tolist(), self.firms.region[rows].tolist(), strict=True):
             self.region_rows[region].append(row)
         if self.agent_views:

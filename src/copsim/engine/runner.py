@@ -102,7 +102,8 @@ def describe(summary: dict[str, Any]) -> str:
         f"{summary['population_start']:,} firms at the start.",
         f"Reach: {summary['participants_total']} firms took part; {summary['members_end']} members in "
         f"{summary['groups_active_end']} active groups at the end ({summary['meetings_held']} meetings held).",
-        f"Joint ventures formed: {summary['joint_ventures_formed']} ({summary['joint_ventures_failed']} failed).",
+        f"Joint ventures formed: {summary['joint_ventures_formed']} ({summary['joint_ventures_failed']} failed); "
+        f"partnerships through business contacts, all firms: {summary['partnerships_formed']:,}.",
         f"Survival of the initial firms: {summary['survival_rate']:.1%}; of participants: "
         f"{summary['participant_survival_rate']:.1%} (annual exit rate {summary['annual_exit_rate']:.1%}).",
         f"Knowledge gain of participants: {summary['knowledge_gain_members']:+.3f} (0-1 scale).",

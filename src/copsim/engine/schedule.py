@@ -8,7 +8,9 @@
 3. ``meetings``: attendance, then the meetings of groups whose cadence falls due
    (host, theme, Wenger's activities, ventures), knowledge exchange, trust.
 4. ``between_meetings``: light exchange on group channels; trust decay.
-5. ``joint_ventures``: uplift, endings and failures, trust feedback.
+5. ``contacts.weekly`` then ``joint_ventures``: referrals and partnerships through
+   business contacts (:mod:`copsim.engine.contacts`); uplift, endings and failures of
+   ventures, trust feedback.
 6. ``membership.weekly``: leaving by choice, recruitment, founding and dissolution of
    groups (:mod:`copsim.engine.membership`).
 7. ``accounting``: every euro of the week into the ledger.
@@ -27,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from copsim.dtypes import MODE_NAMES, EventKind, VentureStatus
-from copsim.engine import decisions, membership
+from copsim.engine import contacts, decisions, membership
 from copsim.engine.funding import NO_SUPPORT, Support, covering_phases, fixed_costs, group_support
 from copsim.engine.kernels.business import (
     F_EXIT, F_HIRE, F_INNOVATION, F_INNOVATION_OK, F_SOLVED, N_BUSINESS_UNIFORMS,
@@ -49,6 +51,7 @@ def run_week(model: ModelShape, week: int) -> WeekResult:
     support(model, result)
     meetings(model, result)
     between_meetings(model, week)
+    contacts.weekly(model, week)
     joint_ventures(model, result)
     membership.weekly(model, result)
     accounting(model, result)
@@ -89,6 +92,7 @@ def environment_and_business(model: ModelShape, result: WeekResult) -> None:
     if len(regions):
         rows = add_firms(f, model.scenario, regions, week, model.streams.generator("entry.firms", week))
         model.on_firms_added(rows, week)
+        contacts.link_entrants(model, rows, week)
 
 
 def log_business_events(model: ModelShape, week: int, n: int) -> np.ndarray:
@@ -250,8 +254,8 @@ def between_meetings(model: ModelShape, week: int) -> None:
         sc = model.scratch
         sc.ensure_meetings(0, 0, len(rows))
         les = sc.lessons
-        n = model.kernels.channel_lessons(groups, ptr, rows, posters, f.knowledge, t.index, t.trust,
-                                          p.channel_rate, p.stranger_trust, les)
+        n = model.kernels.channel_lessons(groups, ptr, rows, posters, f.columns(), t.index, t.trust,
+                                          p.channel_rate, p.stranger_trust, p.competitor_sharing, les)
         model.kernels.exchange_knowledge(n, *les, p.peak_gap, p.value_per_knowledge, f.knowledge,
                                          model.firm_scratch.value)
     tp = model.params.trust

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from copsim.engine.params import Params
     from copsim.engine.rng import Streams
     from copsim.engine.scratch import FirmScratch, MeetingScratch
-    from copsim.engine.state import FirmTable, GroupTable, Rosters, TieTable, VentureTable
+    from copsim.engine.state import (
+        ContactTable, FirmTable, GroupTable, Rosters, TieTable, VentureTable,
+    )
     from copsim.engine.week import WeekResult
     from copsim.scenario.schema import GroupSpec, Scenario, Shock
 
@@ -45,6 +47,7 @@ class ModelShape(Protocol):
     rosters: Rosters
     scratch: MeetingScratch
     firm_scratch: FirmScratch
+    contacts: ContactTable
     events: EventLog
     ledger: Ledger
     decisions: Decisions

@@ -4,8 +4,9 @@ Why it is built this way:
 
 - A channel (``scenario.channels``) is one way the programme acts on a firm's business:
   knowledge learnt, problems solved in meetings, joint ventures, confidence and hiring,
-  well-being and resilience, customers found by mapping knowledge. Switching one off
-  keeps the meetings but removes that route to the firm's outcomes (docs/odd.md 7.14).
+  well-being and resilience, customers found by mapping knowledge, partners and referrals
+  through ties made in meetings, less sharing between direct competitors. Switching one
+  off keeps the meetings but removes that route to the firm's outcomes (docs/odd.md 7.14).
 - Every subset of the channels is a scenario arm of one comparison
   (:mod:`copsim.studies.compare`), run with the same replicate seeds and against one
   shared counterfactual, so the differences between arms are common-random-number
@@ -17,7 +18,7 @@ Why it is built this way:
 - Channels interact (a firm kept alive by support can then hire), so a one-at-a-time
   split does not add up. The Shapley value of channel ``i`` averages its marginal
   contribution over every order in which channels could be switched on; it is exact
-  over all ``2^k`` subsets (k is at most 6 here: 64 arms). The channels' values plus
+  over all ``2^k`` subsets (k is at most 9 here: 512 arms; ``--channels`` picks fewer). The channels' values plus
   the effect with every channel off (what the programme does through none of them)
   add up to the whole effect, replicate by replicate.
 """
@@ -44,6 +45,9 @@ CHANNELS: dict[str, str] = {
     "hiring": "confidence and hiring",
     "wellbeing": "well-being and resilience",
     "customers": "customers through mapping knowledge",
+    "partners": "partners found through ties made in meetings",
+    "referrals": "referrals through ties made in meetings",
+    "competition": "less sharing between direct competitors",
 }
 assert set(CHANNELS) == set(Channels.model_fields), "every channel switch has a label"
 NONE = "(no channel)"
@@ -67,8 +71,9 @@ OUTCOMES: tuple[Outcome, ...] = (
             lambda r: r["additional_revenue_eur_per_year"]),
     Outcome("employment", "Additional employment (persons, at the end)", "persons",
             lambda r: r["additional_employment"]),
-    Outcome("partners", "Firms with a new partner (strong tie or joint venture)", "firms",
-            lambda r: 0.0 if r["participants"] == 0 else r["partner_pct"] * r["participants"] / 100),
+    Outcome("partners", "Additional firms with a partner (strong tie or joint venture)", "firms",
+            lambda r: 0.0 if r["participants"] == 0
+            else (r["partner_pct"] - r["partner_without_pct"]) * r["participants"] / 100),
 )
 
 

@@ -18,7 +18,7 @@ from copsim.engine.kernels._jit import PLAIN_PREFIX
 
 Engine = Literal["numba", "python"]
 ENGINES: tuple[Engine, ...] = ("numba", "python")
-MODULES = ("business", "meetings", "exchange", "ties", "ventures", "summary")
+MODULES = ("business", "meetings", "exchange", "ties", "ventures", "summary", "contacts")
 KERNELS = {
     "business": ("update_business",),
     "meetings": ("attend_meetings", "hold_meetings", "channel_lessons"),
@@ -26,6 +26,7 @@ KERNELS = {
     "ties": ("strengthen_ties", "decay_ties"),
     "ventures": ("update_ventures",),
     "summary": ("summarise_firms", "summarise_ties", "average_clustering"),
+    "contacts": ("link_firms", "contact_week"),
 }
 
 

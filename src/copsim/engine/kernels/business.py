@@ -34,7 +34,7 @@ def update_business(week, n, p, demand, u, firms, flags):
     cash, revenue_base, revenue, cost = firms.cash, firms.revenue_base, firms.revenue, firms.cost
     alive, exit_week, support = firms.alive, firms.exit_week, firms.support
     hire_readiness, innovation_boost = firms.hire_readiness, firms.innovation_boost
-    venture_uplift = firms.venture_uplift
+    venture_uplift, referral = firms.venture_uplift, firms.referral
     n_topics = knowledge.shape[1]
     for i in range(n):
         flags[i] = 0
@@ -59,6 +59,7 @@ def update_business(week, n, p, demand, u, firms, flags):
         rev *= 1.0 + p.knowledge_effect * (k_mean - p.knowledge_reference)
         if venture_uplift[i] > 0.0:  # diminishing returns up to the firm's ceiling
             rev *= 1.0 + p.max_uplift * (1.0 - math.exp(-venture_uplift[i] / p.max_uplift))
+        rev *= 1.0 + referral[i]  # customers following the contacts' markets (phase 5)
         if problem_topic[i] >= 0:
             rev *= 1.0 - p.problem_penalty * problem_severity[i]
         if rev < 0.0:

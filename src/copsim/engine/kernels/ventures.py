@@ -6,11 +6,11 @@ from copsim.engine.kernels._jit import jit_for
 
 jit = jit_for(__name__)
 
-# Copies of state.PAIR, VentureStatus and VentureKind.CUSTOMER (copsim.dtypes) for
-# numba's cache (tests/test_constants.py).
+# Copies of state.PAIR, VentureStatus and VentureKind.CUSTOMER, PARTNERSHIP (copsim.dtypes)
+# for numba's cache (tests/test_constants.py).
 PAIR = 4294967296
 ACTIVE, ENDED, FAILED = 0, 1, 2
-CUSTOMER = 2
+CUSTOMER, PARTNERSHIP = 2, 3
 
 
 @jit
@@ -22,7 +22,8 @@ def update_ventures(week, n_ventures, p, demand, ventures, firms, ties, tie_inde
     falls by ``venture_loss``); it ends well with hazard ``end_rate`` (trust grows
     by ``venture_gain``), and ends when a partner exits. An active venture marks
     its tie as contacted this week and, if its channel is on (customer links:
-    ``customers_channel``; others: ``ventures_channel``), adds its uplift to both
+    ``customers_channel``; partnerships through contacts: always, their channel acts on
+    how they form; others: ``ventures_channel``), adds its uplift to both
     partners and costs each ``venture_cost`` from cash. ``venture_uplift`` must be
     zero on entry. ``ventures``, ``firms``, ``ties``: the tables' columns;
     ``tie_index``: tie key -> edge; ``demand``: by sector and region. Draws: ``u[v]``
@@ -58,7 +59,8 @@ def update_ventures(week, n_ventures, p, demand, ventures, firms, ties, tie_inde
             tie_ventures[e] -= 1
             continue
         last_week[e] = week
-        if p.customers_channel if kind[v] == CUSTOMER else p.ventures_channel:
+        if kind[v] == PARTNERSHIP or (p.customers_channel if kind[v] == CUSTOMER
+                                      else p.ventures_channel):
             venture_uplift[i] += uplift[v]
             venture_uplift[j] += uplift[v]
             cash[i] -= p.venture_cost
