@@ -1,4 +1,4 @@
-"""``copsim decompose``: exact Shapley attribution over channels switched off with common
+"""``copsim decompose``: exact (or sampled) Shapley attribution over channels switched off with common
 random numbers, its outputs, and the channel switches themselves."""
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from copsim.scenario.io import load_scenario
 from copsim.scenario.schema import Scenario
 from copsim.studies.compare import CompareError, counterfactual_jobs, job_count
 from copsim.studies.decompose import (
-    CHANNELS, NONE, OUTCOMES, TOTAL, parse_channels, prepare_decomposition, shapley, subsets,
+    CHANNELS, NONE, OUTCOMES, TOTAL, parse_channels, prefixes, prepare_decomposition,
+    sampled_orders, sampled_shapley, shapley, subsets,
 )
 from conftest import write_small_scenario
 from test_mechanisms import venture_week
@@ -31,6 +32,45 @@ def test_shapley_is_exact_on_a_game_with_an_interaction() -> None:
     phi = shapley({s: v(s) for s in subsets(channels)}, channels)
     assert phi == pytest.approx({"a": 4.0, "b": 0.0, "c": 0.5})
     assert sum(phi.values()) == pytest.approx(v(frozenset(channels)) - v(frozenset()))
+
+
+def test_sampled_shapley_adds_up_and_is_exact_over_every_order() -> None:
+    channels = tuple("abcdefgh")
+    rng = np.random.default_rng(3)
+    weights = dict(zip(channels, rng.normal(size=8), strict=True))
+
+    def v(s: frozenset[str]) -> float:  # additive plus interactions of pairs and a triple
+        return (sum(weights[c] for c in s) + 2.0 * ({"a", "b"} <= s) - 1.5 * ({"c", "d", "e"} <= s)
+                + 0.7 * ({"g", "h"} <= s))
+
+    game = {s: v(s) for s in subsets(channels)}
+    exact = shapley(game, channels)
+    orders = sampled_orders(channels, 16, seed=1)
+    assert all(orders[i][::-1] == orders[i + 1] for i in range(0, 16, 2))  # antithetic pairs
+    estimate = sampled_shapley(game, orders)
+    assert sum(estimate.values()) == pytest.approx(v(frozenset(channels)) - v(frozenset()))
+    assert estimate["f"] == pytest.approx(exact["f"])  # no interaction: any order gives it
+    assert estimate != pytest.approx(exact)  # the interactions are split by the sample
+    from itertools import permutations
+    small = ("a", "b", "c")
+    every = tuple(permutations(small))
+    small_game = {s: v(s) for s in subsets(small)}
+    assert sampled_shapley(small_game, every) == pytest.approx(shapley(small_game, small))
+
+
+def test_beyond_six_channels_only_prefixes_of_sampled_orders_are_run() -> None:
+    orders = sampled_orders(tuple("abcdefg"), 4, seed=2)
+    arms = prefixes(orders)
+    assert frozenset() in arms and frozenset("abcdefg") in arms
+    assert len(arms) <= 4 * 6 + 2 < 2 ** 7
+    assert all(frozenset(o[:j]) in arms for o in orders for j in range(8))
+    with pytest.raises(CompareError, match="--orders: 3: must be an even number"):
+        sampled_orders(tuple("abc"), 3, seed=1)
+    s = load_scenario("microentre")
+    d = prepare_decomposition(s, ("knowledge", "ventures", "hiring"), reps=1, root_seed=1,
+                              orders=2)
+    assert d.orders is not None and len(d.arms) == 6  # an order of three and its reverse
+    assert "sampled orders" in d.method()
 
 
 def test_every_subset_is_an_arm_sharing_one_counterfactual() -> None:

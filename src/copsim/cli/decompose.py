@@ -28,8 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reps", type=int, default=4, help="replicates (default 4)")
     p.add_argument("--years", type=float, help="horizon (default: the scenario's own)")
     p.add_argument("--channels",
-                   help="comma-separated channels to split over (default: all six; the others "
+                   help="comma-separated channels to split over (default: all; the others "
                         "stay on)")
+    p.add_argument("--orders", type=non_negative_int,
+                   help="orders of channels to sample for the Shapley values (even; 0: exact over "
+                        "every subset; default: exact up to 6 channels, else 16)")
     p.add_argument("--seed", type=non_negative_int, default=1,
                    help="root seed of the replicate seeds (default 1)")
     p.add_argument("--workers", type=int, help="local processes (default: all cores)")
@@ -57,7 +60,7 @@ def action(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise CompareError(f"--workers: {args.workers}: must be at least 1")
     d = prepare_decomposition(load_scenario(args.scenario), parse_channels(args.channels),
-                              args.reps, args.seed, args.years)
+                              args.reps, args.seed, args.years, args.orders)
     out = args.out or Path("runs") / f"decompose-{d.name}"
     kind = OutputKind("decompose", COMPARE_OUTPUT.marker, (*ATTRIBUTION, *COMPARE_OUTPUT.files))
     prepare_output(out, kind)
@@ -74,7 +77,7 @@ def action(args: argparse.Namespace) -> int:
                       d.comparison.root_seed)
     meta = comparison_provenance(full, None, workers, seconds)
     meta |= {"runs": runs, "channels": list(d.channels), "arms": len(d.arms),
-             "attribution": "exact Shapley values over every subset of channels"}
+             "attribution": d.method()}
     shown = [p for p in pairs if p.label in (d.name, NO_PROGRAMME)]
     write_comparison(out, results(full, shown, meta),
                      lambda tmp: write_attribution(tmp, d, table, replicates, arms), kind)

@@ -11,16 +11,20 @@ Why it is built this way:
   (:mod:`copsim.studies.compare`), run with the same replicate seeds and against one
   shared counterfactual, so the differences between arms are common-random-number
   differences, not sampling noise between populations.
-- Effects are totals over all firms (additional surviving firms, revenue, employment,
-  firms with a new partner): firms outside the groups are the same in every arm and in
-  the counterfactual, so totals of different arms add up even though their
-  participants differ.
+- Effects are totals over the participants against the same firms in the counterfactual
+  (additional surviving firms, revenue, employment, firms with a partner). What reaches
+  non-participants through their business contacts (referrals, partnerships with
+  members) is not counted.
 - Channels interact (a firm kept alive by support can then hire), so a one-at-a-time
   split does not add up. The Shapley value of channel ``i`` averages its marginal
-  contribution over every order in which channels could be switched on; it is exact
-  over all ``2^k`` subsets (k is at most 9 here: 512 arms; ``--channels`` picks fewer). The channels' values plus
-  the effect with every channel off (what the programme does through none of them)
-  add up to the whole effect, replicate by replicate.
+  contribution over every order in which channels could be switched on. Up to
+  ``EXACT_UP_TO`` channels it is exact over all ``2^k`` subsets (64 arms); beyond that
+  the ``2^k`` runs grow out of reach, and it is estimated from sampled orders (Castro,
+  Gomez & Tejada 2009), drawn in antithetic pairs (each order and its reverse; Mitchell
+  et al. 2022, JMLR 23:43), the same orders in every replicate: only the subsets that
+  are prefixes of a sampled order are run. Either way the channels' values plus the
+  effect with every channel off (what the programme does through none of them) add up
+  to the whole effect, replicate by replicate.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
+import numpy as np
 import pandas as pd
 
 from copsim.scenario.io import validate_scenario
@@ -50,6 +55,8 @@ CHANNELS: dict[str, str] = {
     "competition": "less sharing between direct competitors",
 }
 assert set(CHANNELS) == set(Channels.model_fields), "every channel switch has a label"
+EXACT_UP_TO = 6  # channels decomposed exactly (2^6 = 64 arms); more are sampled
+SAMPLED_ORDERS = 16  # orders of channels sampled beyond that (8 antithetic pairs)
 NONE = "(no channel)"
 TOTAL = "total effect"
 
@@ -112,29 +119,65 @@ def subsets(channels: Sequence[str]) -> list[frozenset[str]]:
             for c in combinations(channels, size)]
 
 
+Order = tuple[str, ...]
+
+
+def sampled_orders(channels: Sequence[str], count: int, seed: int) -> tuple[Order, ...]:
+    """``count`` orders of the channels in antithetic pairs (an order, then its reverse)."""
+    if count < 2 or count % 2:
+        raise CompareError(f"--orders: {count}: must be an even number, at least 2")
+    rng = np.random.default_rng([seed, len(channels), count])
+    orders: list[Order] = []
+    for _ in range(count // 2):
+        order = tuple(channels[i] for i in rng.permutation(len(channels)))
+        orders += [order, order[::-1]]
+    return tuple(orders)
+
+
+def prefixes(orders: Sequence[Order]) -> list[frozenset[str]]:
+    """Every subset that begins one of the orders, smallest first (the arms to run)."""
+    found = {frozenset(order[:j]) for order in orders for j in range(len(order) + 1)}
+    return sorted(found, key=lambda s: (len(s), sorted(s)))
+
+
 @dataclass(frozen=True)
 class Decomposition:
-    """What to run: one comparison arm per subset of channels."""
+    """What to run: one comparison arm per subset of channels (all of them, or the
+    prefixes of ``orders`` when the attribution is sampled)."""
 
     comparison: Comparison
     channels: tuple[str, ...]
     arms: dict[frozenset[str], str]  # subset -> arm label
     name: str
+    orders: tuple[Order, ...] | None = None  # None: exact over every subset
+
+    def method(self) -> str:
+        """How the attribution is made, in words."""
+        k = len(self.channels)
+        if self.orders is None:
+            return f"exact Shapley values over all {2 ** k} subsets of channels switched on"
+        return (f"Shapley values estimated from {len(self.orders)} sampled orders of the {k} "
+                f"channels (antithetic pairs; {len(self.arms)} subsets switched on)")
 
 
 def prepare_decomposition(scenario: Scenario, channels: Sequence[str], reps: int, root_seed: int,
-                          years: float | None = None) -> Decomposition:
-    """Check the scenario and lay out the arms (every subset of ``channels``)."""
+                          years: float | None = None, orders: int | None = None) -> Decomposition:
+    """Check the scenario and lay out the arms: every subset of ``channels`` up to
+    ``EXACT_UP_TO`` of them (or ``orders=0``), else the prefixes of sampled orders."""
+    if orders is None:
+        orders = 0 if len(channels) <= EXACT_UP_TO else SAMPLED_ORDERS
     if not scenario.groups and not scenario.funding.phases:
         raise CompareError(f"{scenario.name}: (groups): no programme to decompose")
     for c in channels:
         if not getattr(scenario.channels, c):
             raise CompareError(f"{scenario.name}: channels.{c}: is off; decompose switches "
                                "channels off itself, so every decomposed channel must be on")
-    arms = {on: arm_label(scenario.name, on, channels) for on in subsets(channels)}
+    sampled = sampled_orders(channels, orders, root_seed) if orders else None
+    on_sets = subsets(channels) if sampled is None else prefixes(sampled)
+    arms = {on: arm_label(scenario.name, on, channels) for on in on_sets}
     variants = [with_channels(scenario, on, channels, label) for on, label in arms.items()]
     return Decomposition(prepare(variants, reps, root_seed, years), tuple(channels), arms,
-                         scenario.name)
+                         scenario.name, sampled)
 
 
 def shapley(values: Mapping[frozenset[str], float], channels: Sequence[str]) -> dict[str, float]:
@@ -152,6 +195,17 @@ def shapley(values: Mapping[frozenset[str], float], channels: Sequence[str]) -> 
             weight = math.factorial(len(s)) * math.factorial(k - len(s) - 1) / math.factorial(k)
             total += weight * (values[s | {c}] - values[s])
         out[c] = total
+    return out
+
+
+def sampled_shapley(values: Mapping[frozenset[str], float],
+                    orders: Sequence[Order]) -> dict[str, float]:
+    """Each channel's marginal contribution averaged over ``orders``; the values add up
+    to ``v(all) - v(none)`` exactly, as the exact ones do."""
+    out = dict.fromkeys(orders[0], 0.0)
+    for order in orders:
+        for j, c in enumerate(order):
+            out[c] += (values[frozenset(order[:j + 1])] - values[frozenset(order[:j])]) / len(orders)
     return out
 
 
@@ -178,7 +232,9 @@ def replicate_attribution(d: Decomposition, arms: pd.DataFrame) -> pd.DataFrame:
     for (rep, key), group in arms.groupby(["replicate", "outcome"], sort=True):
         game = {frozenset(x for x in on.split("+") if x): v
                 for on, v in zip(group["channels_on"], group["value"], strict=True)}
-        parts = {NONE: game[frozenset()], **shapley(game, d.channels), TOTAL: game[full]}
+        split = (shapley(game, d.channels) if d.orders is None
+                 else sampled_shapley(game, d.orders))
+        parts = {NONE: game[frozenset()], **split, TOTAL: game[full]}
         rows += [{"replicate": rep, "outcome": key, "component": c, "value": v}
                  for c, v in parts.items()]
     return pd.DataFrame(rows)
@@ -239,8 +295,8 @@ def notes(d: Decomposition) -> list[str]:
     reps = len(d.comparison.seeds)
     return [
         f"{d.name}: its effect against the same firms without any programme, split over "
-        f"{len(d.channels)} channels by exact Shapley values over all {2 ** len(d.channels)} "
-        f"subsets of channels switched on (each subset a run with the same seeds). Mean over "
+        f"{len(d.channels)} channels by {d.method()} (each subset a run with the same "
+        f"seeds). Mean over "
         f"{reps} replicates (root seed {d.comparison.root_seed}); in brackets the 95 % "
         "confidence interval of the mean over replicates.",
         f"'{NONE}': the effect with every decomposed channel switched off (the meetings still "
