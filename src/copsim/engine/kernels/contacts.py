@@ -84,11 +84,23 @@ def _performance(revenue, revenue_base, employees, revenue_per_employee, j):
 
 
 @jit(inline="always")
-def _weights(p, tie_trust, tie_met, tie_ventures, e, business):
-    """Strength of a contact for finding a partner and for referrals, and whether a venture
-    can start on the pair; ``e``: the pair's tie (-1: none). ``business``: a contact in the
-    firm's slots (strength at least ``p.strength``); a tie made in meetings counts with its
-    trust where its channel is on."""
+def _contact(p, i, step, first, slots, met_other, alive, tied, tie_index, tie_trust, tie_met,
+             tie_ventures):
+    """The ``step``-th contact of ``i`` (its slots, then its ties made in meetings from
+    ``met_other[first]``): ``(j, edge, partner strength, referral strength, free)``, with
+    ``j = -1`` for an empty slot, a firm that exited or a tie already counted as a slot.
+    A business contact has strength ``p.strength``; a tie made in meetings counts with its
+    trust where its channel is on; ``free``: no venture on the pair yet. ``tied``: firms
+    with any tie (only their pairs are looked up)."""
+    business = step < slots.shape[1]
+    j = int(slots[i, step]) if business else int(met_other[first + step - slots.shape[1]])
+    if j < 0 or not alive[j] or (not business and _has(slots, i, j)):
+        return -1, -1, 0.0, 0.0, False
+    e = -1
+    if tied[i] and tied[j]:
+        key = (i * PAIR + j) if i < j else (j * PAIR + i)
+        if key in tie_index:
+            e = tie_index[key]
     part = p.strength if business else 0.0
     refer = part
     if e >= 0 and tie_met[e] and tie_trust[e] >= p.tie_threshold:
@@ -96,8 +108,7 @@ def _weights(p, tie_trust, tie_met, tie_ventures, e, business):
             part = tie_trust[e]
         if p.referrals_channel and tie_trust[e] > refer:
             refer = tie_trust[e]
-    free = e < 0 or tie_ventures[e] == 0
-    return part, refer, free
+    return j, e, part, refer, e < 0 or tie_ventures[e] == 0
 
 
 @jit
@@ -113,8 +124,8 @@ def contact_week(week, n, p, slots, firms, met_firm, met_other, ties, tie_index,
     venture with it) it starts a partnership venture with one of them, chosen by
     strength with the same uniform ``u[i]`` (rescaled). A pair without a tie gets one at
     trust ``p.strength`` (not made in meetings). ``tied[row]``: the firm has a tie (kept
-    up to date here). Appends ventures and events; the caller
-    guarantees room. Returns ``(n_ties, ven_n, ev_n)``.
+    up to date here). Appends ventures and events; the caller guarantees room. Returns
+    ``(n_ties, ven_n, ev_n)``.
     """
     alive, revenue, revenue_base = firms.alive, firms.revenue, firms.revenue_base
     employees, referral, group = firms.employees, firms.referral, firms.group
@@ -139,16 +150,10 @@ def contact_week(week, n, p, slots, firms, met_firm, met_other, ties, tie_index,
         refer_w = 0.0
         refer_x = 0.0
         for step in range(n_slots + end - c):
-            business = step < n_slots
-            j = int(slots[i, step]) if business else int(met_other[c + step - n_slots])
-            if j < 0 or not alive[j] or (not business and _has(slots, i, j)):
+            j, e, part, refer, free = _contact(p, i, step, c, slots, met_other, alive, tied,
+                                               tie_index, tie_trust, tie_met, tie_ventures)
+            if j < 0:
                 continue
-            e = -1
-            if tied[i] and tied[j]:  # look a tie up only where both firms have one
-                key = (i * PAIR + j) if i < j else (j * PAIR + i)
-                if key in tie_index:
-                    e = tie_index[key]
-            part, refer, free = _weights(p, tie_trust, tie_met, tie_ventures, e, business)
             if refer > 0.0:
                 refer_w += refer
                 refer_x += refer * _performance(revenue, revenue_base, employees,
@@ -162,17 +167,9 @@ def contact_week(week, n, p, slots, firms, met_firm, met_other, ties, tie_index,
             continue
         target = u[i] / chance * total  # uniform on [0, total) given a partnership
         for step in range(n_slots + end - c):
-            business = step < n_slots
-            j = int(slots[i, step]) if business else int(met_other[c + step - n_slots])
-            if j < 0 or not alive[j] or (not business and _has(slots, i, j)):
-                continue
-            e = -1
-            if tied[i] and tied[j]:  # look a tie up only where both firms have one
-                key = (i * PAIR + j) if i < j else (j * PAIR + i)
-                if key in tie_index:
-                    e = tie_index[key]
-            part, refer, free = _weights(p, tie_trust, tie_met, tie_ventures, e, business)
-            if not free or part <= 0.0:
+            j, e, part, refer, free = _contact(p, i, step, c, slots, met_other, alive, tied,
+                                               tie_index, tie_trust, tie_met, tie_ventures)
+            if j < 0 or not free or part <= 0.0:
                 continue
             target -= part
             if target >= 0.0:
