@@ -23,7 +23,7 @@ from copsim.engine.runner import simulate
 from copsim.scenario.io import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-KERNEL_CACHE = Path(copsim.__file__).parent / "kernels" / "__pycache__"
+KERNEL_CACHE = Path(copsim.__file__).parent / "engine" / "kernels" / "__pycache__"
 
 
 def clear_numba_cache() -> None:

@@ -58,7 +58,10 @@ CHANGED = {
     "wellbeing.support_effect": 1.0,
     "wellbeing.support_gain": 1.0,
     "wellbeing.support_decay_per_week": 1.0,
-    "ventures.cost_eur_per_week": 2000.0,
+    "wellbeing.ties_effect": 1.0,
+    "wellbeing.ties_for_full_effect": 0.01,
+    "ventures.shared_cost_eur_per_week": 2000.0,
+    "ventures.member_cost_eur_per_week": 2000.0,
     "ventures.max_uplift": 0.001,
     "ventures.distress_failure_effect": 20.0,  # with firms in debt (CONTEXT)
     "membership.invitations_per_hour": 1.0,

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from copsim.cli import main
+from copsim.errors import OutputError
 from copsim.outputs.plotting import posterior_plots
 from copsim.scenario.priors import Prior
 from copsim.studies.calibration import RESULTS_DIR, TargetModel, calibrate
@@ -147,7 +148,7 @@ def test_screening_experiment_records_every_target_of_the_shipped_file() -> None
     root = Path(__file__).parents[1]
     plan = load_experiment(root / "experiments" / "calibration_screening.toml")
     calibration = load_targets(root / "calibration" / "targets.toml")
-    assert plan.outcome_names == [t.name for t in calibration.targets]
+    assert plan.outcome_names == [t.name for t in calibration.targets if t.trial is None]
     assert set(calibration.parameters) <= set(plan.factor_names)
     assert plan.n_runs == plan.experiment.samples * (len(plan.factor_names) + 1)
 
@@ -165,3 +166,78 @@ def test_calibrate_refuses_a_directory_it_did_not_write(tmp_path: Path,
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "holds data.csv" in err, err
     assert sorted(p.name for p in out.iterdir()) == ["data.csv"]
+
+
+def test_the_resume_digest_ignores_text_but_not_what_changes_the_result(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A resumed history must have been made with the same base, priors and targets; the
+    citations, explanations and comments of a targets file do not change a result."""
+    def digest(text: str) -> str:
+        path = tmp_path / "t.toml"
+        path.write_text(text)
+        return load_targets(path).digest
+
+    base = digest(targets_text(0.07))
+    reworded = targets_text(0.07).replace("simulated with a known exit rate", "another citation")
+    reworded = reworded.replace('constrains = "firms.exit_rate_per_year"', 'constrains = "why"')
+    assert digest("# a comment\n" + reworded) == base
+    assert digest(targets_text(0.08)) != base  # observed value
+    assert digest(targets_text(0.07, sd="0.006")) != base
+    assert digest(targets_text(0.07).replace("population = 1000", "population = 1200")) != base
+    wider = Prior("uniform", 0.01, 0.2)
+    monkeypatch.setattr("copsim.studies.targets.prior_of", lambda *args: wider)
+    assert digest(targets_text(0.07)) != base  # the prior (from the schema) changed
+
+
+def test_a_history_continues_after_rewording_and_is_refused_after_a_new_observation(
+        recovered: tuple[Path, Path], tmp_path: Path) -> None:
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(recovered[0], out)
+    text = (recovered[0].parent / "targets.toml").read_text()
+    reworded = tmp_path / "reworded.toml"
+    reworded.write_text(text.replace("simulated with a known exit rate", "a new citation"))
+    report = calibrate(load_targets(reworded), out, population_size=10, generations=3, workers=1,
+                       seed=5, ppc_draws=2)
+    assert report.resumed_from == 3
+    moved = tmp_path / "moved.toml"
+    moved.write_text(text.replace("observed = ", "observed = 1"))
+    with pytest.raises(OutputError, match="targets_digest"):
+        calibrate(load_targets(moved), out, population_size=10, generations=3, workers=1, seed=5)
+
+
+TRIAL_TARGET = """{small}parameters = ["learning.rate"]
+
+[[targets]]
+name = "training_profit_effect"
+trial = {{ file = "peer_groups_rct", arm = "{arm}", outcome = "profit", weeks = {weeks} }}
+observed = 0.1
+sd = 0.1
+source = "a bound"
+constrains = "learning.rate"
+"""
+
+
+def test_a_trial_target_measures_the_trial_with_the_calibrated_values(tmp_path: Path) -> None:
+    path = tmp_path / "trial.toml"
+    path.write_text(TRIAL_TARGET.format(small=SMALL, arm="monthly_groups", weeks=48))
+    model = TargetModel(load_targets(path), root_seed=1)
+    slow, fast = (model.statistics({"learning.rate": rate}, seed=4)["training_profit_effect"]
+                  for rate in (0.02, 0.3))
+    assert math.isfinite(slow) and fast > slow  # learning more per meeting raises the effect
+
+
+@pytest.mark.parametrize("arm,weeks,reason", [
+    ("mentoring", 48, "targets.0.trial.arm: 'mentoring' is not an arm of peer_groups_rct"),
+    ("monthly_groups", 20, "targets.0.trial.weeks: 20 is before the trial's arms end"),
+])
+def test_a_bad_trial_target_exits_2_with_one_line(arm: str, weeks: int, reason: str,
+                                                  tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(TRIAL_TARGET.format(small=SMALL, arm=arm, weeks=weeks))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["calibrate", str(path), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.count("\n") == 1 and reason in err, err

@@ -97,7 +97,9 @@ def replicates(workdir: Path, name: str) -> pd.DataFrame:
 def test_outputs_are_written_and_the_table_printed(runs: dict[str, Proc], workdir: Path) -> None:
     assert {p.name for p in (workdir / "w2").iterdir()} == OUTPUTS
     out = runs["w2"].stdout
-    assert out.startswith("| | small | self | no programme |")
+    parameters, table = out.split("\n", 1)
+    assert parameters.startswith("Parameters: ")  # where the replicates' parameters came from
+    assert table.startswith("| | small | self | no programme |")
     assert "| Participants reached (firms) |" in out and "Outputs in w2/" in out
     assert (workdir / "w2" / "table.md").read_text() in out
 

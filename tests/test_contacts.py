@@ -24,8 +24,9 @@ from copsim.engine.events import EventBuffer
 from copsim.engine.kernels import get_kernels
 from copsim.engine.params import contact_params, meeting_params
 from copsim.engine.state import (
-    PAIR, SPARE_SLOTS, ContactTable, FirmTable, TieTable, VentureTable,
+    PAIR, SPARE_SLOTS, ContactTable, FirmTable, TieTable, VentureMemberTable, VentureTable,
 )
+from copsim.engine.ventures import partner_pairs
 from copsim.scenario.io import validate_scenario
 from copsim.scenario.schema import Scenario
 from copsim.studies.decompose import CHANNELS
@@ -140,12 +141,12 @@ def contact_args(m: dict[str, Any], p: Any) -> tuple:
     firm = np.concatenate([ties.src[keep], ties.dst[keep]])
     other = np.concatenate([ties.dst[keep], ties.src[keep]])
     order = np.argsort(firm, kind="stable")
-    v, ev = VentureTable(n + 1), EventBuffer(n + 1)
+    v, vm, ev = VentureTable(n + 1), VentureMemberTable(2 * n + 2), EventBuffer(n + 1)
     tied = np.zeros(n, dtype=np.bool_)
     tied[ties.src[: ties.n]] = tied[ties.dst[: ties.n]] = True
     return (7, n, p, m["slots"], table_of(FirmTable, m["f"], n).columns(), firm[order],
-            other[order], ties.columns(), m["index"], ties.n, tied, m["u"], (v.columns(), 0),
-            (ev.columns(), 0))
+            other[order], ties.columns(), m["index"], ties.n, tied, m["u"],
+            (v.columns(), 0, vm.columns(), 0), (ev.columns(), 0))
 
 
 @SETTINGS
@@ -196,11 +197,11 @@ def partner_chance(p: Any, met_trust: float, met: bool) -> tuple[float, int]:
         m = {"f": {k: a.copy() for k, a in f.items()}, "slots": slots.copy(), "ties": ties,
              "index": tie_index("numba", {3: 0}), "u": np.random.default_rng(week).random(4)}
         args = contact_args(m, p)
-        _, n_ven, _ = K.contact_week(*args)
-        ven = args[12][0]
-        if n_ven and min(ven.a[0], ven.b[0]) == 0:
+        _, n_ven, _, _ = K.contact_week(*args)
+        members = args[12][2].firm[:2]
+        if n_ven and 0 in members:
             formed += 1
-            partner = int(ven.b[0])
+            partner = int(members[1] if members[0] == 0 else members[0])
     return formed / 400, partner
 
 
@@ -208,11 +209,16 @@ def test_firms_outside_the_programme_find_partners_through_their_contacts() -> N
     s = small(years=2.0, population=1500, groups=[], funding={"phases": []})
     model = CopModel(s, seed=6, agent_views=False)
     model.run()
-    assert model.summary()["partnerships_formed"] > 20
+    summary = model.summary()
+    assert summary["partnerships_formed"] > 20
+    # counted apart from the ventures formed in meetings, but their members pay their cost
+    assert summary["joint_ventures_formed"] == summary["joint_venture_memberships"] == 0
+    assert summary["joint_ventures_failed"] == 0 and summary["joint_venture_cost_eur"] > 0
     v = model.ventures
     kinds = v.kind[: v.n]
     assert np.all(kinds == VentureKind.PARTNERSHIP)
-    a, b = v.a[: v.n], v.b[: v.n]
+    assert np.all(v.size[: v.n] == 2)
+    a, b = partner_pairs(model).T
     both = model.firms.alive[a] & model.firms.alive[b]  # slots of the living are never reused
     assert both.sum() > 10
     assert all(y in model.contacts.slots[x] for x, y in zip(a[both], b[both], strict=True))

@@ -21,11 +21,15 @@ from copsim.scenario.schema import Scenario
 from copsim.dtypes import N_TOPICS, WEEK
 from copsim.engine.kernels import get_kernels, new_tie_index
 from copsim.engine.kernels.business import N_BUSINESS_UNIFORMS
-from copsim.engine.kernels.meetings import MAX_EVENTS_PER_MEETING, MAX_VENTURES_PER_MEETING
+from copsim.engine.kernels.meetings import (
+    MAX_EVENTS_PER_MEETING, MAX_VENTURE_MEMBERS_PER_MEETING, MAX_VENTURES_PER_MEETING,
+)
 from copsim.engine.params import business_params, meeting_params, trust_params
 from copsim.engine.events import EventBuffer
 from copsim.engine.scratch import FirmScratch, MeetingScratch, Roster
-from copsim.engine.state import PAIR, FirmTable, GroupTable, TieTable, VentureTable
+from copsim.engine.state import (
+    PAIR, FirmTable, GroupTable, TieTable, VentureMemberTable, VentureTable,
+)
 from copsim.engine.tables import Table
 
 SCENARIO = Scenario()
@@ -152,7 +156,9 @@ def test_update_business_parity(seed: int, n: int) -> None:
         f = firm_arrays(rng, n)
         demand = rng.uniform(0.5, 1.2, (8, 2))
         u = rng.random((n, N_BUSINESS_UNIFORMS))
-        args = (3, n, p, demand, u, table_of(FirmTable, f, n).columns(), np.zeros(n, dtype=np.uint8))
+        ties = rng.random(n) * 5.0 * (rng.random(n) < 0.7)
+        args = (3, n, p, demand, u, table_of(FirmTable, f, n).columns(), ties,
+                np.zeros(n, dtype=np.uint8))
         return get_kernels(engine).update_business, args
 
     both_engines(build)
@@ -209,6 +215,7 @@ def hold_args(m: dict[str, Any], p: Any) -> tuple:
     rows = len(m["rows"])
     groups = len(m["due"])
     v = VentureTable(MAX_VENTURES_PER_MEETING * groups + 1)
+    vm = VentureMemberTable(MAX_VENTURE_MEMBERS_PER_MEETING * groups + 1)
     ev = EventBuffer(MAX_EVENTS_PER_MEETING * groups + 1)
     sc = MeetingScratch()
     sc.ensure_meetings(groups, rows + 1, rows * rows + 16 * rows + 1)
@@ -216,8 +223,8 @@ def hold_args(m: dict[str, Any], p: Any) -> tuple:
                                           "raised": m.get("raised", np.full(n, -1))}, n)
     return (5, p, Roster(m["due"], m["ptr"], m["rows"], m["attend"]), group_columns(m),
             table_of(FirmTable, f, n).columns(), firm_scratch.columns(),
-            *tie_columns(m["ties"], m["index"]), m["rng"], sc.columns(), (v.columns(), 0),
-            (ev.columns(), 0))
+            *tie_columns(m["ties"], m["index"]), m["rng"], sc.columns(),
+            (v.columns(), 0, vm.columns(), 0), (ev.columns(), 0))
 
 
 @SETTINGS
@@ -292,16 +299,54 @@ def test_update_ventures_parity(seed: int, n: int) -> None:
         t = random_ties(rng, n, 2 * n)
         m = t["n"]
         status = rng.integers(0, 3, m).astype(np.int8)
-        t["ventures"][:m] = status == 0
-        ventures = table_of(VentureTable, {"a": t["src"][:m], "b": t["dst"][:m],
-                                           "kind": rng.integers(0, 3, m),
-                                           "uplift": rng.random(m) * 0.1, "status": status}, m)
+        sizes = rng.integers(2, min(n, 6) + 1, m)
+        first = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        firm = np.concatenate([rng.choice(n, s, replace=False) for s in sizes] or [[]])
+        edge = rng.integers(0, max(m, 1), len(firm))
+        edge[first] = -1
+        members = table_of(VentureMemberTable, {
+            "venture": np.repeat(np.arange(m), sizes), "firm": firm, "edge": edge,
+            "left_week": np.where(rng.random(len(firm)) < 0.2, 4, -1)}, len(firm))
+        np.add.at(t["ventures"], edge[edge >= 0], 1)
+        ventures = table_of(VentureTable, {"kind": rng.integers(0, 3, m), "first": first,
+                                           "size": sizes, "uplift": rng.random(m) * 0.1,
+                                           "status": status}, m)
         firms = table_of(FirmTable, firm_arrays(rng, n), n)
-        args = (9, m, p, rng.uniform(0.5, 1.2, (8, 2)), ventures.columns(), firms.columns(),
-                *tie_columns(t, tie_index(engine, t["pairs"])), rng.random(m))
+        t["table"].index = tie_index(engine, t["pairs"])
+        args = (9, m, p, rng.uniform(0.5, 1.2, (8, 2)), ventures.columns(), members.columns(),
+                firms.columns(), t["table"].columns(), rng.random(m))
         return get_kernels(engine).update_ventures, args
 
     both_engines(build)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 30))
+def test_tie_strength_parity(seed: int, n: int) -> None:
+    def build(engine: str) -> tuple[Callable[..., Any], tuple]:
+        rng = np.random.default_rng(seed)
+        t = random_ties(rng, n, 2 * n)
+        args = (n, t["n"], t["src"], t["dst"], t["trust"], rng.random(len(t["src"])) < 0.8,
+                rng.random(n) < 0.8, 0.2, rng.random(n))
+        return get_kernels(engine).tie_strength, args
+
+    both_engines(build)
+
+
+def test_tie_strength_sums_trust_of_ties_made_in_meetings_to_living_firms() -> None:
+    ties = TieTable({}, 8)
+    ties.n = 5
+    ties.src[:5], ties.dst[:5] = [0, 0, 1, 2, 1], [1, 2, 2, 3, 3]
+    ties.trust[:5] = [0.5, 0.1, 0.6, 0.9, 0.8]
+    ties.met[:5] = [True, True, True, True, False]
+    alive = np.array([True, True, True, False])
+    for engine in ("numba", "python"):
+        out = np.full(4, 7.0)
+        get_kernels(engine).tie_strength(4, 5, ties.src, ties.dst, ties.trust, ties.met, alive,
+                                         0.2, out)
+        # 0-2 is below the threshold; firm 3 has exited, so 2 does not lean on it (but 3 on 2);
+        # 1-3 is a partnership's tie through business contacts, not made in meetings.
+        assert out.tolist() == [0.5, 0.5 + 0.6, 0.6, 0.9]
 
 
 @SETTINGS

@@ -23,7 +23,7 @@ from copsim.engine.contacts import contacts_of
 from copsim.engine.kernels import get_kernels
 from copsim.engine.kernels.business import F_HIRE, F_HIRE_FAILED, N_BUSINESS_UNIFORMS, U_EXIT
 from copsim.engine.params import business_params, meeting_params, trust_params
-from copsim.engine.state import PAIR, FirmTable, TieTable, VentureTable
+from copsim.engine.state import PAIR, FirmTable, TieTable, VentureMemberTable, VentureTable
 from copsim.scenario.io import validate_scenario
 from copsim.scenario.schema import Scenario
 from test_kernels import SETTINGS, firm_arrays, hold_args, meeting_inputs, table_of, tie_index
@@ -53,7 +53,7 @@ def meet(m: dict[str, Any], p: Any) -> tuple[int, int, tuple]:
     """Hold the meetings of ``m``, apply the lessons, update ``m["f"]``; return (meetings,
     events, args)."""
     args = hold_args(m, p)
-    n_meet, n_les, _, n_ev = K.hold_meetings(*args)
+    n_meet, n_les, _, _, n_ev = K.hold_meetings(*args)
     firms, scratch, held = args[4], args[5], args[9]
     K.exchange_knowledge(n_les, held.les_learner, held.les_topic, held.les_level, held.les_weight,
                          p.peak_gap, p.value_per_knowledge, firms.knowledge, scratch.value)
@@ -115,13 +115,15 @@ def test_a_weekly_unfacilitated_group_stays_within_its_members_knowledge() -> No
 # -- 2. hiring: readiness fades, a hire costs and may fail -----------------------------------
 
 def business(p: Any, f: dict[str, np.ndarray], u: np.ndarray, weeks: int = 1,
-             demand: float = 1.0) -> np.ndarray:
-    """Run the business kernel on ``f`` for some weeks; the flags of the last week."""
+             demand: float = 1.0, ties: np.ndarray | None = None) -> np.ndarray:
+    """Run the business kernel on ``f`` for some weeks (``ties``: each firm's trust-weighted
+    ties, none by default); the flags of the last week."""
     n = len(f["alive"])
     flags = np.zeros(n, dtype=np.uint8)
     table = table_of(FirmTable, f, n)
+    ties = np.zeros(n) if ties is None else ties
     for week in range(weeks):
-        K.update_business(week, n, p, np.full((8, 2), demand), u, table.columns(), flags)
+        K.update_business(week, n, p, np.full((8, 2), demand), u, table.columns(), ties, flags)
     for name in f:
         if name in FirmTable.COLUMNS:
             f[name][...] = getattr(table, name)[:n]
@@ -199,26 +201,42 @@ def test_support_received_lifts_wellbeing_and_fades() -> None:
     assert f["support"][1] == pytest.approx((1 - p.support_decay) ** 10)
 
 
+def test_ties_to_peers_lift_wellbeing_with_everything_else_equal() -> None:
+    for channel in (True, False):
+        p = business_params(scenario(channels={"wellbeing": channel}))
+        f = calm_firms(3)
+        f["wellbeing"][:] = 0.5
+        f["support"][:] = 0.0
+        u = np.full((3, N_BUSINESS_UNIFORMS), 0.99)
+        business(p, f, u, weeks=20, ties=np.array([0.0, 1.0, 2.0 * p.ties_for_full_effect]))
+        if channel:  # more ties, more well-being, up to the full effect
+            assert f["wellbeing"][0] < f["wellbeing"][1] < f["wellbeing"][2]
+            drift = 1.0 - (1.0 - p.wellbeing_drift) ** 20
+            assert f["wellbeing"][2] - f["wellbeing"][0] == pytest.approx(p.ties_effect * drift)
+        else:  # the well-being channel of copsim decompose covers ties too
+            assert f["wellbeing"][0] == f["wellbeing"][1] == f["wellbeing"][2]
+
+
 # -- 4. ventures cost, saturate and fail with demand and distress ----------------------------
 
 def venture_week(p: Any, trust: float, cash: float, demand: float, u: float) -> tuple[int, float]:
-    """One active venture for a week: its status and partner a's cash afterwards."""
+    """One active two-firm venture for a week: its status and the lead's cash afterwards."""
     index = tie_index("numba", {0 * PAIR + 1: 0})
-    ventures = table_of(VentureTable, {"a": np.array([0]), "b": np.array([1]),
-                                       "kind": np.array([VentureKind.SHARED_ASSET]),
-                                       "uplift": np.array([0.08])}, 1)
+    ventures = table_of(VentureTable, {"kind": np.array([VentureKind.SHARED_ASSET]),
+                                       "uplift": np.array([0.08]), "size": np.array([2])}, 1)
+    members = table_of(VentureMemberTable, {"firm": np.array([0, 1]), "edge": np.array([-1, 0])}, 2)
     firms = table_of(FirmTable, {"alive": np.ones(2, dtype=np.bool_), "cash": np.full(2, cash),
                                  "sector": np.zeros(2), "region": np.zeros(2)}, 2)
     ties = table_of(TieTable, {"trust": np.array([trust]), "ventures": np.ones(1)}, 1, index)
-    K.update_ventures(3, 1, p, np.full((8, 1), demand), ventures.columns(), firms.columns(),
-                      ties.columns(), index, np.array([u]))
+    K.update_ventures(3, 1, p, np.full((8, 1), demand), ventures.columns(), members.columns(),
+                      firms.columns(), ties.columns(), np.array([u]))
     return int(ventures.status[0]), float(firms.cash[0])
 
 
 def test_a_venture_costs_its_partners() -> None:
     p = trust_params(Scenario())
     status, cash = venture_week(p, 0.5, 1000.0, 1.0, 0.5)
-    assert status == 0 and cash == 1000.0 - p.venture_cost
+    assert status == 0 and cash == 1000.0 - p.shared_cost / 2 - p.member_cost
 
 
 def test_ventures_fail_more_when_demand_falls_or_partners_are_in_distress() -> None:
@@ -339,18 +357,30 @@ def test_discussing_developments_helps_the_presenting_firm_only() -> None:
     assert (m["f"]["innovation_boost"] != before).sum() == 1
 
 
-def test_coordination_can_rally_ten_firms() -> None:
-    n = 10
+def test_coordination_rallies_its_peers_into_one_venture_up_to_the_cap() -> None:
+    n = 13  # the host and 12 peers, two more than the cap of 10 partners
     m = one_group(6, n)
-    m["f"]["assets"][:] = 1 << np.arange(n)  # every firm holds a different asset
+    m["f"]["assets"][:] = 1 << (np.arange(n) % 8)  # complementary to the host's (asset 0)
+    m["f"]["assets"][8] = 2  # firm 8 holds asset 1, which the host lacks
     m["f"]["last_hosted"][:] = np.arange(n)  # firm 0 hosts
+    m["f"]["assets"][0] = 1
     pairs = {j: j - 1 for j in range(1, n)}  # ties host-j, index key 0 * PAIR + j
     m["index"] = tie_index("numba", pairs)
     m["ties"]["trust"][: n - 1] = 0.9
     m["ties"]["ventures"][: n - 1] = 0
-    _, n_ev, args = meet(m, meeting_params(only_activity("coordination", effect=1.0)))
+    p = meeting_params(only_activity("coordination", effect=1.0))
+    assert p.max_coordination_partners == 10  # seed 001: she asked 10 fellow entrepreneurs
+    _, n_ev, args = meet(m, p)
+    ven, _, mem, _ = args[-2]
     kinds = args[-1][0].kind[:n_ev]
-    assert int((kinds == EventKind.VENTURE_FORMED).sum()) == n - 1
+    assert int((kinds == EventKind.VENTURE_FORMED).sum()) == 1
+    assert int((kinds == EventKind.VENTURE_JOINED).sum()) == 10
+    # One venture record of eleven firms: the host first, then the first ten peers (row order).
+    assert ven.size[0] == 11 and ven.first[0] == 0 and ven.kind[0] == VentureKind.JOINT_CAMPAIGN
+    assert ven.size[1] == 0  # no second venture
+    assert mem.firm[:11].tolist() == list(range(11))
+    assert mem.edge[:11].tolist() == [-1, *range(10)]
+    assert m["ties"]["ventures"][:12].tolist() == [1] * 10 + [0, 0]
 
 
 def test_every_meeting_at_a_members_premises_is_a_visit() -> None:

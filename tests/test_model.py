@@ -151,7 +151,7 @@ def solved_share(facilitation: float, seeds: range) -> float:
         m["outside_knowledge"][:] = 0.0
         m["f"]["problem_topic"][:] = 2
         args = hold_args(m, p)
-        _, _, _, n_ev = get_kernels("numba").hold_meetings(*args)
+        _, _, _, _, n_ev = get_kernels("numba").hold_meetings(*args)
         kinds = args[-1][0].kind[:n_ev]  # the event buffer (columns, rows)
         held += int((kinds == EventKind.MEETING).sum())
         solved += int((kinds == EventKind.PROBLEM_SOLVED).sum())

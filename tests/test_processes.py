@@ -135,3 +135,39 @@ def test_stopping_a_comparison_stops_its_workers(tmp_path: Path, how: signal.Sig
     finally:
         for process in tagged_processes(tag):
             process.kill()
+
+
+CALIBRATION_TARGETS = """\
+scenario = "microentre"
+population = 3000
+parameters = ["firms.exit_rate_per_year"]
+
+[[targets]]
+name = "annual_exit_rate"
+observed = 0.07
+sd = 0.01
+source = "a test"
+constrains = "firms.exit_rate_per_year"
+"""
+
+
+def test_stopping_a_calibration_stops_pyabc_workers_quietly(tmp_path: Path) -> None:
+    """SIGTERM to copsim only, while pyabc's multicore sampler's workers simulate: they end
+    with it, without a traceback each, and the message says how to resume."""
+    (tmp_path / "targets.toml").write_text(CALIBRATION_TARGETS, encoding="utf-8")
+    proc, tag = start_tagged(["calibrate", "targets.toml", "--population-size", "20",
+                              "--generations", "2", "--workers", "2", "--out", "out"], tmp_path)
+    try:
+        children = lambda: [p for p in tagged_processes(tag) if p.ppid() == proc.pid]  # noqa: E731
+        assert wait_until(lambda: len(children()) >= 2, 120), proc.stderr
+        assert wait_until(lambda: (tmp_path / "out" / "abc.db").exists(), 120)  # simulating
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err, err
+        assert err.splitlines()[-1].startswith("copsim: interrupted; finished generations are kept")
+        assert wait_until(lambda: not tagged_processes(tag)), \
+            [p.cmdline() for p in tagged_processes(tag)]
+    finally:
+        for process in tagged_processes(tag):
+            process.kill()

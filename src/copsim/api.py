@@ -67,11 +67,12 @@ def simulate(scenario: ScenarioLike = "microentre", *, seed: int = 1,
              overrides: Overrides | None = None, population: int | None = None,
              years: float | None = None, shock: str | Path | None = None,
              engine: Engine = "numba", out: str | Path | None = None,
-             progress: bool = False) -> Result:
+             progress: bool = False, threads: int = 1) -> Result:
     """Run one scenario to its horizon, like ``copsim run``; with ``out``, write its files too.
 
     ``scenario`` is a name in ``scenarios/``, a file or a :class:`copsim.Scenario`.
-    The same scenario, seed and version give the same numbers on either ``engine``.
+    The same scenario, seed and version give the same numbers on either ``engine`` and
+    any number of kernel ``threads``.
 
     >>> import copsim
     >>> a = copsim.simulate("microentre", seed=3, population=500, years=0.5)
@@ -96,7 +97,7 @@ def simulate(scenario: ScenarioLike = "microentre", *, seed: int = 1,
     if out is not None:
         prepare_output(Path(out), RUN_OUTPUT)
     with _bar(progress, resolved.run.weeks, "week", resolved.name) as bar:
-        result = run_scenario(resolved, seed=seed, engine=engine,
+        result = run_scenario(resolved, seed=seed, engine=engine, threads=threads,
                               progress=None if bar is None else lambda week: bar.update(1))
     if out is not None:
         write_run(result, Path(out))
@@ -106,13 +107,22 @@ def simulate(scenario: ScenarioLike = "microentre", *, seed: int = 1,
 def compare(scenarios: Sequence[ScenarioLike], *, reps: int = 10, years: float | None = None,
             shock: str | Path | None = None, seed: int = 1, workers: int | None = None,
             population: int | None = None, out: str | Path | None = None,
-            progress: bool = False) -> CompareResult:
+            progress: bool = False, posterior: str | Path | None = "shipped",
+            seeds_per_draw: int = 2) -> CompareResult:
     """Compare scenarios with each other and with no programme, like ``copsim compare``.
 
     Returns the outcome ``table`` (table.csv), the ``replicates`` (replicates.csv), the
     weekly ``timeseries`` (timeseries.parquet), the ``markdown`` table (table.md) and the
     ``provenance`` (compare.json); with ``out``, every file of the command is written
     there, report.html included. ``population`` scales every scenario (a quick look).
+
+    ``posterior`` is where the replicates' parameters come from: ``"shipped"`` (the
+    default) draws them from the shipped posterior when every scenario keeps the
+    calibrated parameters at the calibrated scenario's values, a file draws them from
+    that posterior (``copsim calibrate`` writes one), None keeps the scenarios' own
+    values (noise-only intervals). Each draw is run with ``seeds_per_draw`` seeds, so the
+    table can say how much of the spread is parameters and how much noise;
+    ``provenance["parameters"]`` says which was used.
 
     >>> import copsim
     >>> c = copsim.compare(["microentre", "self_organised"], reps=2, years=0.5,
@@ -129,13 +139,16 @@ def compare(scenarios: Sequence[ScenarioLike], *, reps: int = 10, years: float |
     from copsim.scenario.shocks import load_shocks
     from copsim.studies.compare import CompareError, job_count, prepare, results, run_comparison
     from copsim.studies.jobs import default_workers
+    from copsim.studies.posterior import choose_posterior, plan_draws
     from copsim.studies.report import COMPARE_OUTPUT, comparison_provenance, write_comparison
 
     if workers is not None and workers < 1:
         raise CompareError(f"--workers: {workers}: must be at least 1")
     loaded = shock if shock is None else load_shocks(shock)
     resolved = [resolve_scenario(s, population=population) for s in scenarios]
-    comparison = prepare(resolved, reps, seed, years, loaded)
+    chosen, parameters = choose_posterior(posterior, resolved)
+    draws = None if chosen is None else plan_draws(chosen, seed, reps, seeds_per_draw)
+    comparison = prepare(resolved, reps, seed, years, loaded, draws)
     if out is not None:
         prepare_output(Path(out), COMPARE_OUTPUT)
     workers = workers or default_workers()
@@ -149,6 +162,7 @@ def compare(scenarios: Sequence[ScenarioLike], *, reps: int = 10, years: float |
         pairs = run_comparison(comparison, workers,
                                progress=None if bar is None else lambda result: bar.update(1))
     meta = comparison_provenance(comparison, loaded, workers, time.perf_counter() - started)
+    meta["parameters"] = parameters
     outcome = results(comparison, pairs, meta)
     if out is not None:
         write_comparison(Path(out), outcome)

@@ -101,7 +101,7 @@ class VentureStatus(IntEnum):
     """Where a joint venture stands."""
 
     ACTIVE = 0
-    ENDED = 1  # ended well, or a partner exited
+    ENDED = 1  # ended well, its lead exited, or fewer than two members were left
     FAILED = 2
 
 
@@ -134,7 +134,8 @@ class EventKind(IntEnum):
     INNOVATION = 14
     SHOCK = 15
     LEVER = 16
-    PARTNERSHIP = 17  # a venture started through business contacts (docs/odd.md 7.15)
+    VENTURE_JOINED = 17  # a partner of a venture formed just before (firm: partner, other: lead)
+    PARTNERSHIP = 18  # a venture started through business contacts (docs/odd.md 7.15)
 
 
 def enum_names(enum: type[IntEnum]) -> list[str]:

@@ -13,6 +13,8 @@ pandas, are imported only inside :func:`main`, where the interrupt is handled.
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import signal
 import sys
 import threading
@@ -87,7 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
+def _interrupt(owner: int, signum: int, frame: FrameType | None) -> None:
+    """SIGTERM in copsim: an interrupt. In a process forked from it that kept the handler
+    (pyabc's sampler workers, whose parent terminates them when it stops): end quietly,
+    without a traceback of the interrupted simulation."""
+    if os.getpid() != owner:
+        os._exit(128 + signum)
     raise KeyboardInterrupt
 
 
@@ -98,7 +105,7 @@ def terminate_as_interrupt() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread receives signals
         return
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    previous = signal.signal(signal.SIGTERM, functools.partial(_interrupt, os.getpid()))
     try:
         yield
     finally:

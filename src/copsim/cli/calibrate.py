@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from copsim.cli.run import non_negative_int
-from copsim.cli.sweep import positive_int
+from copsim.cli.run import non_negative_int, positive_int
 
 EXIT_INTERRUPTED = 130
 

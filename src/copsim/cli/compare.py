@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from copsim.cli.run import non_negative_int
+from copsim.cli.sweep import positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,8 +26,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     compare.add_argument("--workers", type=int, help="local processes (default: all cores)")
     compare.add_argument("--out", type=Path,
                          help="output directory (default: runs/compare-<names>)")
+    add_posterior(compare)
     compare.add_argument("--quiet", action="store_true", help="no progress bar and no table")
     compare.set_defaults(action=action)
+
+
+def add_posterior(parser: argparse.ArgumentParser) -> None:
+    """Options choosing where the replicates' parameters come from (compare, decompose, trial)."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--posterior", type=Path, metavar="FILE",
+                        help="draw each replicate's parameters from this posterior sample "
+                             "(posterior.parquet of copsim calibrate; default: the shipped one, "
+                             "where it applies)")
+    source.add_argument("--no-posterior", action="store_true",
+                        help="keep the scenarios' parameters: intervals of random noise only")
+    parser.add_argument("--seeds-per-draw", type=positive_int, default=2,
+                        help="seeds run at each posterior draw, to split the spread into "
+                             "parameters and noise (default 2)")
+
+
+def posterior_choice(args: argparse.Namespace) -> str | Path | None:
+    """What ``choose_posterior`` is given: a file, the shipped default, or None."""
+    from copsim.studies.posterior import DEFAULT
+
+    return None if args.no_posterior else (args.posterior or DEFAULT)
 
 
 def action(args: argparse.Namespace) -> int:
@@ -39,9 +62,11 @@ def action(args: argparse.Namespace) -> int:
     suffix = "" if args.shock is None else f"-{Path(args.shock).stem}"
     out = args.out or Path("runs") / f"compare-{'-'.join(s.name for s in scenarios)}{suffix}"
     result = compare(scenarios, reps=args.reps, years=args.years, shock=args.shock,
-                     seed=args.seed, workers=args.workers, out=out, progress=not args.quiet)
+                     seed=args.seed, workers=args.workers, out=out, progress=not args.quiet,
+                     posterior=posterior_choice(args), seeds_per_draw=args.seeds_per_draw)
     if not args.quiet:
         meta = result.provenance
+        print(meta["parameters"])
         print(result.markdown, end="")
         print(f"\n{len(result.arms)} scenarios and the counterfactual, {meta['replicates']} "
               f"replicates each: {meta['runs']} runs on {meta['workers']} processes in "

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from copsim.cli.compare import add_posterior, posterior_choice
 from copsim.cli.run import non_negative_int
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="root seed of the replicate seeds (default 1)")
     p.add_argument("--workers", type=int, help="local processes (default: all cores)")
     p.add_argument("--out", type=Path, help="output directory (default: runs/decompose-<name>)")
+    add_posterior(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
     p.set_defaults(action=action)
 
@@ -55,12 +57,17 @@ def action(args: argparse.Namespace) -> int:
         replicate_attribution,
     )
     from copsim.studies.jobs import default_workers
+    from copsim.studies.posterior import choose_posterior, plan_draws
     from copsim.studies.report import COMPARE_OUTPUT, comparison_provenance, write_comparison
 
     if args.workers is not None and args.workers < 1:
         raise CompareError(f"--workers: {args.workers}: must be at least 1")
-    d = prepare_decomposition(load_scenario(args.scenario), parse_channels(args.channels),
-                              args.reps, args.seed, args.years, args.orders)
+    scenario = load_scenario(args.scenario)
+    chosen, parameters = choose_posterior(posterior_choice(args), [scenario])
+    draws = None if chosen is None else plan_draws(chosen, args.seed, args.reps,
+                                                   args.seeds_per_draw)
+    d = prepare_decomposition(scenario, parse_channels(args.channels), args.reps, args.seed,
+                              args.years, args.orders, draws)
     out = args.out or Path("runs") / f"decompose-{d.name}"
     kind = OutputKind("decompose", COMPARE_OUTPUT.marker, (*ATTRIBUTION, *COMPARE_OUTPUT.files))
     prepare_output(out, kind)
@@ -74,14 +81,15 @@ def action(args: argparse.Namespace) -> int:
     replicates = replicate_attribution(d, arms)
     table = attribution_table(replicates)
     full = Comparison({d.name: d.comparison.arms[d.name]}, d.comparison.seeds,
-                      d.comparison.root_seed)
+                      d.comparison.root_seed, d.comparison.draws)
     meta = comparison_provenance(full, None, workers, seconds)
     meta |= {"runs": runs, "channels": list(d.channels), "arms": len(d.arms),
-             "attribution": d.method()}
+             "attribution": d.method(), "parameters": parameters}
     shown = [p for p in pairs if p.label in (d.name, NO_PROGRAMME)]
     write_comparison(out, results(full, shown, meta),
                      lambda tmp: write_attribution(tmp, d, table, replicates, arms), kind)
     if not args.quiet:
+        print(parameters)
         print((out / "decomposition.md").read_text(encoding="utf-8"), end="")
         print(f"\n{len(d.arms)} subsets of {len(d.channels)} channels and the counterfactual, "
               f"{len(d.comparison.seeds)} replicates: {runs} runs on {workers} process(es) in "

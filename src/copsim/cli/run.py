@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from copsim.engine.kernels import ENGINES
+from copsim.engine.rows import all_cores
 from copsim.scenario.library import DEFAULT_SCENARIO, resolve_scenario_path
 
 
@@ -18,6 +19,13 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def positive_int(text: str) -> int:
+    """An argparse type for counts of at least 1."""
+    if not non_negative_int(text):
+        raise argparse.ArgumentTypeError("0 is not at least 1")
+    return int(text)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``run`` parser."""
     run = sub.add_parser("run", help="run one scenario and write its outputs")
@@ -27,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--years", type=float, help="override the horizon in years")
     run.add_argument("--population", type=int, help="scale the regions to this many firms")
     run.add_argument("--engine", choices=ENGINES, default="numba", help="kernel engine")
+    run.add_argument("--threads", type=positive_int, default=all_cores(),
+                     help="kernel threads, same results on any number (default: all cores, "
+                          f"{all_cores()} here)")
     run.add_argument("--out", type=Path, help="output directory (default: runs/<scenario>-seed<N>)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a scenario value, e.g. --set learning.rate=0.2")
@@ -51,7 +62,7 @@ def action(args: argparse.Namespace) -> int:
                "regions" if args.population is None else "--population",
                f"a run of {scenario.population:,} firms over {scenario.run.years:g} years")
     out = args.out or Path("runs") / f"{scenario.name}-seed{args.seed}"
-    result = simulate(scenario, seed=args.seed, engine=args.engine, out=out,
+    result = simulate(scenario, seed=args.seed, engine=args.engine, out=out, threads=args.threads,
                       progress=not args.quiet)
     if not args.quiet:
         print(describe(result.summary))

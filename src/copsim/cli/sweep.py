@@ -11,7 +11,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from copsim.cli.run import non_negative_int
+from copsim.cli.run import non_negative_int, positive_int
 from copsim.errors import CopsimError
 
 if TYPE_CHECKING:
@@ -23,13 +23,6 @@ if TYPE_CHECKING:
 EXIT_FAILED_RUNS = 1
 EXIT_INTERRUPTED = 130
 CONNECT_TIMEOUT = "20s"  # to reach a Dask scheduler
-
-
-def positive_int(text: str) -> int:
-    """An argparse type for counts of at least 1."""
-    if not non_negative_int(text):
-        raise argparse.ArgumentTypeError("0 is not at least 1")
-    return int(text)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

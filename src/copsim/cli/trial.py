@@ -7,6 +7,7 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
+from copsim.cli.compare import add_posterior, posterior_choice
 from copsim.cli.sweep import EXIT_FAILED_RUNS, EXIT_INTERRUPTED, add_where, positive_int, where_to_run
 from copsim.errors import CopsimError
 
@@ -33,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_where(trial)
     trial.add_argument("--retry-failed", action="store_true",
                        help="run again the replicates that failed in an earlier run")
+    add_posterior(trial)
     trial.add_argument("--quiet", action="store_true", help="no progress bar")
     trial.set_defaults(action=action)
 
@@ -42,6 +44,7 @@ def action(args: argparse.Namespace) -> int:
     from copsim.version import __version__
     from copsim.studies.trial_analysis import analyse
     from copsim import resources
+    from copsim.studies.posterior import choose_posterior, plan_draws
     from copsim.studies.trial_design import load_trial
     from copsim.studies.trial_job import read_firm_tables, run_trial
     from copsim.studies.trial_report import write_trial_outputs
@@ -49,10 +52,15 @@ def action(args: argparse.Namespace) -> int:
     plan = load_trial(resources.resolve(args.trial, resources.TRIALS))
     if args.reps is not None:
         plan = plan.with_replicates(args.reps)
+    chosen, parameters = choose_posterior(posterior_choice(args), [plan.scenario()])
+    if chosen is not None:
+        plan = plan.with_draws(plan_draws(chosen, plan.trial.seed, plan.trial.replicates,
+                                          args.seeds_per_draw))
     out = args.out or Path("trials-out") / args.trial.stem
     with ExitStack() as stack:
         executor, where, in_flight = where_to_run(args, stack)
         if not args.quiet:
+            print(parameters)
             print(f"Trial {plan.name}: {plan.n_runs} replicates (a trial and its counterfactual each) "
                   f"into {out}/ on {where}.", flush=True)
         try:
@@ -73,7 +81,9 @@ def action(args: argparse.Namespace) -> int:
         raise CopsimError(f"{out}: series: no finished replicates")
     analysis = analyse(frame, plan.trial, args.sizes or plan.trial.sizes)
     meta = {"copsim_version": __version__, "replicates": int(frame["replicate"].nunique()),
-            "firms": float(frame[frame["weeks"] == 0].groupby("replicate").size().mean())}
+            "firms": float(frame[frame["weeks"] == 0].groupby("replicate").size().mean()),
+            "posterior": None if plan.draws is None else plan.draws.record(),
+            "parameters": parameters}
     table = write_trial_outputs(out, analysis, plan.trial, plan.scenario(), meta)
     print(table)
     print(f"Ran {report.ran} replicates in {report.seconds:.0f} s ({report.before} finished before). "

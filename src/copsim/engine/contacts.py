@@ -87,14 +87,16 @@ def weekly(model: ModelShape, week: int) -> None:
     room = int(np.count_nonzero(u < 1.0 - math.exp(-p.partner_rate * most)))
     t.grow_to(t.n + room)
     v.grow_to(v.n + room)
+    vm = model.venture_members
+    vm.grow_to(vm.n + 2 * room)
     model.events.buffer.room_for(room)
     ev = model.events.buffer
     tied = np.zeros(n, dtype=np.bool_)
     tied[t.src[: t.n]] = True
     tied[t.dst[: t.n]] = True
-    t.n, v.n, ev.n = model.kernels.contact_week(
+    t.n, v.n, vm.n, ev.n = model.kernels.contact_week(
         week, n, p, model.contacts.slots, f.columns(), met_firm, met_other, t.columns(), t.index,
-        t.n, tied, u, (v.columns(), v.n), (ev.columns(), ev.n))
+        t.n, tied, u, (v.columns(), v.n, vm.columns(), vm.n), (ev.columns(), ev.n))
     model.events.take()
 
 

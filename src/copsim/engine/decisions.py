@@ -31,9 +31,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from copsim.dtypes import Activity, EventKind, VentureKind
+from copsim.dtypes import Activity, VentureKind
 from copsim.engine.choices import Decisions
 from copsim.engine.state import PAIR
+from copsim.engine.ventures import form_venture
 
 if TYPE_CHECKING:
     from copsim.engine.shape import ModelShape
@@ -147,10 +148,11 @@ def venture_obstacle(model: ModelShape, a: int, b: int, e: int) -> str | None:
 def agreed_ventures(model: ModelShape, decisions: Decisions, week: int, n_meet: int) -> None:
     """Hook 4: agreed joint ventures of firms that met, under the coordination rule.
 
-    A joint campaign with uplift ``ventures.uplift``, logged as a ``venture_formed``
-    event of activity coordination; both partners are credited as in the kernel.
+    A two-firm joint campaign led by the proposer, with uplift ``ventures.uplift``,
+    logged as the kernel logs ventures (activity coordination); both partners are
+    credited as in the kernel.
     """
-    v, sc = model.ventures, model.scratch
+    sc = model.scratch
     where = meeting_of(model, n_meet)
     for a, b in decisions.ventures:
         q = where.get(a, -1)
@@ -163,15 +165,9 @@ def agreed_ventures(model: ModelShape, decisions: Decisions, week: int, n_meet: 
         if obstacle is not None:
             decisions.outcomes.append({**outcome, "result": obstacle})
             continue
-        n = int(v.add_rows(1)[0])
-        v.a[n], v.b[n] = min(a, b), max(a, b)
-        v.kind[n] = VentureKind.JOINT_CAMPAIGN
-        v.start_week[n] = week
-        v.uplift[n] = model.params.meeting.venture_uplift
-        model.ties.ventures[e] += 1
-        model.events.add(week, EventKind.VENTURE_FORMED, group=int(sc.meet_group[q]), firm=a,
-                         other=b, activity=Activity.COORDINATION,
-                         value=float(VentureKind.JOINT_CAMPAIGN))
+        form_venture(model, week, a, [b], [e], VentureKind.JOINT_CAMPAIGN,
+                     model.params.meeting.venture_uplift, group=int(sc.meet_group[q]),
+                     activity=Activity.COORDINATION)
         model.firm_scratch.value[a] += model.params.meeting.value_venture  # as in the meeting kernel
         model.firm_scratch.value[b] += model.params.meeting.value_venture
         decisions.outcomes.append({**outcome, "result": "formed"})

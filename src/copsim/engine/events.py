@@ -55,9 +55,18 @@ class EventLog:
         b.n += 1
 
     def add_many(self, week: int, kind: EventKind, firm: np.ndarray, *,
-                 group: np.ndarray | int = -1, value: np.ndarray | float = 0.0) -> None:
-        """Append one event per firm in ``firm`` (vectorised; for exits, entries ...)."""
+                 group: np.ndarray | int = -1, value: np.ndarray | float = 0.0,
+                 keep: np.ndarray | None = None) -> None:
+        """Append one event per firm in ``firm`` (vectorised; for exits, entries ...).
+
+        ``keep`` (a mask over ``firm``) stores only those events; the others are counted
+        (``counts``) but not kept: what bounds the log of the largest runs."""
         self.take()  # keep the log in order
+        if keep is not None:
+            self.counts[kind] += int(len(firm) - keep.sum())
+            firm = firm[keep]
+            group = group[keep] if isinstance(group, np.ndarray) else group
+            value = value[keep] if isinstance(value, np.ndarray) else value
         n = len(firm)
         if n == 0:
             return

@@ -58,7 +58,7 @@ def candidate(model: ModelShape, region: int, rng: np.random.Generator) -> int:
     rows = model.region_rows[region]
     f = model.firms
     for _ in range(model.scenario.membership.recruit_tries):
-        row = rows[int(rng.integers(0, len(rows)))]
+        row = int(rows[int(rng.integers(0, len(rows)))])
         if f.alive[row] and f.group[row] < 0:
             return row
     return -1
@@ -136,7 +136,8 @@ def found_groups(model: ModelShape, week: int) -> None:
                          cadence_weeks=fs.cadence_weeks, start_week=week,
                          initial_members=fs.founding_members)
         gid = model.add_group(spec)
-        pool = [int(r) for r in model.region_rows[region] if interested[r]]
+        region_rows = model.region_rows[region]
+        pool = region_rows[interested[region_rows]].tolist()
         start_group(model, gid, week, pool)
         founded += 1
 

@@ -28,11 +28,12 @@ from copsim.engine.kernels import Engine, get_kernels, new_tie_index
 from copsim.engine.levers import Levers
 from copsim.engine.metrics import TIMESERIES, run_summary, weekly_row
 from copsim.engine.params import build_params
-from copsim.engine.population import add_firms, initial_regions
+from copsim.engine.population import add_firms, expected_rows, initial_regions
 from copsim.engine.rng import Streams
 from copsim.engine.scratch import FirmScratch, MeetingScratch
 from copsim.engine.state import (
-    ContactTable, FirmTable, GroupTable, Rosters, TieTable, VentureTable,
+    ContactTable, FirmTable, GroupTable, RegionRows, Rosters, TieTable, VentureMemberTable,
+    VentureTable,
 )
 from copsim.engine.week import WeekResult
 from copsim.scenario.io import load_scenario
@@ -53,12 +54,15 @@ class CopModel(mesa.Model):
             (``tracked_alive``, ``tracked_revenue_eur``), e.g. a programme's members in
             its counterfactual run.
         track_members_at: track the firms that are members at the start of this week.
+        threads: threads for the kernels over every firm (1: this thread only); any number
+            gives the same results (:mod:`copsim.engine.rows`).
     """
 
     def __init__(self, scenario: Scenario | str | Path | None = None, *, seed: int | None = None,
                  rng: int | np.random.Generator | np.random.SeedSequence | None = None,
                  engine: Engine = "numba", agent_views: bool = True,
-                 track_rows: np.ndarray | None = None, track_members_at: int | None = None) -> None:
+                 track_rows: np.ndarray | None = None, track_members_at: int | None = None,
+                 threads: int = 1) -> None:
         seed = model_seed(seed, rng)
         super().__init__(seed=seed)
         if not isinstance(scenario, Scenario):
@@ -66,6 +70,7 @@ class CopModel(mesa.Model):
         self.scenario = scenario
         self.seed = seed
         self.engine = engine
+        self.threads = max(1, int(threads)) if engine == "numba" else 1  # plain Python holds the GIL
         self.kernels = get_kernels(engine)
         self.streams = Streams(seed)
         self.params = build_params(scenario)
@@ -79,10 +84,11 @@ class CopModel(mesa.Model):
         self.tracked_rows = None if track_rows is None else np.asarray(track_rows, dtype=INT)
         self.track_members_at = track_members_at
 
-        self.firms = FirmTable(scenario.population + scenario.population // 4 + 16)
+        self.firms = FirmTable(expected_rows(scenario))
         self.groups = GroupTable(len(scenario.groups) + scenario.founding.max_new_groups + 1)
         self.ties = TieTable(new_tie_index(engine))
         self.ventures = VentureTable(256)
+        self.venture_members = VentureMemberTable(512)
         self.scratch = MeetingScratch()
         self.firm_scratch = FirmScratch(self.firms.capacity)
         self.contacts = ContactTable(self.firms.capacity, scenario.contacts.mean_degree)
@@ -93,7 +99,7 @@ class CopModel(mesa.Model):
         self.lever_log: list[tuple[int, str, object]] = []
         self.group_names: list[str] = []
         self.venue_payer: list[str] = []
-        self.region_rows: list[list[int]] = [[] for _ in scenario.regions]
+        self.region_rows = RegionRows(len(scenario.regions))
         self.firm_agents: dict[int, Entrepreneur] = {}
         self.group_agents: list[Group] = []
         self.facilitators = [Facilitator(self, key) for key in scenario.facilitators]
@@ -114,7 +120,7 @@ class CopModel(mesa.Model):
         self.latest = weekly_row(self, self.week_result, None)
         # Collected after each week only: row k (batch_run's "Step" k) is week k, and
         # batch_run's last row is the last week (it reads rows 0 .. steps - 1).
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = WeeklyCollector(
             model_reporters={name: partial(_latest, name=name) for name in TIMESERIES})
 
     # -- the week ----------------------------------------------------------------------
@@ -152,12 +158,11 @@ class CopModel(mesa.Model):
         """Index new firms by region, give them Mesa views, log entries."""
         self.firm_scratch.fit(self.firms.capacity)
         self.contacts.fit(self.firms.capacity)
-        for row, region in zip(rows.tolist(), self.firms.region[rows].tolist(), strict=True):
-            self.region_rows[region].append(row)
+        self.region_rows.add(rows, self.firms.region[rows])
         if self.agent_views:
             self.firm_agents.update((row, Entrepreneur(self, row)) for row in rows.tolist())
         if week >= 0:
-            self.events.add_many(week, EventKind.ENTRY, rows)
+            self.events.add_many(week, EventKind.ENTRY, rows, keep=self.followed(rows))
 
     def remove_views(self, rows: np.ndarray) -> None:
         """Drop the Mesa views of firms that exited."""
@@ -245,6 +250,15 @@ class CopModel(mesa.Model):
         rng = self.streams.generator("snapshot.sample")
         return np.sort(rng.choice(self.firms.n, size=limit, replace=False))
 
+    def followed(self, rows: np.ndarray) -> np.ndarray | None:
+        """Which of ``rows`` the entry and exit events follow (None: all of them). Above
+        ``run.events_max_firms`` firms: members and the snapshot sample only, so that the
+        log stays bounded at any scale (its counts stay complete)."""
+        if self.cohort_size <= self.scenario.run.events_max_firms:
+            return None
+        followed = self.firms.group[rows] >= 0
+        return followed if self.snapshot_rows is None else followed | np.isin(rows, self.snapshot_rows)
+
     def snapshot(self, week: int) -> pd.DataFrame:
         """Living firms' state this week (all firms, or members plus a fixed sample)."""
         f = self.firms
@@ -291,6 +305,20 @@ def model_seed(seed: int | None, rng: Any) -> int:
     if isinstance(rng, numbers.Integral):
         return int(rng)
     return int(np.random.default_rng(rng).integers(2**31))
+
+
+class WeeklyCollector(mesa.DataCollector):
+    """Mesa's DataCollector of the weekly outputs, filled straight from the week's row.
+
+    The same ``model_vars`` as Mesa's ``collect`` with the ``_latest`` reporters (what
+    ``batch_run`` and Mesa's tools read), without a call and a ``deepcopy`` per value:
+    the values are numbers. Mesa's own ``collect`` took a tenth of a small run's week.
+    """
+
+    def collect(self, model: CopModel) -> None:
+        """Append this week's value of every weekly output."""
+        for name, values in self.model_vars.items():
+            values.append(model.latest[name])
 
 
 def _latest(model: CopModel, name: str) -> float:

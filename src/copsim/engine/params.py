@@ -53,6 +53,8 @@ class BusinessParams(NamedTuple):
     hire_failure: float
     support_effect: float
     support_decay: float
+    ties_effect: float
+    ties_for_full_effect: float
     knowledge_channel: bool
     wellbeing_channel: bool
 
@@ -110,7 +112,8 @@ class TrustParams(NamedTuple):
     tie_threshold: float
     strong_threshold: float
     dormant: float
-    venture_cost: float
+    shared_cost: float
+    member_cost: float
     distress_failure: float
     demand_failure: float
     ventures_channel: bool
@@ -184,6 +187,8 @@ def business_params(s: Scenario) -> BusinessParams:
         hire_failure=s.hiring.failure_probability,
         support_effect=s.wellbeing.support_effect,
         support_decay=s.wellbeing.support_decay_per_week,
+        ties_effect=s.wellbeing.ties_effect,
+        ties_for_full_effect=s.wellbeing.ties_for_full_effect,
         knowledge_channel=s.channels.knowledge,
         wellbeing_channel=s.channels.wellbeing,
     )
@@ -250,7 +255,8 @@ def trust_params(s: Scenario) -> TrustParams:
         tie_threshold=s.trust.tie_threshold,
         strong_threshold=s.trust.strong_threshold,
         dormant=s.trust.dormant,
-        venture_cost=s.ventures.cost_eur_per_week,
+        shared_cost=s.ventures.shared_cost_eur_per_week,
+        member_cost=s.ventures.member_cost_eur_per_week,
         distress_failure=s.ventures.distress_failure_effect,
         demand_failure=s.ventures.demand_failure_effect,
         ventures_channel=s.channels.ventures,

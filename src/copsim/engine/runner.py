@@ -54,14 +54,15 @@ def provenance(scenario: Scenario, seed: int, engine: Engine) -> dict[str, Any]:
 
 def simulate(scenario: Scenario, *, seed: int, engine: Engine = "numba",
              progress: Callable[[int], None] | None = None, agent_views: bool = False,
-             track_rows: np.ndarray | None = None, track_members_at: int | None = None) -> RunResult:
+             track_rows: np.ndarray | None = None, track_members_at: int | None = None,
+             threads: int = 1) -> RunResult:
     """Run a scenario to its horizon and collect its outputs (tracking: see CopModel).
 
     Mesa agent views are off by default: outputs come from the arrays, and creating
     and removing a view costs microseconds per entering or exiting firm.
     """
     model = CopModel(scenario, seed=seed, engine=engine, agent_views=agent_views,
-                     track_rows=track_rows, track_members_at=track_members_at)
+                     track_rows=track_rows, track_members_at=track_members_at, threads=threads)
     try:
         model.run(progress=progress)
         return RunResult(
@@ -102,8 +103,10 @@ def describe(summary: dict[str, Any]) -> str:
         f"{summary['population_start']:,} firms at the start.",
         f"Reach: {summary['participants_total']} firms took part; {summary['members_end']} members in "
         f"{summary['groups_active_end']} active groups at the end ({summary['meetings_held']} meetings held).",
-        f"Joint ventures formed: {summary['joint_ventures_formed']} ({summary['joint_ventures_failed']} failed); "
-        f"partnerships through business contacts, all firms: {summary['partnerships_formed']:,}.",
+        f"Joint ventures formed: {summary['joint_ventures_formed']} ({summary['joint_ventures_failed']} failed), "
+        f"{summary['joint_venture_memberships']} firm memberships; partnerships through business contacts, "
+        f"all firms: {summary['partnerships_formed']:,}; members of ventures and partnerships paid "
+        f"{eur(summary['joint_venture_cost_eur'])} for them.",
         f"Survival of the initial firms: {summary['survival_rate']:.1%}; of participants: "
         f"{summary['participant_survival_rate']:.1%} (annual exit rate {summary['annual_exit_rate']:.1%}).",
         f"Knowledge gain of participants: {summary['knowledge_gain_members']:+.3f} (0-1 scale).",

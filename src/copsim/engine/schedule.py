@@ -1,16 +1,17 @@
 """The weekly schedule, one function per DESIGN.md step, in this order:
 
-1. ``environment_and_business``: demand with shocks; revenue, cost, cash, exits
-   (exited firms leave their group at once), problems, hiring, innovation (kernel
-   ``update_business``); entrants.
+1. ``environment_and_business``: demand with shocks; each firm's ties (kernel
+   ``tie_strength``); revenue, cost, cash, exits (exited firms leave their group at
+   once), problems, well-being, hiring, innovation (kernel ``update_business``); entrants.
 2. ``support``: groups starting this week; funding phases set each group's
    facilitation, outside knowledge and recruitment effort.
 3. ``meetings``: attendance, then the meetings of groups whose cadence falls due
    (host, theme, Wenger's activities, ventures), knowledge exchange, trust.
 4. ``between_meetings``: light exchange on group channels; trust decay.
 5. ``contacts.weekly`` then ``joint_ventures``: referrals and partnerships through
-   business contacts (:mod:`copsim.engine.contacts`); uplift, endings and failures of
-   ventures, trust feedback.
+   business contacts (:mod:`copsim.engine.contacts`); members leaving, uplift, shared
+   cost, endings and failures of ventures, trust feedback (:mod:`copsim.engine.ventures`
+   logs the endings).
 6. ``membership.weekly``: leaving by choice, recruitment, founding and dissolution of
    groups (:mod:`copsim.engine.membership`).
 7. ``accounting``: every euro of the week into the ledger.
@@ -28,14 +29,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from copsim.dtypes import MODE_NAMES, EventKind, VentureStatus
-from copsim.engine import contacts, decisions, membership
+from copsim.dtypes import MODE_NAMES, EventKind
+from copsim.engine import contacts, decisions, membership, ventures
 from copsim.engine.funding import NO_SUPPORT, Support, covering_phases, fixed_costs, group_support
 from copsim.engine.kernels.business import (
     F_EXIT, F_HIRE, F_INNOVATION, F_INNOVATION_OK, F_SOLVED, N_BUSINESS_UNIFORMS,
 )
-from copsim.engine.kernels.meetings import MAX_EVENTS_PER_MEETING, MAX_VENTURES_PER_MEETING
+from copsim.engine.kernels.meetings import (
+    MAX_EVENTS_PER_MEETING, MAX_VENTURE_MEMBERS_PER_MEETING, MAX_VENTURES_PER_MEETING,
+)
 from copsim.engine.population import add_firms, entrant_regions
+from copsim.engine.rows import row_slice, run_in_chunks
 from copsim.engine.scratch import Roster
 from copsim.engine.shape import ModelShape
 from copsim.engine.week import WeekResult
@@ -83,9 +87,18 @@ def environment_and_business(model: ModelShape, result: WeekResult) -> None:
     """Step 1: the business year of every firm, then this week's entrants."""
     f, week = model.firms, result.week
     n = f.n
-    u = model.streams.generator("business", week).random((n, N_BUSINESS_UNIFORMS))
-    model.kernels.update_business(week, n, model.params.business, result.demand, u, f.columns(),
-                                  model.firm_scratch.flags)
+    t, ties = model.ties, model.firm_scratch.ties
+    model.kernels.tie_strength(n, t.n, t.src, t.dst, t.trust, t.met, f.alive,
+                               model.params.trust.tie_threshold, ties)
+    columns, flags = f.columns(), model.firm_scratch.flags
+
+    def update_business(start: int, stop: int, u: np.ndarray) -> None:
+        model.kernels.update_business(week, stop - start, model.params.business, result.demand, u,
+                                      row_slice(columns, start, stop), ties[start:stop],
+                                      flags[start:stop])
+
+    run_in_chunks(n, model.streams.generator("business", week), N_BUSINESS_UNIFORMS,
+                  model.threads, update_business)
     result.exited = log_business_events(model, week, n)
     membership.leave_on_exit(model, result.exited, week)
     regions = entrant_regions(model.scenario, model.streams.generator("entry", week))
@@ -99,16 +112,18 @@ def log_business_events(model: ModelShape, week: int, n: int) -> np.ndarray:
     """Events from the business flags: exits of every firm, other news of members.
     Returns the rows of the firms that exited."""
     f, flags, log = model.firms, model.firm_scratch.flags[:n], model.events
-    group = f.group[:n]
-    exits = np.flatnonzero(flags & F_EXIT)
-    log.add_many(week, EventKind.EXIT, exits, group=group[exits], value=f.cash[exits])
+    touched = np.flatnonzero(flags)  # one pass over the firms; the rest over the few flagged
+    what, group = flags[touched], f.group[touched]
+    exits = touched[what & F_EXIT != 0]
+    log.add_many(week, EventKind.EXIT, exits, group=f.group[exits], value=f.cash[exits],
+                 keep=model.followed(exits))
     member = group >= 0
-    solved = np.flatnonzero((flags & F_SOLVED != 0) & member)
-    log.add_many(week, EventKind.PROBLEM_SOLVED, solved, group=group[solved])
-    hired = np.flatnonzero((flags & F_HIRE != 0) & member)
-    log.add_many(week, EventKind.HIRE, hired, group=group[hired], value=f.employees[hired])
-    tried = np.flatnonzero((flags & F_INNOVATION != 0) & member)
-    log.add_many(week, EventKind.INNOVATION, tried, group=group[tried],
+    solved = touched[(what & F_SOLVED != 0) & member]
+    log.add_many(week, EventKind.PROBLEM_SOLVED, solved, group=f.group[solved])
+    hired = touched[(what & F_HIRE != 0) & member]
+    log.add_many(week, EventKind.HIRE, hired, group=f.group[hired], value=f.employees[hired])
+    tried = touched[(what & F_INNOVATION != 0) & member]
+    log.add_many(week, EventKind.INNOVATION, tried, group=f.group[tried],
                  value=(flags[tried] & F_INNOVATION_OK != 0).astype(float))
     return exits
 
@@ -206,13 +221,15 @@ def hold(model: ModelShape, week: int, due: np.ndarray, ptr: np.ndarray, rows: n
     model.scratch.ensure_meetings(n_due, len(rows), lesson_room)
     model.events.buffer.room_for(MAX_EVENTS_PER_MEETING * n_due)
     model.ventures.grow_to(model.ventures.n + MAX_VENTURES_PER_MEETING * n_due)
+    vm = model.venture_members
+    vm.grow_to(vm.n + MAX_VENTURE_MEMBERS_PER_MEETING * n_due)
     m, v, ev, sc = model.firms, model.ventures, model.events.buffer, model.scratch
     value, raised = model.firm_scratch.value, model.firm_scratch.raised
     value[rows] = p.peer_value
-    n_meet, n_les, v.n, ev.n = k.hold_meetings(
+    n_meet, n_les, v.n, vm.n, ev.n = k.hold_meetings(
         week, p, roster, g.columns(), f.columns(), model.firm_scratch.columns(), t.columns(),
         t.index, model.streams.generator(f"{stream}.activities", week), sc.columns(),
-        (v.columns(), v.n), (ev.columns(), ev.n))
+        (v.columns(), v.n, vm.columns(), vm.n), (ev.columns(), ev.n))
     model.events.take()
     talked: list[tuple[int, int, float]] = []
     if human is not None:
@@ -263,17 +280,16 @@ def between_meetings(model: ModelShape, week: int) -> None:
 
 
 def joint_ventures(model: ModelShape, result: WeekResult) -> None:
-    """Step 5: every active venture runs a week (failing more often in a crisis); log the ones that end."""
+    """Step 5: every active venture runs a week (failing more often in a crisis), its
+    members paying their shares of its cost; log the ones that end."""
     v, f, t, week = model.ventures, model.firms, model.ties, result.week
     f.venture_uplift[: f.n] = 0.0
     before = v.status[: v.n].copy()
     u = model.streams.uniforms("ventures", week, v.n)
-    model.kernels.update_ventures(week, v.n, model.params.trust, result.demand, v.columns(),
-                                  f.columns(), t.columns(), t.index, u)
-    for vid in np.flatnonzero(before != v.status[: v.n]):
-        kind = EventKind.VENTURE_FAILED if v.status[vid] == VentureStatus.FAILED else EventKind.VENTURE_ENDED
-        model.events.add(week, kind, group=int(f.group[v.a[vid]]), firm=int(v.a[vid]),
-                         other=int(v.b[vid]), value=float(v.kind[vid]))
+    result.venture_cost = model.kernels.update_ventures(
+        week, v.n, model.params.trust, result.demand, v.columns(), model.venture_members.columns(),
+        f.columns(), t.columns(), u)
+    ventures.log_endings(model, week, before)
 
 
 def accounting(model: ModelShape, result: WeekResult) -> None:

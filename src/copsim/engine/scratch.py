@@ -15,9 +15,11 @@ from copsim.engine.tables import Column, Table
 
 
 class FirmScratch(Table):
-    """Per-firm scratch: business flags, value got from this week's meetings, raised topics."""
+    """Per-firm scratch: business flags, value got from this week's meetings, raised topics,
+    and the trust-weighted ties a firm has at the start of the week (for well-being)."""
 
-    COLUMNS = {"flags": Column(np.uint8), "value": Column(FLOAT), "raised": Column(CODE, -1)}
+    COLUMNS = {"flags": Column(np.uint8), "value": Column(FLOAT), "raised": Column(CODE, -1),
+               "ties": Column(FLOAT)}
 
     def fit(self, capacity: int) -> None:
         """As long as the firm table (fresh arrays when it grew)."""

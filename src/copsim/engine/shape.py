@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from copsim.engine.rng import Streams
     from copsim.engine.scratch import FirmScratch, MeetingScratch
     from copsim.engine.state import (
-        ContactTable, FirmTable, GroupTable, Rosters, TieTable, VentureTable,
+        ContactTable, FirmTable, GroupTable, RegionRows, Rosters, TieTable, VentureMemberTable,
+        VentureTable,
     )
     from copsim.engine.week import WeekResult
     from copsim.scenario.schema import GroupSpec, Scenario, Shock
@@ -39,11 +40,13 @@ class ModelShape(Protocol):
     week: int
     seed: int
     engine: str
+    threads: int  # kernel threads (copsim.engine.rows)
     cohort_size: int
     firms: FirmTable
     groups: GroupTable
     ties: TieTable
     ventures: VentureTable
+    venture_members: VentureMemberTable
     rosters: Rosters
     scratch: MeetingScratch
     firm_scratch: FirmScratch
@@ -51,7 +54,7 @@ class ModelShape(Protocol):
     events: EventLog
     ledger: Ledger
     decisions: Decisions
-    region_rows: list[list[int]]
+    region_rows: RegionRows
     initial_members: list[int]
     group_specs: list[GroupSpec | None]
     venue_payer: list[str]
@@ -71,6 +74,10 @@ class ModelShape(Protocol):
 
     def on_firms_added(self, rows: np.ndarray, week: int) -> None:
         """Index new firms, give them views, log their entry."""
+        ...
+
+    def followed(self, rows: np.ndarray) -> np.ndarray | None:
+        """Which of ``rows`` the outputs follow firm by firm (None: all)."""
         ...
 
     def remove_views(self, rows: np.ndarray) -> None:

@@ -1,4 +1,4 @@
-"""The model's state: one table of firms, groups, ties and ventures, and the roster
+"""The model's state: one table of firms, groups, ties, ventures and venture members, and the roster
 index of membership.
 
 Every column is documented in docs/odd.md (state variables). The Mesa agents
@@ -102,16 +102,33 @@ class TieTable(Table):
 
 
 class VentureTable(Table):
-    """Joint ventures between pairs of firms."""
+    """Joint ventures of two or more firms; their members are rows
+    ``first .. first + size - 1`` of the :class:`VentureMemberTable`, the lead first."""
 
     COLUMNS = {
-        "a": Column(INT),
-        "b": Column(INT),
         "kind": Column(CODE),
         "start_week": Column(WEEK),
         "end_week": Column(WEEK, -1),
         "uplift": Column(FLOAT),
         "status": Column(CODE),  # a VentureStatus
+        "first": Column(INT),
+        "size": Column(WEEK),
+    }
+
+
+class VentureMemberTable(Table):
+    """One row per firm in a venture, in venture order (a firm at most once per venture).
+
+    ``edge`` is the tie between the member and the venture's lead that the venture runs
+    on (-1 for the lead itself); ``left_week`` the week a partner left a venture that
+    went on (its firm exited), -1 otherwise.
+    """
+
+    COLUMNS = {
+        "venture": Column(INT),
+        "firm": Column(INT),
+        "edge": Column(INT, -1),
+        "left_week": Column(WEEK, -1),
     }
 
 
@@ -143,6 +160,34 @@ class ContactTable:
 
 
 PAIR = 4294967296  # tie key = lo * PAIR + hi (kernels keep a copy: tests/test_constants.py)
+
+
+class RegionRows:
+    """The rows of every firm that ever lived in each region, in row order: one growing
+    int64 array per region (8 bytes a firm; a list of Python ints took about 36)."""
+
+    def __init__(self, regions: int) -> None:
+        self._rows = [np.zeros(16, dtype=np.int64) for _ in range(regions)]
+        self._n = [0] * regions
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, region: int) -> np.ndarray:
+        """The region's rows (a view; valid until firms are next added)."""
+        return self._rows[region][: self._n[region]]
+
+    def add(self, rows: np.ndarray, regions: np.ndarray) -> None:
+        """Index new firms ``rows`` (ascending) of the given regions."""
+        for region in np.unique(regions).tolist():
+            new = rows[regions == region]
+            n, have = self._n[region], self._rows[region]
+            if n + len(new) > len(have):
+                grown = np.zeros(max(2 * len(have), n + len(new)), dtype=np.int64)
+                grown[:n] = have[:n]
+                self._rows[region] = have = grown
+            have[n: n + len(new)] = new
+            self._n[region] = n + len(new)
 
 
 class Rosters:

@@ -28,6 +28,7 @@ class WeekResult:
     leaves: int = 0
     ventures_formed: int = 0
     meetings: int = 0
+    venture_cost: float = 0.0  # what members paid for their active ventures, EUR (not programme spending)
 
     @property
     def cost(self) -> float:

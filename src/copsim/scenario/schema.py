@@ -77,6 +77,11 @@ class Run(Strict):
         20000, "firms", ASSUMPTION,
         "snapshots hold every firm up to this population, else members plus a fixed sample", ge=1, le=MAX_FIRMS
     )
+    events_max_firms: int = param(
+        1_000_000, "firms", ASSUMPTION,
+        "events log every entry and exit up to this population, else those of members and the snapshot sample",
+        ge=1, le=MAX_FIRMS
+    )
     network_every_weeks: int = param(
         4, "weeks", ASSUMPTION, "period of the clustering measurement (held in between)", ge=1, le=MAX_WEEKS
     )
@@ -207,7 +212,8 @@ class Hiring(Strict):
 
 
 class Wellbeing(Strict):
-    """Support that lifts an entrepreneur's well-being: what happened at meetings, not membership."""
+    """What lifts an entrepreneur's well-being: support received at meetings and trust ties
+    to peers, not membership itself."""
 
     support_effect: float = param(
         0.2, "0-1", f"{SEED_COMMUNAL}: peer support and resilience; size an assumption (range 0-0.3)",
@@ -218,6 +224,14 @@ class Wellbeing(Strict):
     support_decay_per_week: float = param(
         0.05, "1/week", "assumption (range 0.02-0.1: support fades within months without meetings)",
         "weekly loss of support (share of it)", ge=0, le=1)
+    ties_effect: float = param(
+        0.1, "0-1", f"{SEED_COMMUNAL}: community as part of the tribe strengthens well-being at work and resilience; size an assumption",
+        "added to the well-being target at full ties (trust to living peers, see ties_for_full_effect)",
+        prior=("uniform", 0.0, 0.2), ge=0, le=1)
+    ties_for_full_effect: float = param(
+        3.0, "trust-weighted ties", "assumption (a few close peers; range 1-6)",
+        "sum of trust over a firm's ties (at the tie threshold) to living firms at which the ties effect is full",
+        gt=0, le=MAX_GROUP)
 
 
 class Channels(Strict):
@@ -227,7 +241,7 @@ class Channels(Strict):
     problem_solving: bool = Field(True, description="problems solved in meetings are cleared")
     ventures: bool = Field(True, description="shared-asset and joint-campaign ventures raise revenue (and cost)")
     hiring: bool = Field(True, description="confidence, hire readiness and innovation discussed in meetings take effect")
-    wellbeing: bool = Field(True, description="support from meetings lifts well-being (and so resilience)")
+    wellbeing: bool = Field(True, description="support from meetings and ties to peers lift well-being (and so resilience)")
     customers: bool = Field(True, description="customer links found by mapping knowledge raise revenue (and cost)")
     partners: bool = Field(True, description="ties made in meetings are contacts through which firms find business partners")
     referrals: bool = Field(True, description="ties made in meetings are contacts whose markets send a firm customers")
@@ -343,16 +357,20 @@ def _default_activities() -> dict[str, ActivitySettings]:
 
 
 class Ventures(Strict):
-    """Joint ventures between pairs of firms."""
+    """Joint ventures of two firms, or of a host and the peers it rallies (coordination)."""
 
     min_trust: float = param(0.25, "0-1", ASSUMPTION, "trust needed before a venture is proposed", prior=("uniform", 0.1, 0.5), ge=0, le=1)
     uplift: float = param(0.08, "fraction of revenue", f"{SEED_CHAPTER}: shared sales road trip, festival marketing", "revenue uplift while active", ge=0, le=5)
     customer_uplift: float = param(0.03, "fraction of revenue", f"{SEED_CHAPTER}: mapping knowledge finds customers", "uplift for a peer-customer link", ge=0, le=5)
     mean_duration_weeks: float = param(40.0, "weeks", ASSUMPTION, "mean duration of a venture", gt=0, le=MAX_WEEKS)
     failure_rate_per_week: float = param(0.01, "1/week", ASSUMPTION, "failure hazard at zero trust (scaled by 1-trust)", ge=0, le=1)
-    cost_eur_per_week: float = param(
-        60.0, "EUR/week", "assumption (about an hour of the owner's time plus materials; range 20-150)",
-        "cost of an active venture to each partner", ge=0, le=100_000)
+    shared_cost_eur_per_week: float = param(
+        60.0, "EUR/week", f"{SEED_CHAPTER}: none of the micro-firms could have afforded the exhibition house alone; size an assumption (range 20-150)",
+        "running cost of an active venture (stand, materials, marketing), split equally among its members",
+        prior=("uniform", 20.0, 150.0), ge=0, le=100_000)
+    member_cost_eur_per_week: float = param(
+        30.0, "EUR/week", "assumption (about half an hour of the owner's time; range 10-75); with the shared cost a two-firm venture costs each 60",
+        "each member's own cost of an active venture (its time), on top of its share", ge=0, le=100_000)
     max_uplift: float = param(
         0.15, "fraction of revenue", "assumption (range 0.1-0.3): a micro-firm's capacity limits gains",
         "ceiling of a firm's revenue uplift from all its ventures (diminishing returns)", gt=0, le=5)
@@ -363,8 +381,8 @@ class Ventures(Strict):
         2.0, "ratio per unit of demand lost", ASSUMPTION,
         "failure hazard multiplied by 1 + this x (1 - lower of the partners' demand)", ge=0, le=20)
     max_coordination_partners: int = param(
-        9, "firms", f"{SEED_CHAPTER}: a ten-firm exhibition house",
-        "most peers the host rallies in one coordination venture", ge=0, le=29)
+        10, "firms", f"{SEED_CHAPTER}: she asked 10 fellow entrepreneurs to build an exhibition house",
+        "most peers the host rallies into its one coordination venture", ge=0, le=29)
 
 
 class Membership(Strict):

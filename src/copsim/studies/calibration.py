@@ -35,7 +35,10 @@ from copsim.engine.runner import simulate
 from copsim.errors import OutputError
 from copsim.outputs.files import OutputKind, atomic_directory, prepare_output, write_json
 from copsim.studies.experiments import outcome_values
-from copsim.studies.targets import Calibration
+from copsim.studies.posterior import with_values
+from copsim.studies.targets import Calibration, TrialStatistic
+from copsim.studies.trial_design import CONTROL, TrialPlan
+from copsim.studies.trial_job import run_replicate
 
 DB_NAME = "abc.db"
 SETTINGS_NAME = "settings.json"
@@ -84,14 +87,41 @@ class TargetModel:
         self.engine = engine
 
     def statistics(self, values: dict[str, float], seed: int) -> dict[str, float]:
-        """Run the scenario once with ``values``; a statistic that is undefined is +inf."""
-        result = simulate(self.calibration.scenario(values), seed=seed, engine=self.engine)
-        stats = outcome_values(self.calibration.targets, result.summary, result.timeseries)
+        """Run the scenario once with ``values`` (and the trials of trial targets); a
+        statistic that is undefined is +inf."""
+        runs = [t for t in self.calibration.targets if t.trial is None]
+        stats: dict[str, float] = {}
+        if runs:
+            result = simulate(self.calibration.scenario(values), seed=seed, engine=self.engine)
+            stats = outcome_values(runs, result.summary, result.timeseries)
+        for target in self.calibration.targets:
+            if target.trial is not None:
+                stats[target.name] = trial_statistic(self.calibration.trials[target.name],
+                                                     target.trial, values, seed, self.engine)
+        stats = {t.name: stats[t.name] for t in self.calibration.targets}
         return {k: (v if math.isfinite(v) else math.inf) for k, v in stats.items()}
 
     def __call__(self, parameter: dict[str, float]) -> dict[str, float]:
         values = {key: float(parameter[safe_name(key)]) for key in self.calibration.parameters}
         return self.statistics(values, simulation_seed(self.root_seed, values))
+
+
+def trial_statistic(plan: TrialPlan, stat: TrialStatistic, values: dict[str, float], seed: int,
+                    engine: str) -> float:
+    """The arm's effect on the outcome at the horizon, as the trial's evaluator measures it
+    (difference in means against the control group, on firms in business), the mean over
+    ``stat.replicates`` trials with the calibrated ``values``; relative to the control mean
+    for ``relative_effect``."""
+    base = with_values(plan.base, values, plan.source)
+    effects = []
+    for replicate in range(stat.replicates):
+        firms = run_replicate(plan.trial, base, seed + replicate, engine)
+        now = firms[firms["weeks"] == stat.weeks]
+        arm = now.loc[now["arm"] == stat.arm, stat.outcome].mean()
+        control = now.loc[now["arm"] == CONTROL, stat.outcome].mean()
+        effect = arm - control
+        effects.append(effect / abs(control) if stat.measure == "relative_effect" else effect)
+    return float(np.mean(effects))
 
 
 def pyabc_prior(calibration: Calibration) -> Any:

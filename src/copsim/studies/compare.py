@@ -15,6 +15,9 @@ Why it is built this way:
 - Ratios (cost per participant, per additional surviving firm, per joint venture)
   are computed per replicate and then summarised; a ratio with nothing to divide
   by is infinite or undefined and is reported as such, never dropped.
+- With a posterior (:mod:`copsim.studies.posterior`) replicate ``r`` also takes a
+  parameter set drawn from it, the same in every scenario and in the counterfactual;
+  the intervals then hold parameter uncertainty and say how much of the spread it is.
 - Recovery after a shock needs the cohort of members just before the shock in the
   counterfactual run too, so with a shock the counterfactual jobs are a second wave
   that tracks the rows the programme jobs found.
@@ -41,6 +44,7 @@ from copsim.studies.jobs import Job, JobResult, run_jobs
 from copsim.engine.rng import replicate_seeds
 from copsim.scenario.io import scenario_hash, validate_scenario, with_years
 from copsim.scenario.shocks import apply_shocks
+from copsim.studies.posterior import Draws, spread, with_values
 
 NO_PROGRAMME = "no programme"
 LEAD_WEEKS = 4  # members this many weeks before a shock form the tracked cohort
@@ -109,6 +113,18 @@ class Comparison:
     arms: dict[str, Scenario]
     seeds: tuple[int, ...]
     root_seed: int
+    draws: Draws | None = None  # parameter sets of the replicates (None: the scenarios' own)
+
+    def scenario(self, scenario: Scenario, replicate: int) -> Scenario:
+        """What replicate ``replicate`` of ``scenario`` runs: with its posterior draw, if any."""
+        if self.draws is None:
+            return scenario
+        return with_values(scenario, self.draws.values(replicate),
+                           f"{scenario.name} (posterior draw {self.draws.draw_of(replicate)})")
+
+    def draw_of(self, replicate: int) -> int | None:
+        """The posterior draw of a replicate (None without a posterior)."""
+        return None if self.draws is None else self.draws.draw_of(replicate)
 
     @property
     def has_shock(self) -> bool:
@@ -126,6 +142,7 @@ class Pair:
     programme: JobResult
     without: JobResult
     shock_week: int | None
+    draw: int | None = None  # the posterior draw of the replicate
 
 
 @dataclass(frozen=True)
@@ -197,7 +214,8 @@ def shock_week(scenario: Scenario) -> int | None:
 
 
 def prepare(scenarios: Sequence[Scenario], reps: int, root_seed: int, years: float | None = None,
-            shock: tuple[Path, list[Shock]] | None = None) -> Comparison:
+            shock: tuple[Path, list[Shock]] | None = None, draws: Draws | None = None
+            ) -> Comparison:
     """Check that the scenarios can be compared; set the horizon, lay the shock over them
     and fix the replicate seeds. Every problem is a one-line error, before anything runs."""
     if reps < 1:
@@ -219,7 +237,7 @@ def prepare(scenarios: Sequence[Scenario], reps: int, root_seed: int, years: flo
         if key:
             raise CompareError(f"{first.name} and {scenario.name}: {key}: differs, so they do not "
                                "simulate the same firms and cannot be compared")
-    return Comparison(arms, tuple(replicate_seeds(root_seed, reps)), root_seed)
+    return Comparison(arms, tuple(replicate_seeds(root_seed, reps)), root_seed, draws)
 
 
 def programme_jobs(c: Comparison) -> list[Job]:
@@ -228,7 +246,7 @@ def programme_jobs(c: Comparison) -> list[Job]:
     for label, scenario in c.arms.items():
         start = shock_week(scenario)
         track = None if start is None else max(0, start - LEAD_WEEKS)
-        jobs += [Job(("programme", label, r), scenario, seed, track_members_at=track)
+        jobs += [Job(("programme", label, r), c.scenario(scenario, r), seed, track_members_at=track)
                  for r, seed in enumerate(c.seeds)]
     return jobs
 
@@ -243,8 +261,8 @@ def counterfactual_jobs(c: Comparison, tracked: Mapping[tuple[str, int], np.ndar
     jobs: dict[tuple[Any, ...], Job] = {}
     pairing: dict[tuple[str, int], tuple[Any, ...]] = {}
     for label, scenario in c.arms.items():
-        without = counterfactual(scenario)
         for r, seed in enumerate(c.seeds):
+            without = counterfactual(c.scenario(scenario, r))
             rows = tracked.get((label, r))
             if rows is None:
                 key: tuple[Any, ...] = ("counterfactual", scenario_hash(without), r)
@@ -282,12 +300,13 @@ def run_comparison(c: Comparison, workers: int | None = None,
         without, pairing = counterfactual_jobs(c, {})
         results = {r.job.key: r for r in run_jobs(jobs + without, workers, progress)}
     pairs = [Pair(label, r, seed, results[("programme", label, r)], results[pairing[(label, r)]],
-                  shock_week(scenario))
+                  shock_week(scenario), c.draw_of(r))
              for label, scenario in c.arms.items() for r, seed in enumerate(c.seeds)]
     if not any(is_no_programme(s) for s in c.arms.values()):
         first = next(iter(c.arms))
         pairs += [Pair(NO_PROGRAMME, r, seed, results[pairing[(first, r)]],
-                       results[pairing[(first, r)]], None) for r, seed in enumerate(c.seeds)]
+                       results[pairing[(first, r)]], None, c.draw_of(r))
+                  for r, seed in enumerate(c.seeds)]
     return pairs
 
 
@@ -371,6 +390,7 @@ def replicate_outcomes(pair: Pair) -> dict[str, float]:
 def replicates_frame(pairs: Iterable[Pair]) -> pd.DataFrame:
     """One row per scenario and replicate, every metric."""
     return pd.DataFrame([{"scenario": p.label, "replicate": p.replicate, "seed": p.seed,
+                          **({} if p.draw is None else {"draw": p.draw}),
                           **replicate_outcomes(p)} for p in pairs])
 
 
@@ -410,16 +430,29 @@ def metrics_for(shock: bool) -> tuple[Metric, ...]:
 
 
 def outcome_table(replicates: pd.DataFrame, shock: bool) -> pd.DataFrame:
-    """One row per scenario: mean, lower and upper 95 % bound, and defined replicates."""
+    """One row per scenario: mean, lower and upper 95 % bound, and defined replicates; with
+    posterior draws (a ``draw`` column) the bounds hold parameter uncertainty and
+    ``<metric>_parameter_share`` says how much of the spread is between draws."""
     rows = []
     for label, group in replicates.groupby("scenario", sort=False):
         row: dict[str, Any] = {"scenario": label, "replicates": len(group)}
         for m in metrics_for(shock):
-            iv = interval(group[m.key].tolist())
+            values = group[m.key].tolist()
+            iv = interval(values)
+            if "draw" in group:
+                s = spread(values, group["draw"].tolist(), CONFIDENCE)
+                iv = Interval(s.mean, s.lo, s.hi, iv.defined, iv.n)
+                row[f"{m.key}_parameter_share"] = s.parameter_share
             row |= {f"{m.key}_mean": iv.mean, f"{m.key}_lo": iv.lo, f"{m.key}_hi": iv.hi,
                     f"{m.key}_defined": iv.defined}
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def has_draws(table: pd.DataFrame) -> bool:
+    """Whether the table's intervals hold parameter uncertainty (replicates drew from a
+    posterior)."""
+    return "participants_parameter_share" in table.columns
 
 
 def row_interval(row: Mapping[str, Any], key: str) -> Interval:
@@ -464,14 +497,28 @@ def cell(iv: Interval, metric: Metric, participants: float, unit: str = "") -> s
     return text
 
 
-def table_notes(table: pd.DataFrame, shock: bool, root_seed: int) -> list[str]:
-    """What the numbers in the table are."""
+def table_notes(table: pd.DataFrame, shock: bool, root_seed: int,
+                posterior: Mapping[str, Any] | None = None) -> list[str]:
+    """What the numbers in the table are (``posterior``: compare.json's record of the draws)."""
     reps = int(table["replicates"].max())
+    if posterior is None:
+        first = (
+            f"Mean over {reps} replicates (seeds derived from root seed {root_seed}; replicate r "
+            "has the same seed in every scenario and in the counterfactual). In brackets: the 95 % "
+            "confidence interval of the mean, mean ± t(0.975, R−1)·sd/√R over replicates (shown "
+            "within the possible range: no negative counts, costs or weeks, no share above "
+            "100 %). It holds random noise only, not the uncertainty of the parameters.")
+    else:
+        first = (
+            f"Mean over {reps} replicates: {posterior['draws']} parameter sets drawn from the "
+            f"posterior {posterior['file']}, {posterior['seeds_per_draw']} seeds each (seeds and "
+            f"draws derived from root seed {root_seed}; replicate r has the same seed and "
+            "parameters in every scenario and in the counterfactual). In brackets: a 95 % "
+            "interval that holds parameter uncertainty and noise, mean ± t(0.975, D−1)·"
+            "sqrt(between-draw variance + MSB/R), from a one-way random-effects ANOVA of the "
+            "replicates by draw (docs/calibration.md; shown within the possible range).")
     notes = [
-        f"Mean over {reps} replicates (seeds derived from root seed {root_seed}; replicate r has "
-        "the same seed in every scenario and in the counterfactual). In brackets: the 95 % "
-        "confidence interval of the mean, mean ± t(0.975, R−1)·sd/√R over replicates (shown "
-        "within the possible range: no negative counts, costs or weeks, no share above 100 %).",
+        first,
         "Effects compare the participants (firms that were ever members) with the same firms in "
         "the no-programme run of the same replicate. Ratios are computed per replicate, then "
         "averaged; n/a means the ratio is not defined in some replicate.",
@@ -486,15 +533,43 @@ def table_notes(table: pd.DataFrame, shock: bool, root_seed: int) -> list[str]:
     return notes
 
 
-def markdown_table(table: pd.DataFrame, shock: bool, root_seed: int) -> str:
-    """The outcome table for people: one row per metric, one column per scenario."""
+def markdown_table(table: pd.DataFrame, shock: bool, root_seed: int,
+                   posterior: Mapping[str, Any] | None = None) -> str:
+    """The outcome table for people: one row per metric, one column per scenario; with
+    posterior draws, a second table of how much of each spread is parameters."""
     rows = table.to_dict("records")
     lines = ["| | " + " | ".join(r["scenario"] for r in rows) + " |",
              "|---|" + "---|" * len(rows)]
     for m in metrics_for(shock):
         cells = [cell(row_interval(r, m.key), m, r["participants_mean"]) for r in rows]
         lines.append(f"| {m.label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines + [""] + table_notes(table, shock, root_seed)) + "\n"
+    lines += [""] + table_notes(table, shock, root_seed, posterior)
+    if has_draws(table):
+        lines += ["", *spread_table(table, shock)]
+    return "\n".join(lines) + "\n"
+
+
+def share_text(share: float) -> str:
+    """A parameter share as 'P % parameters', or why there is none."""
+    if not math.isfinite(share):
+        return "n/a"
+    return f"{100 * share:.0f} % parameters, {100 * (1 - share):.0f} % noise"
+
+
+def spread_rows(table: pd.DataFrame, shock: bool) -> list[list[str]]:
+    """Per metric, each scenario's split of the replicates' variance."""
+    rows = table.to_dict("records")
+    return [[m.label] + [share_text(r[f"{m.key}_parameter_share"]) for r in rows]
+            for m in metrics_for(shock) if m.unit != "years"]
+
+
+def spread_table(table: pd.DataFrame, shock: bool) -> list[str]:
+    """Where the spread comes from, as markdown lines."""
+    lines = ["Where the spread comes from (share of the replicates' variance between parameter "
+             "draws, the rest is noise between seeds at one draw; n/a: no spread or too few "
+             "draws):", "",
+             "| | " + " | ".join(table["scenario"]) + " |", "|---|" + "---|" * len(table)]
+    return lines + ["| " + " | ".join(r) + " |" for r in spread_rows(table, shock)]
 
 
 # --- what a comparison produces -------------------------------------------------------------
@@ -521,5 +596,6 @@ def results(c: Comparison, pairs: list[Pair], provenance: dict[str, Any]) -> Com
     replicates = replicates_frame(pairs)
     table = outcome_table(replicates, c.has_shock)
     return CompareResult(table, replicates, timeseries_frame(pairs),
-                         markdown_table(table, c.has_shock, c.root_seed), provenance,
+                         markdown_table(table, c.has_shock, c.root_seed,
+                                        provenance.get("posterior")), provenance,
                          dict(c.arms), shock_week(next(iter(c.arms.values()))))

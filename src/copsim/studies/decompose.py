@@ -40,8 +40,10 @@ import pandas as pd
 from copsim.scenario.io import validate_scenario
 from copsim.scenario.schema import Channels, Scenario
 from copsim.studies.compare import (
-    NO_PROGRAMME, CompareError, Comparison, Pair, interval, prepare, replicate_outcomes,
+    CONFIDENCE, NO_PROGRAMME, CompareError, Comparison, Interval, Pair, interval, prepare,
+    replicate_outcomes,
 )
+from copsim.studies.posterior import Draws, spread
 
 CHANNELS: dict[str, str] = {
     "knowledge": "knowledge to revenue",
@@ -161,7 +163,8 @@ class Decomposition:
 
 
 def prepare_decomposition(scenario: Scenario, channels: Sequence[str], reps: int, root_seed: int,
-                          years: float | None = None, orders: int | None = None) -> Decomposition:
+                          years: float | None = None, orders: int | None = None,
+                          draws: Draws | None = None) -> Decomposition:
     """Check the scenario and lay out the arms: every subset of ``channels`` up to
     ``EXACT_UP_TO`` of them (or ``orders=0``), else the prefixes of sampled orders."""
     if orders is None:
@@ -176,8 +179,8 @@ def prepare_decomposition(scenario: Scenario, channels: Sequence[str], reps: int
     on_sets = subsets(channels) if sampled is None else prefixes(sampled)
     arms = {on: arm_label(scenario.name, on, channels) for on in on_sets}
     variants = [with_channels(scenario, on, channels, label) for on, label in arms.items()]
-    return Decomposition(prepare(variants, reps, root_seed, years), tuple(channels), arms,
-                         scenario.name, sampled)
+    return Decomposition(prepare(variants, reps, root_seed, years, draws=draws), tuple(channels),
+                         arms, scenario.name, sampled)
 
 
 def shapley(values: Mapping[frozenset[str], float], channels: Sequence[str]) -> dict[str, float]:
@@ -218,8 +221,8 @@ def arm_values(d: Decomposition, pairs: Sequence[Pair]) -> pd.DataFrame:
             continue
         outcomes = replicate_outcomes(pair)
         on = by_label[pair.label]
-        rows += [{"replicate": pair.replicate, "channels_on": "+".join(c for c in d.channels
-                                                                    if c in on),
+        rows += [{"replicate": pair.replicate, "draw": pair.draw,
+                  "channels_on": "+".join(c for c in d.channels if c in on),
                   "outcome": o.key, "value": o.value(outcomes)} for o in OUTCOMES]
     return pd.DataFrame(rows)
 
@@ -235,8 +238,8 @@ def replicate_attribution(d: Decomposition, arms: pd.DataFrame) -> pd.DataFrame:
         split = (shapley(game, d.channels) if d.orders is None
                  else sampled_shapley(game, d.orders))
         parts = {NONE: game[frozenset()], **split, TOTAL: game[full]}
-        rows += [{"replicate": rep, "outcome": key, "component": c, "value": v}
-                 for c, v in parts.items()]
+        rows += [{"replicate": rep, "draw": group["draw"].iloc[0], "outcome": key,
+                  "component": c, "value": v} for c, v in parts.items()]
     return pd.DataFrame(rows)
 
 
@@ -245,15 +248,26 @@ def attribution_table(replicates: pd.DataFrame) -> pd.DataFrame:
     rows = []
     order = {c: i for i, c in enumerate([NONE, *CHANNELS, TOTAL])}
     for (key, component), group in replicates.groupby(["outcome", "component"], sort=False):
-        iv = interval(group["value"].tolist())
+        iv, share = component_interval(group)
         rows.append({"outcome": key, "component": component, "mean": iv.mean, "lo": iv.lo,
-                     "hi": iv.hi, "replicates": iv.n})
+                     "hi": iv.hi, "replicates": iv.n, "parameter_share": share})
     table = pd.DataFrame(rows)
     table["_order"] = table["component"].map(order)
     outcome_order = {o.key: i for i, o in enumerate(OUTCOMES)}
     table["_outcome"] = table["outcome"].map(outcome_order)
     return (table.sort_values(["_outcome", "_order"]).drop(columns=["_order", "_outcome"])
             .reset_index(drop=True))
+
+
+def component_interval(group: pd.DataFrame) -> tuple[Interval, float]:
+    """A component's interval over replicates, with parameter uncertainty when they drew
+    from a posterior (and the share of the spread between draws; NaN without draws)."""
+    values = group["value"].tolist()
+    iv = interval(values)
+    if group["draw"].isna().any():
+        return iv, math.nan
+    s = spread(values, group["draw"].tolist(), CONFIDENCE)
+    return Interval(s.mean, s.lo, s.hi, iv.defined, iv.n), s.parameter_share
 
 
 def component_label(component: str) -> str:
@@ -293,12 +307,18 @@ def markdown(table: pd.DataFrame, d: Decomposition) -> str:
 def notes(d: Decomposition) -> list[str]:
     """What the numbers in the attribution table are."""
     reps = len(d.comparison.seeds)
+    draws = d.comparison.draws
+    brackets = ("in brackets the 95 % confidence interval of the mean over replicates (random "
+                "noise only)." if draws is None else
+                f"each replicate's parameters drawn from the posterior {draws.posterior.source} "
+                f"({len(draws.sets)} draws of {draws.seeds_per_draw} seeds); in brackets a 95 % "
+                "interval holding parameter uncertainty and noise (docs/calibration.md), and "
+                "decomposition.csv's parameter_share says how much of the spread is parameters.")
     return [
         f"{d.name}: its effect against the same firms without any programme, split over "
         f"{len(d.channels)} channels by {d.method()} (each subset a run with the same "
-        f"seeds). Mean over "
-        f"{reps} replicates (root seed {d.comparison.root_seed}); in brackets the 95 % "
-        "confidence interval of the mean over replicates.",
+        f"seeds and parameters). Mean over {reps} replicates (root seed "
+        f"{d.comparison.root_seed}); " + brackets,
         f"'{NONE}': the effect with every decomposed channel switched off (the meetings still "
         "happen; what remains acts through no channel listed). It plus the channels' values "
         f"makes the '{TOTAL}', exactly, in every replicate.",

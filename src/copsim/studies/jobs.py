@@ -57,7 +57,8 @@ class JobResult:
 
 
 def run_job(job: Job) -> JobResult:
-    """Run one job in this process (no agent views: clients read arrays and tables)."""
+    """Run one job in this process (no agent views: clients read arrays and tables) on one
+    kernel thread: a pool of workers already keeps every core busy."""
     from copsim.engine.runner import simulate
 
     rows = None if job.track_rows is None else np.array(job.track_rows, dtype=np.int64)

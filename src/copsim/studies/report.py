@@ -33,8 +33,8 @@ from copsim.scenario.odd_tables import is_numeric, source_of, walk  # noqa: E402
 from copsim.scenario.schema import ASSUMPTION, Scenario, Shock  # noqa: E402
 from copsim.studies.compare import (  # noqa: E402
     CONFIDENCE, LEAD_WEEKS, METRICS, NO_PROGRAMME, NON_NEGATIVE, Comparison, CompareResult,
-    Interval, cell, counterfactual, job_count, markdown_table, metrics_for, number, row_interval,
-    table_notes,
+    Interval, cell, counterfactual, has_draws, job_count, markdown_table, metrics_for, number,
+    row_interval, spread_rows, table_notes,
 )
 from copsim.version import __version__  # noqa: E402
 
@@ -306,10 +306,24 @@ def executive_summary(table: pd.DataFrame, arms: Mapping[str, Scenario]) -> list
          "No scenario reached any firm, so no effect can be measured")
         + _distinguishable_words(clear, len(effects)),
         value_for_money(rows, names),
-        f"How sure we are: the ranges are 95 % intervals over the {reps} simulated replicates, "
-        "so they hold random variation only, not the uncertainty of the model's assumed "
-        "parameters or of its structure (see Caveats).",
+        how_sure(table, reps),
     ]
+
+
+def how_sure(table: pd.DataFrame, reps: int) -> str:
+    """What the ranges hold: noise only, or parameter uncertainty too (and how much of it)."""
+    if not has_draws(table):
+        return (f"How sure we are: the ranges are 95 % intervals over the {reps} simulated "
+                "replicates, so they hold random variation only, not the uncertainty of the "
+                "model's assumed parameters or of its structure (see Caveats).")
+    shares = table["survival_effect_pp_parameter_share"].dropna()
+    part = (f"; for the survival effect {100 * shares.min():.0f} to {100 * shares.max():.0f} % of "
+            "the spread between replicates is parameter uncertainty, the rest random noise"
+            if len(shares) else "")
+    return (f"How sure we are: the ranges are 95 % intervals over {reps} replicates whose "
+            "parameters were drawn from the calibrated posterior, so they hold the uncertainty "
+            f"of the calibrated parameters as well as random variation{part}; they do not hold "
+            "the uncertainty of the model's structure (see Caveats).")
 
 
 def _distinguishable_words(clear: Sequence[str], n: int) -> str:
@@ -353,10 +367,7 @@ def caveats(arms: Mapping[str, Scenario], meta: Mapping[str, Any]) -> list[str]:
         "in part on assumptions rather than on measurements (each is marked in the parameter "
         "tables of docs/odd.md); costs are the funding phases' hours and budgets as written in "
         "each scenario file.",
-        f"What the intervals include: only the random variation between the {meta['replicates']} "
-        "replicates (different random seeds). They do not include uncertainty about the "
-        "assumed parameters, the model's structure, or the data the scenarios were built from; "
-        "the true uncertainty is larger.",
+        intervals_caveat(meta),
         "Effects are measured on the firms that took part, against the same firms in a run "
         "without any programme; participants are self-selected, which this comparison removes "
         "only as far as the model represents who joins.",
@@ -364,6 +375,22 @@ def caveats(arms: Mapping[str, Scenario], meta: Mapping[str, Any]) -> list[str]:
     late = [f"{title(n, s)}: {unstarted_words(s)}" for n, s in arms.items() if unstarted_groups(s)]
     items += late
     return items
+
+
+def intervals_caveat(meta: Mapping[str, Any]) -> str:
+    """What the intervals include, given how the replicates' parameters were chosen."""
+    posterior = meta.get("posterior")
+    if posterior is None:
+        return (f"What the intervals include: only the random variation between the "
+                f"{meta['replicates']} replicates (different random seeds). They do not include "
+                "uncertainty about the assumed parameters, the model's structure, or the data "
+                "the scenarios were built from; the true uncertainty is larger.")
+    return (f"What the intervals include: the random variation between seeds and the "
+            f"uncertainty of the {len(posterior['parameters'])} calibrated parameters "
+            f"({', '.join(posterior['parameters'])}), {posterior['draws']} draws from the "
+            f"posterior {posterior['file']}. The other assumed parameters stay at their values, "
+            "and the model's structure and the data the scenarios were built from are not "
+            "varied; the true uncertainty is larger.")
 
 
 # --- the report's sections ------------------------------------------------------------------
@@ -479,9 +506,19 @@ def header_section(r: Report) -> str:
     return (f"<h1>Comparing funding models for entrepreneur peer networks</h1>"
             f'<p class="note">Generated on {datetime.date.today().isoformat()} by copsim '
             f"{html.escape(r.meta['copsim_version'])}; {r.meta['replicates']} replicates per "
-            f"scenario; root seed {r.meta['root_seed']}; {html.escape(shock_text)}. Every "
+            f"scenario; root seed {r.meta['root_seed']}; {html.escape(shock_text)}; "
+            f"{html.escape(parameters_words(r.meta))}. Every "
             "scenario is compared with the same firms without any programme (common random "
             "numbers).</p>")
+
+
+def parameters_words(meta: Mapping[str, Any]) -> str:
+    """Where the replicates' parameters come from, in a few words."""
+    posterior = meta.get("posterior")
+    if posterior is None:
+        return "parameters as in the scenario files"
+    return (f"parameters drawn from the posterior {posterior['file']} ({posterior['draws']} draws "
+            f"of {posterior['seeds_per_draw']} seeds)")
 
 
 def summary_section(r: Report) -> str:
@@ -500,8 +537,16 @@ def findings_section(r: Report) -> str:
 def outcomes_section(r: Report) -> str:
     """The outcome table and what its numbers are."""
     names = {name: r.title(name) for name in r.table["scenario"]}
-    return ("<h2>Outcomes</h2>" + outcome_html(r.table, r.shock, names)
-            + _paragraphs(table_notes(r.table, r.shock, r.meta["root_seed"]), "note"))
+    notes = table_notes(r.table, r.shock, r.meta["root_seed"], r.meta.get("posterior"))
+    text = "<h2>Outcomes</h2>" + outcome_html(r.table, r.shock, names) + _paragraphs(notes, "note")
+    if has_draws(r.table):
+        text += ("<h3>Where the spread comes from</h3>"
+                 + _paragraphs(["Share of the replicates' variance that lies between parameter "
+                                "draws (the rest is noise between seeds at one draw), from a "
+                                "one-way random-effects analysis of variance."], "note")
+                 + html_table([""] + [names[n] for n in r.table["scenario"]],
+                              spread_rows(r.table, r.shock)))
+    return text
 
 
 def figures_section(r: Report) -> str:
@@ -584,7 +629,8 @@ def write_outputs(out: Path, table: pd.DataFrame, timeseries: pd.DataFrame,
     labels = {name: title(name, arms.get(name)) for name in table["scenario"]}
     plot_bands(timeseries, out / FIGURES[0], shock_week, labels)
     plot_cost_outcome(table, out / FIGURES[1], labels)
-    (out / "table.md").write_text(markdown_table(table, shock, meta["root_seed"]), encoding="utf-8")
+    (out / "table.md").write_text(markdown_table(table, shock, meta["root_seed"],
+                                                 meta.get("posterior")), encoding="utf-8")
     write_report(out, table, arms, meta, shock, sections)
 
 
@@ -601,6 +647,7 @@ def comparison_provenance(comparison: Comparison, shock: tuple[Path, list[Shock]
                              "counterfactual_hash": scenario_hash(counterfactual(s)),
                              "scenario": s.model_dump(mode="json")}
                       for name, s in comparison.arms.items()},
+        "posterior": None if comparison.draws is None else comparison.draws.record(),
         "runs": job_count(comparison),
         "workers": workers,
         "seconds": round(seconds, 1),

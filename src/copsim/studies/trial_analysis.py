@@ -26,10 +26,12 @@ import pandas as pd
 
 from copsim.engine.rng import Streams
 from copsim.studies.estimators import Estimate, ancova, difference_in_means, minimum_detectable_effect, wald
+from copsim.studies.posterior import spread
 from copsim.studies.trial_design import CONTROL, OUTCOMES, Trial
 from copsim.studies.trial_job import COUNTERFACTUAL
 
 DIM, ANCOVA, TOT = "difference in means", "ANCOVA", "TOT (Wald)"
+KEYS = ["arm", "outcome", "weeks", "estimator"]  # what a row of the summary is about
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class Cell:
     weeks: int
     now: pd.DataFrame  # the arm's and the control group's firms at the horizon
     base: pd.DataFrame  # the same firms at the baseline (same order)
+    draw: int | None = None  # the replicate's posterior draw (None: no posterior)
 
     @property
     def treated(self) -> np.ndarray:
@@ -56,12 +59,14 @@ class Cell:
 def cells(frame: pd.DataFrame, trial: Trial) -> Iterator[Cell]:
     """Every (replicate, arm, horizon) comparison of the trial's table."""
     for replicate, rep in frame.groupby("replicate", sort=True):
+        draw = int(rep["draw"].iloc[0]) if "draw" in rep.columns else None
         base = rep[rep["weeks"] == 0].set_index("row")
         for horizon in trial.horizons:
             now = rep[rep["weeks"] == horizon]
             for arm in trial.arms:
                 both = now[now["arm"].isin([arm.name, CONTROL])].reset_index(drop=True)
-                yield Cell(int(replicate), arm.name, horizon, both, base.loc[both["row"]].reset_index())
+                yield Cell(int(replicate), arm.name, horizon, both, base.loc[both["row"]].reset_index(),
+                           draw)
 
 
 def transformed(values: np.ndarray, scale: str) -> np.ndarray:
@@ -120,7 +125,8 @@ def estimate_rows(cell: Cell, outcomes: list[str]) -> list[dict[str, object]]:
         truth[TOT] = truth[DIM] / arm_share if arm_share > 0 else math.nan
         control = cell.now[cell.now["arm"] == CONTROL][outcome]
         for estimator, est in results.items():
-            rows.append({"replicate": cell.replicate, "arm": cell.arm, "outcome": outcome,
+            rows.append({"replicate": cell.replicate, **({} if cell.draw is None else {"draw": cell.draw}),
+                         "arm": cell.arm, "outcome": outcome,
                          "weeks": cell.weeks, "estimator": estimator, "effect": est.effect, "se": est.se,
                          "lo": est.lo, "hi": est.hi, "p": est.p, "df": est.df, "true": truth[estimator],
                          "control_mean": float(control.mean())})
@@ -150,7 +156,8 @@ def power_rows(cell: Cell, outcomes: list[str], sizes: list[int], total: int, se
         keep = subsample(cell, size, total, rng)
         for outcome in outcomes:
             est = primary(cell, outcome, keep) if keep is not None else None
-            rows.append({"replicate": cell.replicate, "arm": cell.arm, "outcome": outcome,
+            rows.append({"replicate": cell.replicate, **({} if cell.draw is None else {"draw": cell.draw}),
+                         "arm": cell.arm, "outcome": outcome,
                          "weeks": cell.weeks, "size": size,
                          "significant": math.nan if est is None or not math.isfinite(est.p) else float(est.significant),
                          "se": math.nan if est is None else est.se, "df": 0 if est is None else est.df})
@@ -195,14 +202,29 @@ class TrialAnalysis:
         e = self.estimates.assign(
             covers=lambda d: ((d["lo"] <= d["true"]) & (d["true"] <= d["hi"])).where(d["lo"].notna()),
             significant=lambda d: (d["p"] < 0.05).where(d["p"].notna()))
-        g = e.groupby(["arm", "outcome", "weeks", "estimator"], sort=False)
+        g = e.groupby(KEYS, sort=False)
         out = g.agg(replicates=("effect", "count"), estimate=("effect", "mean"), sd=("effect", "std"),
                     se=("se", "mean"), lo=("lo", "mean"), hi=("hi", "mean"), true=("true", "mean"),
                     coverage=("covers", "mean"), power=("significant", "mean"), df=("df", "median"),
                     control_mean=("control_mean", "mean")).reset_index()
         out["bias"] = out["estimate"] - out["true"]
         out["mde"] = [minimum_detectable_effect(se, int(df)) for se, df in zip(out["se"], out["df"], strict=True)]
+        if "draw" in e.columns:
+            out = out.merge(self.parameter_split(), on=KEYS, how="left")
         return out
+
+    def parameter_split(self) -> pd.DataFrame:
+        """With posterior draws: the true effect's 95 % interval over the posterior (noise
+        included) and the shares of the true effect's and the estimate's spread that are
+        parameters (one-way random-effects ANOVA by draw, docs/calibration.md)."""
+        rows = []
+        for key, part in self.estimates.groupby(KEYS, sort=False):
+            draws = part["draw"].tolist()
+            truth, estimate = spread(part["true"].tolist(), draws, 0.95), spread(part["effect"].tolist(), draws, 0.95)
+            rows.append({**dict(zip(KEYS, key, strict=True)), "true_lo": truth.lo, "true_hi": truth.hi,
+                         "true_parameter_share": truth.parameter_share,
+                         "estimate_parameter_share": estimate.parameter_share})
+        return pd.DataFrame(rows)
 
     def power_table(self) -> pd.DataFrame:
         """Power and minimum detectable effect (80 % power) of the primary estimator per size."""

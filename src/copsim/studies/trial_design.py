@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +31,7 @@ from copsim.errors import ScenarioError
 from copsim.scenario.io import first_error_line, read_toml, scenario_hash
 from copsim.scenario.schema import WEEKS_PER_YEAR, KeyedValueError, Scenario, Strict
 from copsim.studies.experiments import Task, resolve_base, run_id, run_seed
+from copsim.studies.posterior import Draws
 
 CONTROL = "control"
 
@@ -191,6 +192,7 @@ class TrialPlan:
     trial: Trial
     source: str
     base: dict[str, Any]  # the resolved base scenario without groups, as plain data
+    draws: Draws | None = None  # posterior draws of the replicates (None: the base's values)
 
     @property
     def name(self) -> str:
@@ -221,6 +223,10 @@ class TrialPlan:
         """The same trial with another number of replicates (--reps)."""
         return TrialPlan(self.trial.model_copy(update={"replicates": replicates}), self.source, self.base)
 
+    def with_draws(self, draws: Draws | None) -> TrialPlan:
+        """The same trial, its replicates drawing their parameters (see copsim.studies.posterior)."""
+        return replace(self, draws=draws)
+
     def bind(self, task: Task) -> Task:
         """Tasks need nothing more: the job holds the trial."""
         return task
@@ -234,6 +240,9 @@ class TrialPlan:
         trial = self.trial.model_dump(mode="json")
         identity = {"trial": {k: v for k, v in trial.items() if k != "description"},
                     "base_scenario_hash": scenario_hash(self.scenario()), "copsim_version": __version__}
+        if self.draws is not None:  # a trial drawing from a posterior is another trial
+            identity["posterior"] = {"seeds_per_draw": self.draws.seeds_per_draw,
+                                     "sets": list(self.draws.sets)}
         canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"))
         return {"experiment_hash": hashlib.sha256(canonical.encode()).hexdigest()[:16],
                 "kind": "trial", "source": self.source, "experiment": {"name": self.trial.name},

@@ -19,12 +19,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from copsim.engine import ventures
 from copsim.engine.kernels import Engine
 from copsim.engine.model import CopModel
 from copsim.engine.rng import Streams
 from copsim.scenario.io import validate_scenario
 from copsim.scenario.schema import Scenario
 from copsim.studies.experiments import Task
+from copsim.studies.posterior import Draws, with_values
 from copsim.studies.randomisation import Assignment, TreatedGroup, assign
 from copsim.studies.sweep import RunOutput, SweepReport, run_sweep
 from copsim.studies.trial_design import CONTROL, OUTCOMES, Trial, TrialPlan
@@ -39,13 +41,21 @@ class TrialJob:
     trial: Trial
     base: dict[str, Any]
     engine: Engine = "numba"
+    draws: Draws | None = None  # posterior draws: replicate r runs draws.values(r)
 
     def __call__(self, task: Task) -> RunOutput:
         """Run one replicate; its per-firm table goes where a sweep keeps a run's table."""
-        firms = run_replicate(self.trial, Scenario.model_validate(self.base), task.seed, self.engine)
+        if self.draws is None:
+            base, drawn = Scenario.model_validate(self.base), {}
+        else:
+            draw = self.draws.draw_of(task.replicate)
+            base = with_values(self.base, self.draws.values(task.replicate),
+                               f"trial {self.trial.name} (posterior draw {draw})")
+            drawn = {"draw": draw}
+        firms = run_replicate(self.trial, base, task.seed, self.engine)
         groups = int(firms.loc[firms["arm"] != CONTROL, "group"].nunique())
         return RunOutput({"trial_firms": float(firms["row"].nunique()), "groups": float(groups)},
-                         firms.assign(replicate=task.replicate))
+                         firms.assign(replicate=task.replicate, **drawn))
 
 
 def run_replicate(trial: Trial, base: Scenario, seed: int, engine: Engine = "numba") -> pd.DataFrame:
@@ -116,12 +126,12 @@ def firm_measures(model: CopModel, rows: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def partner_counts(model: CopModel) -> np.ndarray:
-    """Distinct business partners of every firm: ties at the tie threshold, active ventures."""
-    t, v = model.ties, model.ventures
+    """Distinct business partners of every firm: ties at the tie threshold, and every
+    co-member of an active venture (a partner counts once however many ventures)."""
+    t = model.ties
     tied = t.trust[: t.n] >= model.scenario.trust.tie_threshold
-    active = v.status[: v.n] == 0
     pairs = np.concatenate([np.column_stack([t.src[: t.n][tied], t.dst[: t.n][tied]]),
-                            np.sort(np.column_stack([v.a[: v.n][active], v.b[: v.n][active]]), axis=1)])
+                            ventures.partner_pairs(model, active_only=True)])
     pairs = np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2)
     return np.bincount(pairs.ravel(), minlength=model.firms.n)
 
@@ -163,7 +173,7 @@ def assigned_group(assignment: Assignment, rows: np.ndarray) -> np.ndarray:
 
 def run_trial(plan: TrialPlan, out: Path, *, engine: Engine = "numba", **sweep: Any) -> SweepReport:
     """Run every unfinished replicate into ``out`` (resumable; keywords go to run_sweep)."""
-    return run_sweep(plan, out, job=TrialJob(plan.trial, plan.base, engine), **sweep)
+    return run_sweep(plan, out, job=TrialJob(plan.trial, plan.base, engine, plan.draws), **sweep)
 
 
 def read_firm_tables(out: Path) -> pd.DataFrame:

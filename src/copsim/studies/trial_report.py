@@ -53,17 +53,28 @@ def primary_rows(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def headline_table(analysis: TrialAnalysis) -> list[list[str]]:
-    """Rows of the main table: estimate, interval, truth, coverage, power, MDE."""
+    """Rows of the main table: estimate, interval, truth, coverage, power, MDE; with posterior
+    draws the truth's interval over the posterior and how much of the estimates' spread is
+    parameters."""
     rows = []
     for r in primary_rows(analysis.summary()).to_dict("records"):
-        rows.append([r["arm"], r["outcome"], str(r["weeks"]), r["estimator"], scale_note(r["outcome"], r["estimator"]),
-                     f"{num(r['estimate'])} ({num(r['lo'])} to {num(r['hi'])})", num(r["true"]),
-                     num(r["bias"]), num(100 * r["coverage"]), num(100 * r["power"]), num(r["mde"])])
+        drawn = "true_lo" in r
+        truth = num(r["true"]) + (f" ({num(r['true_lo'])} to {num(r['true_hi'])})" if drawn else "")
+        row = [r["arm"], r["outcome"], str(r["weeks"]), r["estimator"], scale_note(r["outcome"], r["estimator"]),
+               f"{num(r['estimate'])} ({num(r['lo'])} to {num(r['hi'])})", truth,
+               num(r["bias"]), num(100 * r["coverage"]), num(100 * r["power"]), num(r["mde"])]
+        rows.append(row + ([num(100 * r["estimate_parameter_share"])] if drawn else []))
     return rows
 
 
 HEADLINE = ["arm", "outcome", "weeks after start", "estimator", "unit", "estimate (mean 95 % interval)",
             "true effect", "bias", "coverage %", "power % (trial size)", "MDE (80 % power)"]
+PARAMETER_SHARE = "spread of the estimates from parameters %"
+
+
+def headline_headers(analysis: TrialAnalysis) -> list[str]:
+    """The main table's columns: with posterior draws, the parameters' share of the spread too."""
+    return HEADLINE + ([PARAMETER_SHARE] if "draw" in analysis.estimates.columns else [])
 
 
 def markdown(headers: list[str], rows: list[list[str]]) -> str:
@@ -153,6 +164,19 @@ def plot_effects(analysis: TrialAnalysis, trial: Trial, path: Path) -> None:
     plt.close(fig)
 
 
+def parameters_note(meta: dict[str, Any]) -> str:
+    """Where the replicates' parameters came from, and what the intervals then hold."""
+    posterior = meta.get("posterior")
+    if posterior is None:
+        return ("Parameters: those of the base scenario in every replicate, so the spread over "
+                "replicates is random noise only (new worlds, randomisations and draws).")
+    return (f"Parameters: each replicate drew its parameters from the posterior {posterior['file']} "
+            f"({posterior['draws']} draws of {posterior['seeds_per_draw']} seeds). The true effect's "
+            "bracket is its 95 % interval over the posterior, noise included, and the last column the "
+            "share of the estimates' spread that lies between draws (one-way random-effects ANOVA, "
+            "docs/calibration.md); power and coverage are averages over the posterior.")
+
+
 def report_html(analysis: TrialAnalysis, trial: Trial, base: Scenario, meta: dict[str, Any], figures: Path) -> str:
     """The self-contained report page."""
     arms = html_table(["arm", "share", "meetings", "every (weeks)", "mode", "expert talks", "what it offers"],
@@ -177,7 +201,8 @@ standard errors clustered by the unit of randomisation. Estimate and interval ar
 replicates; the true effect compares the same firms with and without the programme (common random
 numbers), which a real trial cannot; coverage is the share of replicates whose 95 % interval holds
 the true effect; power the share significant at 5 %. Survivors only, except survival.</p>
-{html_table(HEADLINE, headline_table(analysis))}
+<p>{html.escape(parameters_note(meta))}</p>
+{html_table(headline_headers(analysis), headline_table(analysis))}
 <h2>Every estimator: intention to treat and treatment on the treated</h2>
 <p>TOT is the Wald ratio of the ITT on the outcome to the ITT on take-up (attended at least one
 meeting), the assignment as instrument; its true value is the true ITT over the same take-up gap.</p>
@@ -197,7 +222,7 @@ meeting), the assignment as instrument; its true value is the true ITT over the 
 def write_trial_outputs(out: Path, analysis: TrialAnalysis, trial: Trial, base: Scenario,
                         meta: dict[str, Any]) -> str:
     """Write every table, figure and report.html into ``out/analysis``; return the terminal text."""
-    headline = markdown(HEADLINE, headline_table(analysis))
+    headline = markdown(headline_headers(analysis), headline_table(analysis))
     with atomic_directory(out / "analysis", ANALYSIS_OUTPUT) as tmp:
         write_json(tmp / "trial.json", meta)
         analysis.summary().to_csv(tmp / "estimates.csv", index=False)

@@ -71,9 +71,9 @@ def describe_meeting(model: CopModel, meeting: pd.Series, related: pd.DataFrame)
         parts.append("the problem was solved" if problem.value.iloc[0] > 0 else "the problem stayed open")
     if (acts.activity == "visits").any():
         parts.append(f"they toured {firm_name(model, int(meeting.firm))}")
-    formed = related[related.kind == "venture_formed"]
-    for kind, ventures in formed.groupby("value", observed=True):
-        parts.append(f"{count_words(2 * len(ventures))} firms started "
+    in_ventures = related[related.kind.isin(["venture_formed", "venture_joined"])]
+    for kind, members in in_ventures.groupby("value", observed=True):
+        parts.append(f"{count_words(members.firm.nunique())} firms started "
                      f"{VENTURES[VentureKind(int(kind))]}")
     return "; ".join(parts) + "."
 
@@ -97,7 +97,9 @@ def describe_event(model: CopModel, event: pd.Series) -> str | None:
         return (f"week {week}: {firm} started a partnership with a firm it knows, "
                 f"{firm_name(model, int(event.other))}.")
     if kind == "venture_failed" and event.group >= 0:
-        return f"week {week}: the venture of {firm} and {firm_name(model, int(event.other))} failed."
+        partners = (f"{firm} and {firm_name(model, int(event.other))}" if event.other >= 0
+                    else f"{firm} and its partners")
+        return f"week {week}: the venture of {partners} failed."
     if kind == "shock":
         return f"week {week}: a shock hit demand (-{event.value:.0%})."
     return None
@@ -107,11 +109,12 @@ def describe(model: CopModel, events: pd.DataFrame) -> list[str]:
     """Sentences for a slice of the event log, in week order (a slice may span many weeks)."""
     told: list[tuple[int, str]] = []
     meetings = events[events.kind == "meeting"]
-    by_meeting = events[events.kind.isin(["activity", "venture_formed"])]
+    by_meeting = events[events.kind.isin(["activity", "venture_formed", "venture_joined"])]
     for _, meeting in meetings.iterrows():
         related = by_meeting[(by_meeting.week == meeting.week) & (by_meeting.group == meeting.group)]
         told.append((int(meeting.week), describe_meeting(model, meeting, related)))
-    for _, event in events[~events.kind.isin(["meeting", "activity", "venture_formed"])].iterrows():
+    for _, event in events[~events.kind.isin(["meeting", "activity", "venture_formed",
+                                               "venture_joined"])].iterrows():
         line = describe_event(model, event)
         if line is not None:
             told.append((int(event.week), line))

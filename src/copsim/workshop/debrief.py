@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from copsim.engine import ventures
 from copsim.engine.model import CopModel
 from copsim.scenario.schema import Scenario
 from copsim.version import __version__
@@ -48,7 +49,7 @@ METRICS = [  # key, label, decimals
 
 def measure(model: CopModel, rows: np.ndarray | None) -> dict[str, float]:
     """Outcomes of a world for some firms (None: all firms, survival of the initial ones)."""
-    f, t, v = model.firms, model.ties, model.ventures
+    f, t = model.firms, model.ties
     n = f.n
     every = np.arange(n)
     chosen = every if rows is None else rows
@@ -59,11 +60,12 @@ def measure(model: CopModel, rows: np.ndarray | None) -> dict[str, float]:
     threshold = model.scenario.trust
     living = f.alive[:n] & mask
     cohort = f.alive[: model.cohort_size] if rows is None else f.alive[chosen]
+    venture, firm = ventures.memberships(model)
     return {
         "knowledge": float(f.knowledge[:n][living].mean()) if living.any() else math.nan,
         "ties": float((touching & (trust >= threshold.tie_threshold)).sum()),
         "strong_ties": float((touching & (trust >= threshold.strong_threshold)).sum()),
-        "ventures": float((mask[v.a[: v.n]] | mask[v.b[: v.n]]).sum()),
+        "ventures": float(len(np.unique(venture[mask[firm]]))),  # each venture once
         "survival": 100.0 * float(cohort.mean()) if len(cohort) else math.nan,
         "members": float((living & (f.group[:n] >= 0)).sum()),
         "meetings": float(f.meetings_attended[:n][mask].mean()) if mask.any() else math.nan,

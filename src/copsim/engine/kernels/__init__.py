@@ -23,7 +23,7 @@ KERNELS = {
     "business": ("update_business",),
     "meetings": ("attend_meetings", "hold_meetings", "channel_lessons"),
     "exchange": ("absorptive_capacity", "exchange_knowledge"),
-    "ties": ("strengthen_ties", "decay_ties"),
+    "ties": ("strengthen_ties", "decay_ties", "tie_strength"),
     "ventures": ("update_ventures",),
     "summary": ("summarise_firms", "summarise_ties", "average_clustering"),
     "contacts": ("link_firms", "contact_week"),

@@ -18,11 +18,12 @@ F_EXIT, F_SOLVED, F_HIRE, F_LAYOFF, F_INNOVATION, F_INNOVATION_OK, F_HIRE_FAILED
 
 
 @jit
-def update_business(week, n, p, demand, u, firms, flags):
+def update_business(week, n, p, demand, u, firms, ties, flags):
     """Revenue, cost, cash, exits, problems, hiring and innovation for rows ``0..n-1``.
 
     Mutates the columns of ``firms`` (``FirmTable.columns()``) in place and sets
-    ``flags[row]`` to the ``F_*`` bits of what happened this week. Draws: reads
+    ``flags[row]`` to the ``F_*`` bits of what happened this week; ``ties[row]`` is the
+    firm's trust-weighted ties to living peers (kernel ``tie_strength``). Draws: reads
     ``u[row, :]`` only, so a firm's draws depend neither on other firms nor on the
     programme (CRN). With the knowledge channel off (``p.knowledge_channel``) the
     business uses the firm's starting knowledge, as it would without the programme.
@@ -99,7 +100,7 @@ def update_business(week, n, p, demand, u, firms, flags):
             problem_severity[i] = 0.0
 
         # Well-being and confidence drift towards their targets; support received at
-        # meetings (not membership itself) lifts well-being, and fades.
+        # meetings and ties to peers (not membership itself) lift well-being; support fades.
         buffer = cash[i] / (p.wellbeing_buffer_weeks * weekly_cost + 1.0)
         if buffer > 1.0:
             buffer = 1.0
@@ -108,6 +109,7 @@ def update_business(week, n, p, demand, u, firms, flags):
         target = p.wellbeing_base + p.wellbeing_cash * buffer
         if p.wellbeing_channel:
             target += p.support_effect * support[i]
+            target += p.ties_effect * min(1.0, ties[i] / p.ties_for_full_effect)
         support[i] *= 1.0 - p.support_decay
         if problem_topic[i] >= 0:
             target -= p.wellbeing_problem * problem_severity[i]

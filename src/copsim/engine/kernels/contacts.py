@@ -19,7 +19,7 @@ jit = jit_for(__name__)
 # Copies of state.PAIR, EventKind.PARTNERSHIP and VentureKind.PARTNERSHIP (copsim.dtypes)
 # for numba's cache (tests/test_constants.py).
 PAIR = 4294967296
-EV_PARTNERSHIP = 17
+EV_PARTNERSHIP = 18
 V_PARTNERSHIP = 3
 
 
@@ -111,6 +111,29 @@ def _contact(p, i, step, first, slots, met_other, alive, tied, tie_index, tie_tr
     return j, e, part, refer, e < 0 or tie_ventures[e] == 0
 
 
+@jit(inline="always")
+def _form_partnership(ven, ven_n, mem, mem_n, lead, partner, edge, week, uplift):
+    """Record venture row ``ven_n``, a partnership of ``lead`` and ``partner`` on their tie
+    ``edge``, and its two member rows from ``mem_n``, the lead first: the layout of the
+    meeting kernel's two-firm ventures (its helpers live in its file: numba's cache sees
+    only this one). The caller counts the venture on the tie. Returns the new counts."""
+    for r in range(2):
+        mem.venture[mem_n + r] = ven_n
+        mem.left_week[mem_n + r] = -1
+    mem.firm[mem_n] = lead
+    mem.edge[mem_n] = -1
+    mem.firm[mem_n + 1] = partner
+    mem.edge[mem_n + 1] = edge
+    ven.kind[ven_n] = V_PARTNERSHIP
+    ven.start_week[ven_n] = week
+    ven.end_week[ven_n] = -1
+    ven.uplift[ven_n] = uplift
+    ven.status[ven_n] = 0
+    ven.first[ven_n] = mem_n
+    ven.size[ven_n] = 2
+    return ven_n + 1, mem_n + 2
+
+
 @jit
 def contact_week(week, n, p, slots, firms, met_firm, met_other, ties, tie_index, n_ties, tied,
                  u, ventures, events):
@@ -124,14 +147,14 @@ def contact_week(week, n, p, slots, firms, met_firm, met_other, ties, tie_index,
     venture with it) it starts a partnership venture with one of them, chosen by
     strength with the same uniform ``u[i]`` (rescaled). A pair without a tie gets one at
     trust ``p.strength`` (not made in meetings). ``tied[row]``: the firm has a tie (kept
-    up to date here). Appends ventures and events; the caller guarantees room. Returns
-    ``(n_ties, ven_n, ev_n)``.
+    up to date here). Appends ventures (the firm their lead), their members and events;
+    the caller guarantees room. Returns ``(n_ties, ven_n, mem_n, ev_n)``.
     """
     alive, revenue, revenue_base = firms.alive, firms.revenue, firms.revenue_base
     employees, referral, group = firms.employees, firms.referral, firms.group
     tie_src, tie_dst, tie_trust = ties.src, ties.dst, ties.trust
     tie_met, tie_ventures, tie_last = ties.met, ties.ventures, ties.last_week
-    ven, ven_n = ventures
+    ven, ven_n, mem, mem_n = ventures
     ev_week, ev_kind, ev_group, ev_firm, ev_other, ev_activity, ev_topic, ev_value = events[0]
     ev_n = events[1]
     n_slots = slots.shape[1]
@@ -190,12 +213,7 @@ def contact_week(week, n, p, slots, firms, met_firm, met_other, ties, tie_index,
                 tie_trust[e] = p.strength
             tie_last[e] = week
             tie_ventures[e] += 1
-            ven.a[ven_n] = lo
-            ven.b[ven_n] = hi
-            ven.kind[ven_n] = V_PARTNERSHIP
-            ven.start_week[ven_n] = week
-            ven.uplift[ven_n] = p.uplift
-            ven_n += 1
+            ven_n, mem_n = _form_partnership(ven, ven_n, mem, mem_n, i, j, e, week, p.uplift)
             ev_week[ev_n] = week
             ev_kind[ev_n] = EV_PARTNERSHIP
             ev_group[ev_n] = group[i]
@@ -206,4 +224,4 @@ def contact_week(week, n, p, slots, firms, met_firm, met_other, ties, tie_index,
             ev_value[ev_n] = V_PARTNERSHIP
             ev_n += 1
             break
-    return n_ties, ven_n, ev_n
+    return n_ties, ven_n, mem_n, ev_n

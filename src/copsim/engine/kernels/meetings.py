@@ -19,15 +19,19 @@ jit = jit_for(__name__)
 # kept in this file because numba's cache sees changes to this file only;
 # tests/test_constants.py holds each equal to its definition.
 PAIR = 4294967296  # tie key = lo * PAIR + hi
-EV_MEETING, EV_CANCELLED, EV_ACTIVITY, EV_VENTURE, EV_SOLVED = 0, 1, 2, 3, 12
+EV_MEETING, EV_CANCELLED, EV_ACTIVITY, EV_VENTURE, EV_SOLVED, EV_JOINED = 0, 1, 2, 3, 12, 17
 (A_PROBLEM, A_REQUEST, A_EXPERIENCE, A_REUSE, A_COORDINATION, A_ARGUMENT, A_CONFIDENCE,
  A_DEVELOPMENTS, A_DOCUMENTATION, A_VISITS, A_MAPPING) = range(11)
 N_ACTIVITIES = 11
 V_SHARED_ASSET, V_JOINT_CAMPAIGN, V_CUSTOMER = 0, 1, 2
 
 MAX_COORDINATION_PARTNERS = 29  # upper bound of ventures.max_coordination_partners
-MAX_EVENTS_PER_MEETING = 16 + MAX_COORDINATION_PARTNERS
-MAX_VENTURES_PER_MEETING = 2 + MAX_COORDINATION_PARTNERS
+# Room per meeting: at most one venture each from reusing assets, coordination and
+# mapping; their members (two, the host and its partners, two); their events (one
+# venture_formed and one venture_joined per partner) besides 15 others.
+MAX_EVENTS_PER_MEETING = 18 + MAX_COORDINATION_PARTNERS
+MAX_VENTURES_PER_MEETING = 3
+MAX_VENTURE_MEMBERS_PER_MEETING = 5 + MAX_COORDINATION_PARTNERS
 
 
 @jit(inline="always")
@@ -89,16 +93,52 @@ def _best_teacher(knowledge, rows, start, end, topic, exclude):
 
 
 @jit(inline="always")
-def _form_venture(ven, ven_n, tie_ventures, edge, a, b, kind, week, uplift):
-    """Record a new joint venture between rows a and b on tie ``edge`` (``ven``: the
-    venture table's columns)."""
-    ven.a[ven_n] = a if a < b else b
-    ven.b[ven_n] = b if a < b else a
+def _add_member(mem, mem_n, tie_ventures, venture, firm, edge):
+    """Append ``firm`` to the members of venture row ``venture`` (``mem``: the member
+    table's columns); a partner is in on tie ``edge`` with the lead, the lead has -1.
+    Returns the new member count."""
+    mem.venture[mem_n] = venture
+    mem.firm[mem_n] = firm
+    mem.edge[mem_n] = edge
+    mem.left_week[mem_n] = -1
+    if edge >= 0:
+        tie_ventures[edge] += 1
+    return mem_n + 1
+
+
+@jit(inline="always")
+def _record_venture(ven, ven_n, first, size, kind, week, uplift):
+    """Record venture row ``ven_n`` whose ``size`` members start at member row ``first``
+    (``ven``: the venture table's columns); return the new venture count."""
     ven.kind[ven_n] = kind
     ven.start_week[ven_n] = week
+    ven.end_week[ven_n] = -1
     ven.uplift[ven_n] = uplift
-    tie_ventures[edge] += 1
+    ven.status[ven_n] = 0
+    ven.first[ven_n] = first
+    ven.size[ven_n] = size
     return ven_n + 1
+
+
+@jit(inline="always")
+def _log_venture(ev, ev_n, week, group, mem, first, size, activity, kind):
+    """Log a venture's formation: one ``venture_formed`` (the lead; ``other`` its partner
+    if it has one only) and one ``venture_joined`` per partner. Returns the event count."""
+    lead = mem.firm[first]
+    ev_n = _log(ev, ev_n, week, EV_VENTURE, group, lead, mem.firm[first + 1] if size == 2 else -1,
+                activity, -1, kind)
+    for r in range(first + 1, first + size):
+        ev_n = _log(ev, ev_n, week, EV_JOINED, group, mem.firm[r], lead, activity, -1, kind)
+    return ev_n
+
+
+@jit(inline="always")
+def _form_pair(ven, ven_n, mem, mem_n, tie_ventures, lead, partner, edge, kind, week, uplift):
+    """A two-firm venture of ``lead`` and ``partner`` on their tie ``edge``; returns the
+    new venture and member counts."""
+    mem_n = _add_member(mem, mem_n, tie_ventures, ven_n, lead, -1)
+    mem_n = _add_member(mem, mem_n, tie_ventures, ven_n, partner, edge)
+    return _record_venture(ven, ven_n, mem_n - 2, 2, kind, week, uplift), mem_n
 
 
 @jit
@@ -146,8 +186,9 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, tie_index,
     ``roster``: the due groups, their members and who attends (``scratch.Roster``);
     ``groups``, ``firms``, ``ties`` and ``meetings`` (``MeetingScratch``): the tables'
     columns; ``tie_index``: tie key -> edge; ``firm_scratch``: the per-firm ``value``
-    and ``raised`` arrays; ``ventures`` and ``events``: (columns, rows in use) of the
-    venture table and the event buffer, appended to.
+    and ``raised`` arrays; ``ventures``: (columns, rows in use) of the venture table and
+    of the venture member table, ``events``: (columns, rows in use) of the event buffer,
+    appended to.
 
     ``raised[i]`` is the topic firm ``i`` chose to raise (workshop mode, -1 = none:
     the model's own rule): a host's raised topic is the theme, and problem solving
@@ -156,13 +197,14 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, tie_index,
     is exactly the model's (docs/odd.md 7.4, 7.5, 7.13).
 
     Writes meetings (attendees in ``meet_rows[meet_ptr[q]:meet_ptr[q + 1]]``),
-    lessons, ventures (from ``ven_n``) and events (from ``ev_n``). With
+    lessons, ventures (from ``ven_n``), their members (from ``mem_n``) and events (from
+    ``ev_n``). With
     ``p.problem_channel`` off problems are worked on but never cleared; with
     ``p.hiring_channel`` off confidence, hire readiness and innovation boost are left
     as they are (``copsim decompose``). Mutates problems, confidence, hire readiness,
     innovation boost, revealed assets, group memory, ``last_hosted`` and ``value``
     (what each attendee got from the meeting). Returns ``(meetings, lessons, ven_n,
-    ev_n)``. Draws per meeting held: ``rng.random(11)`` then the draws of each
+    mem_n, ev_n)``. Draws per meeting held: ``rng.random(11)`` then the draws of each
     activity in activity order. The caller guarantees room in every output.
     """
     due, member_ptr, member_rows, attend = roster.groups, roster.ptr, roster.rows, roster.attend
@@ -175,7 +217,7 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, tie_index,
     hire_readiness, innovation_boost = firms.hire_readiness, firms.innovation_boost
     value, raised = firm_scratch.value, firm_scratch.raised
     tie_trust, tie_ventures = ties.trust, ties.ventures
-    ven, ven_n = ventures
+    ven, ven_n, mem, mem_n = ventures
     ev, ev_n = events
     meet_ptr, meet_rows, meet_group = meetings.meet_ptr, meetings.meet_rows, meetings.meet_group
     meet_host, meet_visit = meetings.meet_host, meetings.meet_visit
@@ -313,20 +355,21 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, tie_index,
                     partner, edge, best = j, e, trust
             formed = partner >= 0 and rng.random() < eff[A_REUSE] * (1.0 + best)
             if formed:
-                ven_n = _form_venture(ven, ven_n, tie_ventures, edge, i, partner, V_SHARED_ASSET,
-                                      week, p.venture_uplift)
-                ev_n = _log(ev, ev_n, week, EV_VENTURE, g, i, partner, A_REUSE, -1,
-                            V_SHARED_ASSET)
+                ven_n, mem_n = _form_pair(ven, ven_n, mem, mem_n, tie_ventures, i, partner, edge,
+                                          V_SHARED_ASSET, week, p.venture_uplift)
+                ev_n = _log_venture(ev, ev_n, week, g, mem, mem_n - 2, 2, A_REUSE, V_SHARED_ASSET)
                 value[i] += p.value_venture
                 value[partner] += p.value_venture
             ev_n = _log(ev, ev_n, week, EV_ACTIVITY, g, i, partner, A_REUSE, -1, 1.0 if formed else 0.0)
 
-        # Coordination and strategy: the host rallies trusted peers with complementary assets.
+        # Coordination and strategy: the host rallies trusted peers with complementary
+        # assets into one joint venture (the ten-firm exhibition house of seed 001).
         if m >= 3 and draws[A_COORDINATION] < prob[A_COORDINATION]:
-            formed_count = 0
+            first = mem_n
+            mem_n = _add_member(mem, mem_n, tie_ventures, ven_n, host, -1)
             for a in range(base, n_rows):
                 j = meet_rows[a]
-                if j == host or formed_count >= p.max_coordination_partners:
+                if j == host or mem_n - first > p.max_coordination_partners:
                     continue
                 if (assets[host] & ~assets[j]) == 0 or (assets[j] & ~assets[host]) == 0:
                     continue
@@ -334,16 +377,18 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, tie_index,
                 if e < 0 or trust < p.venture_min_trust or tie_ventures[e] > 0:
                     continue
                 if rng.random() < eff[A_COORDINATION]:
-                    ven_n = _form_venture(ven, ven_n, tie_ventures, e, host, j, V_JOINT_CAMPAIGN,
-                                          week, p.venture_uplift)
-                    ev_n = _log(ev, ev_n, week, EV_VENTURE, g, host, j, A_COORDINATION, -1,
-                                V_JOINT_CAMPAIGN)
+                    mem_n = _add_member(mem, mem_n, tie_ventures, ven_n, j, e)
                     value[j] += p.value_venture
-                    formed_count += 1
-            if formed_count > 0:
+            partners = mem_n - first - 1
+            if partners > 0:
+                ven_n = _record_venture(ven, ven_n, first, partners + 1, V_JOINT_CAMPAIGN, week,
+                                        p.venture_uplift)
+                ev_n = _log_venture(ev, ev_n, week, g, mem, first, partners + 1, A_COORDINATION,
+                                    V_JOINT_CAMPAIGN)
                 value[host] += p.value_venture
-            ev_n = _log(ev, ev_n, week, EV_ACTIVITY, g, host, -1, A_COORDINATION, -1,
-                        formed_count)
+            else:
+                mem_n = first  # nobody joined: no venture
+            ev_n = _log(ev, ev_n, week, EV_ACTIVITY, g, host, -1, A_COORDINATION, -1, partners)
 
         # Building an argument: peers help a confident member decide on growth (a hire).
         if draws[A_ARGUMENT] < prob[A_ARGUMENT]:
@@ -429,10 +474,10 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, tie_index,
                 trust, e = _trust(tie_index, tie_trust, i, j)
                 if e >= 0 and trust >= p.venture_min_trust and tie_ventures[e] == 0:
                     if rng.random() < eff[A_MAPPING]:
-                        ven_n = _form_venture(ven, ven_n, tie_ventures, e, i, j, V_CUSTOMER, week,
-                                              p.customer_uplift)
-                        ev_n = _log(ev, ev_n, week, EV_VENTURE, g, i, j, A_MAPPING, -1,
-                                    V_CUSTOMER)
+                        ven_n, mem_n = _form_pair(ven, ven_n, mem, mem_n, tie_ventures, i, j, e,
+                                                  V_CUSTOMER, week, p.customer_uplift)
+                        ev_n = _log_venture(ev, ev_n, week, g, mem, mem_n - 2, 2, A_MAPPING,
+                                            V_CUSTOMER)
                         customer = j
                     break
             ev_n = _log(ev, ev_n, week, EV_ACTIVITY, g, i, customer, A_MAPPING, gap_topic,
@@ -440,7 +485,7 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, tie_index,
 
         q += 1
         meet_ptr[q] = n_rows
-    return q, n_les, ven_n, ev_n
+    return q, n_les, ven_n, mem_n, ev_n
 
 
 @jit

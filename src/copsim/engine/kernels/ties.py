@@ -71,3 +71,22 @@ def decay_ties(week, n_ties, decay, dormant, trust, last_week, ventures):
         if last_week[e] < week and ventures[e] == 0 and trust[e] > 0.0:
             t = trust[e] * (1.0 - decay)
             trust[e] = t if t >= dormant else 0.0
+
+
+@jit
+def tie_strength(n_firms, n_ties, src, dst, trust, met, alive, threshold, out):
+    """``out[i]``: the sum of trust over firm ``i``'s ties made in meetings (``met``; trust
+    at least ``threshold``) to living firms, for rows ``0..n_firms-1`` (the peers a firm
+    can lean on; a tie of a partnership through business contacts is not one)."""
+    for i in range(n_firms):
+        out[i] = 0.0
+    for e in range(n_ties):
+        t = trust[e]
+        if t < threshold or not met[e]:
+            continue
+        i = src[e]
+        j = dst[e]
+        if alive[j]:
+            out[i] += t
+        if alive[i]:
+            out[j] += t
