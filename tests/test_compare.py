@@ -149,6 +149,25 @@ def test_costs_per_outcome_are_cost_over_outcome_per_replicate(runs: dict[str, P
     assert mean == pytest.approx(small["cost_per_participant_eur"].mean())  # not a ratio of means
 
 
+def test_participants_time_is_reported_next_to_the_funders_cost(runs: dict[str, Proc],
+                                                                  workdir: Path) -> None:
+    reps = replicates(workdir, "w2")
+    for label in ("small", "self"):
+        r = reps[reps["scenario"] == label]
+        assert (r["participants_time_cost_eur"] > 0).all()  # meetings take time, funded or not
+        np.testing.assert_allclose(r["cost_with_time_eur"],
+                                   r["cost_total_eur"] + r["participants_time_cost_eur"])
+        np.testing.assert_allclose(r["cost_with_time_per_participant_eur"],
+                                   r["cost_with_time_eur"] / r["participants"])
+    assert table(workdir, "w2").loc[NO_PROGRAMME, "participants_time_cost_eur_mean"] == 0
+    text = (workdir / "w2" / "table.md").read_text()
+    for label in ("| Funders' cost (EUR) |", "| Participants' time at their own hourly rates (EUR) |",
+                  "| Total cost with participants' time (EUR) |",
+                  "| With participants' time: cost per additional surviving firm (EUR) |"):
+        assert label in text
+    assert "gave time worth" in (workdir / "w2" / "report.html").read_text()
+
+
 def test_self_organised_costs_nothing_but_reaches_firms(runs: dict[str, Proc],
                                                         workdir: Path) -> None:
     row = table(workdir, "w2").loc["self"]
@@ -239,7 +258,7 @@ def test_undefined_ratios_are_reported_not_dropped() -> None:
 
 
 def test_every_metric_has_a_label_and_unit() -> None:
-    assert len({m.key for m in METRICS}) == len(METRICS) == 21
+    assert len({m.key for m in METRICS}) == len(METRICS) == 26
     assert all(m.label and m.unit for m in METRICS)
 
 

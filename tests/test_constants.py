@@ -31,7 +31,8 @@ def test_kernel_constants_equal_their_python_definitions(engine: str) -> None:
     meetings = kernel_module(engine, "meetings")
     ties = kernel_module(engine, "ties")
     ventures = kernel_module(engine, "ventures")
-    assert meetings.PAIR == ties.PAIR == PAIR
+    outreach = kernel_module(engine, "outreach")
+    assert meetings.PAIR == ties.PAIR == outreach.PAIR == PAIR
     events = {"EV_MEETING": EventKind.MEETING, "EV_CANCELLED": EventKind.MEETING_CANCELLED,
               "EV_ACTIVITY": EventKind.ACTIVITY, "EV_VENTURE": EventKind.VENTURE_FORMED,
               "EV_SOLVED": EventKind.PROBLEM_SOLVED, "EV_JOINED": EventKind.VENTURE_JOINED}

@@ -3,12 +3,17 @@ Solara components rendered with Solara's own test helpers (``solara.render``).""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import ipyvuetify as v
+import pytest
 import solara
 
 from copsim.viz import feed
 from copsim.viz.explore import ExplorePage, LeverField
-from copsim.viz.session import ExploreSession
+from copsim.viz.layout import CANVAS
+from copsim.viz.session import LABEL_HEIGHT, ExploreSession
+from copsim.viz.solara_fixes import fix_navigator
 
 
 def positions(net: dict) -> dict[int, tuple[float, float]]:
@@ -96,3 +101,26 @@ def test_refused_lever_field_shows_the_value_in_use() -> None:
     assert in_use == ["2.0"]
     assert "refused" in str(rc.find(v.Alert).widget.children)
     assert rc.find(v.TextField).widget.v_model == "2.0"
+
+
+def test_solaras_navigator_exports_its_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The installed Solara still has the typo (else the fix and this test can go), and
+    after the fix the Navigator that Solara's pages build exports its script properly."""
+    original = Path(solara.widgets.Navigator.template_file).read_text(encoding="utf-8")
+    assert "modules.export =" in original
+    monkeypatch.setattr(solara.Navigator, "widget", solara.Navigator.widget)  # undone afterwards
+    assert fix_navigator()
+    template = solara.Navigator.widget().template
+    assert "module.exports = {" in template and "modules.export" not in template
+    assert template.replace("module.exports =", "modules.export =") == original
+
+
+def test_group_names_stay_on_the_canvas() -> None:
+    """With three regions (the workshop's) the top group's name once sat above the canvas,
+    cut in half on the projector; every name's baseline leaves room for its letters."""
+    for scenario in ("workshop", "microentre"):
+        session = ExploreSession(scenario, 500, 3)
+        session.step(20)
+        labels = session.network()["groups"]
+        assert labels, scenario
+        assert all(LABEL_HEIGHT <= g["y"] <= CANVAS for g in labels), (scenario, labels)

@@ -117,10 +117,6 @@ def browser() -> Iterator[object]:
 class Console:
     """Console errors and warnings, failed requests and uncaught errors of one page."""
 
-    # Solara 1.58's own navigator.vue writes ``modules.export`` (sic): ipyvue warns once per
-    # page and loads it the old way. Upstream's, not copsim's, and harmless.
-    UPSTREAM = "Failed to evaluate Vue script and find module.exports"
-
     def __init__(self, page: object) -> None:
         self.problems: list[str] = []
         page.on("console", self._message)
@@ -128,7 +124,7 @@ class Console:
         page.on("response", lambda r: r.status >= 400 and self.problems.append(f"{r.status} {r.url}"))
 
     def _message(self, message: object) -> None:
-        if message.type in ("error", "warning") and not message.text.startswith(self.UPSTREAM):
+        if message.type in ("error", "warning"):
             self.problems.append(f"{message.type}: {message.text}")
 
     def assert_quiet(self) -> None:
@@ -152,6 +148,14 @@ def assert_in_viewport(page: object, selector: str) -> None:
         assert b is not None and b["x"] >= 0 and b["y"] >= 0, (selector, i, b)
         assert b["x"] + b["width"] <= size["width"] + 0.5, (selector, i, b, size)
         assert b["y"] + b["height"] <= size["height"] + 0.5, (selector, i, b, size)
+
+
+def assert_within_width(page: object, selector: str) -> None:
+    """Every element matching ``selector`` lies between the window's left and right edges
+    (it may go on below the window: the page scrolls down, never sideways)."""
+    width = page.viewport_size["width"]
+    boxes = [page.locator(selector).nth(i).bounding_box() for i in range(page.locator(selector).count())]
+    assert boxes and all(b["x"] >= 0 and b["x"] + b["width"] <= width + 0.5 for b in boxes), (selector, boxes)
 
 
 def assert_no_overflow(page: object, selector: str = "html") -> None:
@@ -292,6 +296,7 @@ def test_invalid_lever_values_are_refused_visibly(dashboard: str, browser: objec
         assert "refused" in error.inner_text()
         tab.step()  # the run goes on
         assert tab.week() == 1
+        tab.console.assert_quiet()
     finally:
         tab.close()
 
@@ -308,6 +313,7 @@ def test_a_refused_lever_value_leaves_the_value_in_use(dashboard: str, browser: 
         field.press("Enter")
         tab.page.locator(".copsim-lever-error").wait_for(timeout=30_000)
         playwright.expect(tab.page.get_by_label(label)).to_have_value("2.0", timeout=30_000)
+        tab.console.assert_quiet()
     finally:
         tab.close()
 
@@ -345,6 +351,8 @@ def test_two_tabs_have_their_own_model(dashboard: str, browser: object) -> None:
         assert second.week() == 0
         second.step()
         assert (first.week(), second.week()) == (4, 1)
+        first.console.assert_quiet()
+        second.console.assert_quiet()
     finally:
         first.close()
         second.close()
@@ -366,6 +374,7 @@ def test_compare_page_runs_a_tiny_comparison(dashboard: str, browser: object) ->
                          "self_organised", "no programme"):
             assert expected in text
         assert page.locator("img").count() >= 2  # banded time series, cost against outcome
+        assert_within_width(page, "img, .copsim-compare-table")
         assert "runs/dashboard" not in text  # no server path: the report downloads
         with page.expect_download() as download:
             page.get_by_role("button", name="Download report.html").click()
@@ -416,6 +425,7 @@ def test_sweeps_page_shows_the_analysis(dashboard: str, browser: object, tmp_pat
         assert page.locator("img").count() >= 1  # the heatmap over skill and hours
         tab.shot("sweeps")
         assert tab.external == []
+        tab.console.assert_quiet()
     finally:
         tab.close()
 
@@ -431,6 +441,7 @@ def test_compare_error_shows_in_the_page(dashboard: str, browser: object) -> Non
         page.keyboard.press("Escape")
         page.click(".copsim-compare-run")
         tab.assert_error_in_page(".copsim-compare-error", "cannot be compared")
+        tab.console.assert_quiet()
     finally:
         tab.close()
 
@@ -440,11 +451,13 @@ def test_sweeps_error_shows_in_the_page(dashboard: str, browser: object) -> None
     try:
         tab.analyse_sweep("sweeps/does_not_exist")
         tab.assert_error_in_page(".copsim-sweep-error", "no such sweep output directory")
+        tab.console.assert_quiet()
     finally:
         tab.close()
 
 
 SIZES = [(1280, 720), (1920, 1080)]
+FOOTER = "text=runs on Solara"  # Solara's floating banner, or the line that ends the page
 
 
 @pytest.mark.parametrize(("width", "height"), SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
@@ -484,6 +497,8 @@ def test_explore_reads_on_a_projector(dashboard: str, browser: object, width: in
         if height >= 1080:
             assert_in_viewport(page, ".copsim-feed .v-card__title")
             assert_in_viewport(page, ".copsim-feed .v-card__text > :first-child")
+        assert_within_width(page, ".v-card, svg.copsim-network, .copsim-chart-column, .copsim-timeseries")
+        assert overlapping([box(page, ".copsim-chart-column"), box(page, FOOTER)]) == []
         tab.shot(f"explore-{width}x{height}", full=False)
 
         page.get_by_role("button", name="knowledge").click()
@@ -493,6 +508,7 @@ def test_explore_reads_on_a_projector(dashboard: str, browser: object, width: in
         page.wait_for_selector(".copsim-card")
         page.wait_for_timeout(1000)  # time for anything the card loads to fail
         assert_no_overflow(page)
+        assert overlapping([box(page, ".copsim-chart-column"), box(page, FOOTER)]) == []
         tab.shot(f"explore-card-{width}x{height}", full=False)
         tab.console.assert_quiet()
     finally:

@@ -85,9 +85,11 @@ def test_every_subset_is_an_arm_sharing_one_counterfactual() -> None:
 
 
 def test_channels_are_checked() -> None:
-    assert parse_channels(None) == tuple(CHANNELS)
+    six = tuple(c for c in CHANNELS if c not in ("brokering", "documentation"))
+    assert parse_channels(None, Scenario()) == six
+    assert parse_channels(None, load_scenario("national_coordinator")) == tuple(CHANNELS)
     with pytest.raises(CompareError, match="--channels: magic: unknown channel"):
-        parse_channels("knowledge,magic")
+        parse_channels("knowledge,magic", Scenario())
 
 
 def test_a_switched_off_venture_channel_neither_lifts_nor_costs() -> None:

@@ -1,7 +1,8 @@
 """Workshop mode in real browsers: Playwright driving Debian's chromium.
 
-``copsim workshop`` runs on a free local port; a facilitator, a projector and three
-participants (phone-sized) each have their own browser context. They play two rounds;
+``copsim workshop`` runs on a free local port; a facilitator, two projectors (1280x720 and
+1920x1080) and three participants (phone-sized) each have their own browser context. They
+play two rounds;
 a participant reloads and keeps their entrepreneur; a forged action for another
 entrepreneur and a replayed one are refused; the debrief appears everywhere and the
 record downloads. Every request to anything but the server is blocked and recorded.
@@ -18,8 +19,9 @@ from typing import Any
 import pytest
 
 from copsim.workshop.loadtest import Client, LocalServer, local_server
-from test_dashboard_browser import (CHROMIUM, OUTPUT, Console, assert_in_viewport,  # noqa: F401
-                                    assert_no_overflow, box, browser)  # browser: a fixture
+from test_dashboard_browser import (CHROMIUM, OUTPUT, SIZES, Console,  # noqa: F401
+                                    assert_in_viewport, assert_no_overflow, box,
+                                    browser)  # browser: a fixture
 
 playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
@@ -100,22 +102,42 @@ def wait_state(page: Any, text: str) -> None:
     page.wait_for_selector(f"#state:has-text({json.dumps(text)})", timeout=60_000)
 
 
+def assert_projector_reads(projector: Person) -> None:
+    """The feed in week order, its heading and newest line on screen; every group's name
+    inside the map."""
+    page = projector.page
+    weeks = [int(line.split(":")[0].split()[1]) for line in page.locator("#feed li").all_inner_texts()]
+    assert weeks and weeks == sorted(weeks)
+    assert_in_viewport(page, "#feed h3")
+    feed, last = box(page, "#feed"), page.locator("#feed li").last.bounding_box()
+    assert last["y"] + last["height"] <= feed["y"] + feed["height"] + 0.5
+    assert last["y"] + last["height"] <= page.viewport_size["height"]
+    names, network = page.locator("text.group-label"), box(page, "svg#network")
+    assert names.count() >= 1
+    for i in range(names.count()):
+        name = names.nth(i).bounding_box()
+        assert network["y"] <= name["y"] and name["y"] + name["height"] <= network["y"] + network["height"]
+
+
 def test_a_facilitator_and_three_participants_play_two_rounds(workshop: LocalServer, browser: Any) -> None:
     facilitator = Person(browser, workshop.facilitator, {"width": 1280, "height": 1000})
-    projector = Person(browser, workshop.base + "projector", {"width": 1600, "height": 1000})
+    projectors = [Person(browser, workshop.base + "projector", {"width": w, "height": h})
+                  for w, h in SIZES]
     people = [Participant(browser, workshop.base, PHONE) for _ in range(3)]
     try:
         for person, name in zip(people, ["Anna", "Ben", "Carl"], strict=True):
             person.join(workshop.code, name)
         assert len({p.firm for p in people}) == 3
-        projector.page.wait_for_selector("svg#network circle.person", timeout=30_000)
-        expect(projector.page.locator("circle.person")).to_have_count(3, timeout=30_000)
+        for projector in projectors:
+            projector.page.wait_for_selector("svg#network circle.person", timeout=30_000)
+            expect(projector.page.locator("circle.person")).to_have_count(3, timeout=30_000)
         people[0].shot("workshop-participant-card", full=False)
 
         # Round 1: everyone decides; the round closes as soon as all three have.
         facilitator.page.click("#open")
         wait_state(facilitator.page, "Round 1 of 2 open")
-        projector.page.wait_for_selector("#timer", timeout=30_000)
+        for projector in projectors:
+            projector.page.wait_for_selector("#timer", timeout=30_000)
         # On a phone the decision form scrolls into view, below the sticky bar.
         phone = people[0].page
         phone.wait_for_selector("#decision-form")
@@ -127,8 +149,11 @@ def test_a_facilitator_and_three_participants_play_two_rounds(workshop: LocalSer
         people[0].decide(1, attend=True, topic="export", talk=True)
         people[1].decide(1, attend=False)
         people[2].decide(1, attend=True, propose=True)
-        projector.shot("workshop-projector-round", full=False)
         wait_state(facilitator.page, "1 of 2 rounds played")
+        for projector, (w, h) in zip(projectors, SIZES, strict=True):
+            projector.page.wait_for_selector("#feed li", timeout=30_000)
+            assert_projector_reads(projector)
+            projector.shot(f"workshop-projector-{w}x{h}", full=False)
 
         # A participant who reloads keeps their entrepreneur.
         people[1].page.reload()
@@ -158,9 +183,9 @@ def test_a_facilitator_and_three_participants_play_two_rounds(workshop: LocalSer
         facilitator.page.click("#close")  # Carl has not decided: the model plays him
 
         # The debrief appears for everyone; the record downloads.
-        for p in [facilitator, projector, *people]:
+        for p in [facilitator, *projectors, *people]:
             p.page.wait_for_selector(".copsim-debrief", timeout=60_000)
-        assert "played by people" in projector.text("#debrief")
+        assert "played by people" in projectors[0].text("#debrief")
         for i in (0, 2):  # phones: the debrief fits the width, its heading below the bar
             phone = people[i].page
             phone.wait_for_timeout(500)
@@ -173,19 +198,13 @@ def test_a_facilitator_and_three_participants_play_two_rounds(workshop: LocalSer
             for c in range(3):
                 b = cards.nth(c).bounding_box()
                 assert b["x"] >= 0 and b["x"] + b["width"] <= PHONE["width"]
-        # The projector: the feed in week order, its newest line on screen; groups named.
-        projector.page.keyboard.press("Escape")
-        weeks = [int(line.split(":")[0].split()[1]) for line in
-                 projector.page.locator("#feed li").all_inner_texts()]
-        assert weeks and weeks == sorted(weeks)
-        feed_box, last = box(projector.page, "#feed"), projector.page.locator("#feed li").last.bounding_box()
-        assert last["y"] + last["height"] <= feed_box["y"] + feed_box["height"] + 0.5
-        assert last["y"] + last["height"] <= 1000
-        assert projector.page.locator("text.group-label").count() >= 1
+        for projector, (w, h) in zip(projectors, SIZES, strict=True):
+            projector.shot(f"workshop-projector-debrief-{w}x{h}", full=False)
+            projector.page.keyboard.press("Escape")  # the debrief closes
+            assert_projector_reads(projector)
         # The facilitator: no round to open, close or end any more.
         for button in ("#open", "#close", "#end"):
             expect(facilitator.page.locator(button)).to_be_disabled(timeout=10_000)
-        projector.shot("workshop-projector-debrief", full=False)
         people[2].shot("workshop-participant-debrief")
         facilitator.shot("workshop-facilitator")
         with facilitator.page.expect_download() as info:
@@ -194,11 +213,11 @@ def test_a_facilitator_and_three_participants_play_two_rounds(workshop: LocalSer
         assert record["decisions"] == 5 and [r["closed_by"] for r in record["rounds"]] == [
             "everyone decided", "facilitator"]
         assert {p["name"] for p in record["participants"]} == {"Anna", "Ben", "Carl"}
-        assert all(p.external == [] for p in [facilitator, projector, *people])
-        for p in [facilitator, projector, *people]:
+        assert all(p.external == [] for p in [facilitator, *projectors, *people])
+        for p in [facilitator, *projectors, *people]:
             p.console.assert_quiet()
     finally:
-        for p in [facilitator, projector, *people]:
+        for p in [facilitator, *projectors, *people]:
             p.context.close()
 
 

@@ -135,7 +135,8 @@ class EventKind(IntEnum):
     SHOCK = 15
     LEVER = 16
     VENTURE_JOINED = 17  # a partner of a venture formed just before (firm: partner, other: lead)
-    PARTNERSHIP = 18  # a venture started through business contacts (docs/odd.md 7.15)
+    INTRODUCTION = 18  # a coordinator introduced firm to other (docs/odd.md 7.15)
+    PARTNERSHIP = 19  # a venture started through business contacts (docs/odd.md 7.18)
 
 
 def enum_names(enum: type[IntEnum]) -> list[str]:

@@ -29,8 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reps", type=int, default=4, help="replicates (default 4)")
     p.add_argument("--years", type=float, help="horizon (default: the scenario's own)")
     p.add_argument("--channels",
-                   help="comma-separated channels to split over (default: all; the others "
-                        "stay on)")
+                   help="comma-separated channels to split over (default: every channel that "
+                        "acts in the scenario; brokering and documentation only where it has "
+                        "them; the others stay on)")
     p.add_argument("--orders", type=non_negative_int,
                    help="orders of channels to sample for the Shapley values (even; 0: exact over "
                         "every subset; default: exact up to 6 channels, else 16)")
@@ -66,8 +67,8 @@ def action(args: argparse.Namespace) -> int:
     chosen, parameters = choose_posterior(posterior_choice(args), [scenario])
     draws = None if chosen is None else plan_draws(chosen, args.seed, args.reps,
                                                    args.seeds_per_draw)
-    d = prepare_decomposition(scenario, parse_channels(args.channels), args.reps, args.seed,
-                              args.years, args.orders, draws)
+    d = prepare_decomposition(scenario, parse_channels(args.channels, scenario), args.reps,
+                              args.seed, args.years, args.orders, draws)
     out = args.out or Path("runs") / f"decompose-{d.name}"
     kind = OutputKind("decompose", COMPARE_OUTPUT.marker, (*ATTRIBUTION, *COMPARE_OUTPUT.files))
     prepare_output(out, kind)

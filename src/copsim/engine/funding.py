@@ -1,7 +1,9 @@
 """Funding phases: which facilitation each group gets this week, and who pays.
 
 Every euro goes through :class:`Ledger` under (payer, item), so the total cost
-of a run is the sum of its ledger and each item can be traced to a phase.
+of a run is the sum of its ledger and each item can be traced to a phase. The hours
+participants give (priced by :mod:`copsim.engine.owner_time`) go into a
+:class:`TimeAccount` of their own: time, not money any funder spends.
 """
 
 from __future__ import annotations
@@ -35,6 +37,38 @@ class Ledger:
     def rows(self) -> list[dict[str, object]]:
         """The ledger as records, for summary.json."""
         return [{"payer": p, "item": i, "eur": round(v, 2)} for (p, i), v in sorted(self.entries.items())]
+
+
+TIME_ITEMS = ("meetings", "travel", "network meetings", "introductions", "reading")
+
+
+class TimeAccount:
+    """Participants' hours and their value in EUR, by item."""
+
+    def __init__(self) -> None:
+        self.eur: dict[str, float] = defaultdict(float)
+        self.hours: dict[str, float] = defaultdict(float)
+
+    def add(self, item: str, hours: float, eur: float) -> None:
+        """Record hours spent and their value."""
+        if hours > 0.0:
+            self.hours[item] += hours
+            self.eur[item] += eur
+
+    @property
+    def total_eur(self) -> float:
+        """All participants' time so far, EUR."""
+        return sum(self.eur.values())
+
+    @property
+    def total_hours(self) -> float:
+        """All participants' hours so far."""
+        return sum(self.hours.values())
+
+    def rows(self) -> list[dict[str, object]]:
+        """The account as records, for summary.json."""
+        return [{"item": k, "hours": round(self.hours[k], 2), "eur": round(self.eur[k], 2)}
+                for k in TIME_ITEMS if k in self.hours]
 
 
 @dataclass(frozen=True)
@@ -71,7 +105,7 @@ def group_support(s: Scenario, phases: list[FundingPhase], hours_scale: float,
         kinds = [s.facilitators[k] for k in keys]
         hours_by.extend((k, hours / len(keys), recruit / len(keys)) for k in keys)
         if kinds and hours + recruit > 0:
-            rate = sum(k.eur_per_hour for k in kinds) / len(kinds)
+            rate = phase_hourly_rate(s, phase)
             costs.append((phase.payer, "facilitation", hours * rate))
             costs.append((phase.payer, "recruitment", recruit * rate))
         for k in kinds:
@@ -83,6 +117,12 @@ def group_support(s: Scenario, phases: list[FundingPhase], hours_scale: float,
         costs.append((phase.payer, "other", phase.other_eur_per_group_per_year / WEEKS_PER_YEAR))
     return Support(facilitation, outside, recruitment, tuple(c for c in costs if c[2] > 0),
                    tuple(hours_by))
+
+
+def phase_hourly_rate(s: Scenario, phase: FundingPhase) -> float:
+    """EUR an hour of the phase's facilitators (their mean rate; 0 if it funds none)."""
+    kinds = [s.facilitators[k] for k in phase.facilitators if s.facilitators[k].kind != "none"]
+    return sum(k.eur_per_hour for k in kinds) / len(kinds) if kinds else 0.0
 
 
 def fixed_costs(s: Scenario, week: int) -> list[tuple[str, str, float]]:

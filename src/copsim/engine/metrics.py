@@ -78,6 +78,8 @@ SUMMARY_NUMBERS = (
     "knowledge_gain_members", "participants_with_strong_tie", "participants_with_partner",
     "cost_total_eur", "cost_per_participant_eur", "cost_per_joint_venture_eur",
     "joint_venture_memberships", "joint_venture_cost_eur",
+    "participants_time_hours", "participants_time_cost_eur", "cost_with_time_eur",
+    "cost_with_time_per_participant_eur",
 )
 
 
@@ -242,6 +244,7 @@ def run_summary(model: ModelShape, timeseries: pd.DataFrame) -> dict[str, Any]:
         "cost_per_joint_venture_eur": round(cost / jv, 2) if jv else None,
         "cost_by_payer_eur": {k: round(v, 2) for k, v in model.ledger.by_payer().items()},
         "ledger": model.ledger.rows(),
+        **_time_costs(model, cost, participants),
         "activities": dict(zip(enum_names(Activity), map(int, model.events.activity_counts), strict=True)),
         "events": dict(zip(enum_names(EventKind), map(int, model.events.counts), strict=True)),
     }
@@ -259,6 +262,19 @@ def _meeting_venture_memberships(model: ModelShape) -> int:
     through contacts counted apart)."""
     venture, _ = ventures.memberships(model)
     return int(np.count_nonzero(model.ventures.kind[venture] != VentureKind.PARTNERSHIP))
+
+
+def _time_costs(model: ModelShape, cost: float, participants: int) -> dict[str, Any]:
+    """Participants' time (a separate account, docs/odd.md 7.17) and the cost with it."""
+    time = model.time_account
+    with_time = cost + time.total_eur
+    return {
+        "participants_time_hours": round(time.total_hours, 2),
+        "participants_time_cost_eur": round(time.total_eur, 2),
+        "participants_time": time.rows(),
+        "cost_with_time_eur": round(with_time, 2),
+        "cost_with_time_per_participant_eur": round(with_time / participants, 2) if participants else None,
+    }
 
 
 def _partner_shares(model: ModelShape, ever: np.ndarray) -> dict[str, float]:

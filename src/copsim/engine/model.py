@@ -23,7 +23,7 @@ from copsim.engine import contacts, schedule
 from copsim.engine.agents import Entrepreneur, Facilitator, Group
 from copsim.engine.choices import Decisions
 from copsim.engine.events import EventLog
-from copsim.engine.funding import Ledger
+from copsim.engine.funding import Ledger, TimeAccount
 from copsim.engine.kernels import Engine, get_kernels, new_tie_index
 from copsim.engine.levers import Levers
 from copsim.engine.metrics import TIMESERIES, run_summary, weekly_row
@@ -80,6 +80,7 @@ class CopModel(mesa.Model):
         self.week = 0
         self.events = EventLog()
         self.ledger = Ledger()
+        self.time_account = TimeAccount()  # participants' time, apart from the funders' ledger
         self.agent_views = agent_views
         self.tracked_rows = None if track_rows is None else np.asarray(track_rows, dtype=INT)
         self.track_members_at = track_members_at

@@ -265,7 +265,7 @@ def trust_params(s: Scenario) -> TrustParams:
 
 
 def contact_params(s: Scenario) -> ContactParams:
-    """Parameters of the weekly contacts kernel (docs/odd.md 7.15)."""
+    """Parameters of the weekly contacts kernel (docs/odd.md 7.18)."""
     c = s.contacts
     return ContactParams(
         strength=c.strength,

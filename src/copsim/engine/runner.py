@@ -112,6 +112,10 @@ def describe(summary: dict[str, Any]) -> str:
         f"Knowledge gain of participants: {summary['knowledge_gain_members']:+.3f} (0-1 scale).",
         f"Cost: {eur(summary['cost_total_eur'])} in all, {eur(summary['cost_per_participant_eur'])} per participant, "
         f"{eur(summary['cost_per_joint_venture_eur'])} per joint venture.",
+        f"Participants' time: {summary['participants_time_hours']:,.0f} hours, worth "
+        f"{eur(summary['participants_time_cost_eur'])} at each firm's own hourly rate (not in the cost "
+        f"above); with it {eur(summary['cost_with_time_eur'])}, "
+        f"{eur(summary['cost_with_time_per_participant_eur'])} per participant.",
         "Wenger's activities: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in acts.items()) + ".",
     ]
     return "\n".join(lines)

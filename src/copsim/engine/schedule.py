@@ -6,8 +6,11 @@
 2. ``support``: groups starting this week; funding phases set each group's
    facilitation, outside knowledge and recruitment effort.
 3. ``meetings``: attendance, then the meetings of groups whose cadence falls due
-   (host, theme, Wenger's activities, ventures), knowledge exchange, trust.
-4. ``between_meetings``: light exchange on group channels; trust decay.
+   (host, theme, Wenger's activities, ventures), knowledge exchange, trust; the
+   attendees' hours into the participants' time account.
+4. ``between_meetings``: a coordinator's introductions across groups and readers of
+   the published good practice (:mod:`copsim.engine.outreach`); light exchange on
+   group channels; trust decay.
 5. ``contacts.weekly`` then ``joint_ventures``: referrals and partnerships through
    business contacts (:mod:`copsim.engine.contacts`); members leaving, uplift, shared
    cost, endings and failures of ventures, trust feedback (:mod:`copsim.engine.ventures`
@@ -30,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from copsim.dtypes import MODE_NAMES, EventKind
-from copsim.engine import contacts, decisions, membership, ventures
+from copsim.engine import contacts, decisions, membership, outreach, owner_time, ventures
 from copsim.engine.funding import NO_SUPPORT, Support, covering_phases, fixed_costs, group_support
 from copsim.engine.kernels.business import (
     F_EXIT, F_HIRE, F_INNOVATION, F_INNOVATION_OK, F_SOLVED, N_BUSINESS_UNIFORMS,
@@ -54,7 +57,7 @@ def run_week(model: ModelShape, week: int) -> WeekResult:
     model.remove_views(result.exited)
     support(model, result)
     meetings(model, result)
-    between_meetings(model, week)
+    between_meetings(model, result)
     contacts.weekly(model, week)
     joint_ventures(model, result)
     membership.weekly(model, result)
@@ -246,19 +249,24 @@ def hold(model: ModelShape, week: int, due: np.ndarray, ptr: np.ndarray, rows: n
                             t.n)
     decisions.conversation_trust(model, week, talked)
     got = np.minimum(value[attendees], 1.0)
-    membership.update_felt_value(model, got, attendees,
-                                 np.repeat(groups_met, np.diff(sc.meet_ptr[: n_meet + 1])),
+    attendee_groups = np.repeat(groups_met, np.diff(sc.meet_ptr[: n_meet + 1]))
+    membership.update_felt_value(model, got, attendees, attendee_groups,
                                  rows if stream == "meetings" else attendees)
     m.support[attendees] += p.support_gain * (got - m.support[attendees])
     m.meetings_attended[attendees] += 1
+    owner_time.meeting_time(model, attendees, attendee_groups, stream == "network")
     return len(attendees)
 
 
-def between_meetings(model: ModelShape, week: int) -> None:
-    """Step 4: exchange on group channels (one post a week per group), then trust decay.
+def between_meetings(model: ModelShape, result: WeekResult) -> None:
+    """Step 4: introductions and good-practice reading, exchange on group channels (one
+    post a week per group), then trust decay.
 
     Channel learning changes knowledge only; the value members feel comes from meetings.
     """
+    week = result.week
+    outreach.introductions(model, result)
+    outreach.good_practice(model, week)
     g, f, t = model.groups, model.firms, model.ties
     alive = model.alive_groups()
     sizes = np.array([model.rosters.size(gid) for gid in alive], dtype=np.int64)

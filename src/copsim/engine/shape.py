@@ -15,7 +15,7 @@ import numpy as np
 if TYPE_CHECKING:
     from copsim.engine.choices import Decisions
     from copsim.engine.events import EventLog
-    from copsim.engine.funding import Ledger
+    from copsim.engine.funding import Ledger, TimeAccount
     from copsim.engine.levers import Levers
     from copsim.engine.params import Params
     from copsim.engine.rng import Streams
@@ -53,6 +53,7 @@ class ModelShape(Protocol):
     contacts: ContactTable
     events: EventLog
     ledger: Ledger
+    time_account: TimeAccount
     decisions: Decisions
     region_rows: RegionRows
     initial_members: list[int]

@@ -246,10 +246,12 @@ class Channels(Strict):
     partners: bool = Field(True, description="ties made in meetings are contacts through which firms find business partners")
     referrals: bool = Field(True, description="ties made in meetings are contacts whose markets send a firm customers")
     competition: bool = Field(True, description="direct competitors (same sector and region) share less in meetings")
+    brokering: bool = Field(True, description="a coordinator's introductions across groups build ties, teach and start ventures")
+    documentation: bool = Field(True, description="firms reading the network's published good practice learn from it")
 
 
 class Contacts(Strict):
-    """Every firm's business contacts in its region: customers, suppliers, sector neighbours (docs/odd.md 7.15)."""
+    """Every firm's business contacts in its region: customers, suppliers, sector neighbours (docs/odd.md 7.18)."""
 
     mean_degree: float = param(
         6.0, "contacts per firm",
@@ -385,6 +387,55 @@ class Ventures(Strict):
         "most peers the host rallies into its one coordination venture", ge=0, le=29)
 
 
+class Brokering(Strict):
+    """What a coordinator's introduction of two members of different groups does (docs/odd.md 7.15)."""
+
+    candidates: int = param(
+        8, "members", f"{SEED_CHAPTER}: Table 1, mapping knowledge: 'What other groups should we connect with?'; number an assumption",
+        "members of other groups the coordinator considers for one introduction (the most complementary is introduced)", ge=1, le=MAX_GROUP)
+    trust_gain: float = param(
+        0.3, "fraction of (1-trust)", "assumption (range 0.15-0.5): a one-to-one meeting vouched for by the coordinator",
+        "trust an introduction gives the pair", prior=("uniform", 0.15, 0.5), ge=0, le=1)
+    learning_weight: float = param(
+        1.0, "fraction of learning.rate", "assumption (range 0.5-1.5): a focused one-to-one talk on the need",
+        "weight of the lesson the introduced member takes on its need, times learning.rate and the pair's trust", ge=0, le=10)
+    venture_probability: float = param(
+        0.25, "probability", f"{SEED_CHAPTER}: reusing assets (a shared sales road trip); size an assumption (range 0.1-0.5)",
+        "chance a pair with complementary assets starts a shared-asset venture when introduced", ge=0, le=1)
+
+
+class GoodPractice(Strict):
+    """What reading the network's published good practice (its website) teaches; a funding
+    phase publishes it (``good_practice_reach_per_year``, docs/odd.md 7.16)."""
+
+    learning_weight: float = param(
+        0.3, "fraction of learning.rate", "assumption (range 0.1-0.6): reading is weaker than thinking together in a meeting",
+        "weight of a reading's lesson, times learning.rate", ge=0, le=10)
+
+
+class OwnerTime(Strict):
+    """Participants' time, priced at each firm's own hourly rate: a cost apart from the funders' (docs/odd.md 7.17)."""
+
+    work_hours_per_week: float = param(
+        45.0, "hours/week", "assumption (Statistics Finland labour force survey order: the self-employed work about 40-50 hours a week)",
+        "hours an owner works a week: the firm's hourly rate is its weekly revenue over this times (1 + firms.revenue_per_employee x employees)",
+        prior=("uniform", 35.0, 55.0), ge=1, le=168)
+    meeting_hours: float = param(
+        3.0, "hours", f"{SEED_CHAPTER}: monthly meetings in the evening at a member's business; length an assumption (range 2-4)",
+        "hours an attendee spends in a group meeting", ge=0, le=24)
+    travel_hours: float = param(
+        1.0, "hours", f"{SEED_CHAPTER}: distance in sparsely populated areas; size an assumption (range 0.5-2)",
+        "hours of travel to a meeting, times the region's sparsity and the mode's travel factor", ge=0, le=24)
+    network_meeting_hours: float = param(
+        8.0, "hours", "assumption (range 6-12): a cross-regional day, travel included",
+        "hours a delegate spends at a network meeting", ge=0, le=48)
+    introduction_hours: float = param(
+        1.5, "hours", "assumption (range 1-3): one call or visit",
+        "hours each firm of a brokered introduction spends", ge=0, le=24)
+    reading_hours: float = param(
+        0.5, "hours", "assumption (range 0.25-1)", "hours a reader spends on the published good practice", ge=0, le=24)
+
+
 class Membership(Strict):
     """Joining, leaving and the life of groups."""
 
@@ -462,6 +513,16 @@ class FundingPhase(Strict):
         0.0, "meetings/year", f"{SEED_GOOD_PRACTICE}: coordinate cross-regional activities; seed 003: ecosystem",
         "network meetings of delegates from every group (calendar phases)", ge=0, le=52)
     delegates_per_group: int = param(3, "members", ASSUMPTION, "members each group sends to a network meeting", ge=1, le=MAX_GROUP)
+    introductions_per_year: float = param(
+        0.0, "introductions/year", f"{SEED_GOOD_PRACTICE}: coordinate cross-regional activities; {SEED_CHAPTER}: 'What other groups should we connect with?'",
+        "introductions the coordinator makes between members of different groups (calendar phases; docs/odd.md 7.15)", ge=0, le=10_000)
+    good_practice_reach_per_year: float = param(
+        0.0, "1/year", f"{SEED_GOOD_PRACTICE}: 'develop, disseminate, and benefit from the acquired common knowledge'; reach an assumption (range 0-0.3)",
+        "chance a living firm (member or not) reads the network's published good practice in a year while the phase runs "
+        "(calendar phases; 0: not published; docs/odd.md 7.16)", prior=("uniform", 0.0, 0.3), ge=0, le=1)
+    hours_per_introduction: float = param(
+        2.0, "hours", "assumption (range 1-4): finding the match, the call, the follow-up",
+        "coordinator hours per introduction, paid at the phase's facilitators' rate", ge=0, le=168)
 
     @model_validator(mode="after")
     def _ordered(self) -> FundingPhase:
@@ -473,6 +534,10 @@ class FundingPhase(Strict):
             raise KeyedValueError("fixed_eur_per_year", "needs basis = 'calendar'")
         if self.cross_group_meetings_per_year > 0 and self.basis != "calendar":
             raise KeyedValueError("cross_group_meetings_per_year", "needs basis = 'calendar'")
+        if self.introductions_per_year > 0 and self.basis != "calendar":
+            raise KeyedValueError("introductions_per_year", "needs basis = 'calendar'")
+        if self.good_practice_reach_per_year > 0 and self.basis != "calendar":
+            raise KeyedValueError("good_practice_reach_per_year", "needs basis = 'calendar'")
         return self
 
     def covers(self, week: int) -> bool:
@@ -584,6 +649,9 @@ class Scenario(Strict):
     hiring: Hiring = Hiring()
     wellbeing: Wellbeing = Wellbeing()
     channels: Channels = Channels()
+    brokering: Brokering = Brokering()
+    good_practice: GoodPractice = GoodPractice()
+    owner_time: OwnerTime = OwnerTime()
     contacts: Contacts = Contacts()
     membership: Membership = Membership()
     facilitators: dict[str, Facilitator] = Field(default_factory=_default_facilitators)
@@ -612,6 +680,10 @@ class Scenario(Strict):
         for i, phase in enumerate(self.funding.phases):
             for key in phase.facilitators:
                 _known(f"funding.phases.{i}.facilitators", key, list(self.facilitators))
+            if phase.introductions_per_year > 0 and all(
+                    self.facilitators[k].kind == "none" for k in phase.facilitators):
+                raise KeyedValueError(f"funding.phases.{i}.introductions_per_year",
+                                      "needs a facilitator in the phase's facilitators (the coordinator who introduces)")
         for i, shock in enumerate(self.environment.shocks):
             for sector in shock.sectors:
                 _known(f"environment.shocks.{i}.sectors", sector, sectors)

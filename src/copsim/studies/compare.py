@@ -77,7 +77,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("years", "Years simulated", "years"),
     Metric("participants", "Participants reached (firms)", "count"),
     Metric("groups_active_end", "Groups active at the end", "count"),
-    Metric("cost_total_eur", "Total cost (EUR)", "eur"),
+    Metric("cost_total_eur", "Funders' cost (EUR)", "eur"),
+    Metric("participants_time_cost_eur", "Participants' time at their own hourly rates (EUR)",
+           "eur"),
+    Metric("cost_with_time_eur", "Total cost with participants' time (EUR)", "eur"),
     Metric("survival_pct", "Participants alive at the end (%)", "pct"),
     Metric("survival_without_pct", "The same firms without the programme (%)", "pct"),
     Metric("survival_effect_pp", "Survival effect (percentage points)", "pp"),
@@ -103,6 +106,13 @@ METRICS: tuple[Metric, ...] = (
            "eur", "no additional surviving firm"),
     Metric("cost_per_joint_venture_eur", "Cost per joint venture (EUR)", "eur",
            "no joint venture"),
+    Metric("cost_with_time_per_participant_eur", "With participants' time: cost per participant (EUR)",
+           "eur"),
+    Metric("cost_with_time_per_additional_surviving_firm_eur",
+           "With participants' time: cost per additional surviving firm (EUR)", "eur",
+           "no additional surviving firm"),
+    Metric("cost_with_time_per_joint_venture_eur",
+           "With participants' time: cost per joint venture (EUR)", "eur", "no joint venture"),
 )
 
 
@@ -344,6 +354,7 @@ def replicate_outcomes(pair: Pair) -> dict[str, float]:
     n = int(p.sum())
     summary = pair.programme.summary
     cost = float(summary["cost_total_eur"])
+    time = float(summary["participants_time_cost_eur"])
     alive, alive_without = prog["alive"].to_numpy()[p], without["alive"].to_numpy()[p]
     extra = float(alive.sum() - alive_without.sum())
     jv = float(summary["joint_ventures_formed"])
@@ -359,6 +370,8 @@ def replicate_outcomes(pair: Pair) -> dict[str, float]:
         "participants": float(n),
         "groups_active_end": float(summary["groups_active_end"]),
         "cost_total_eur": cost,
+        "participants_time_cost_eur": time,
+        "cost_with_time_eur": cost + time,
         "survival_pct": share(alive),
         "survival_without_pct": share(alive_without),
         "survival_effect_pp": share(alive) - share(alive_without),
@@ -373,6 +386,9 @@ def replicate_outcomes(pair: Pair) -> dict[str, float]:
         "cost_per_participant_eur": per(cost, n),
         "cost_per_additional_surviving_firm_eur": per(cost, extra),
         "cost_per_joint_venture_eur": per(cost, jv),
+        "cost_with_time_per_participant_eur": per(cost + time, n),
+        "cost_with_time_per_additional_surviving_firm_eur": per(cost + time, extra),
+        "cost_with_time_per_joint_venture_eur": per(cost + time, jv),
     }
     if pair.shock_week is not None and n:
         start = pair.shock_week
@@ -522,6 +538,10 @@ def table_notes(table: pd.DataFrame, shock: bool, root_seed: int,
         "Effects compare the participants (firms that were ever members) with the same firms in "
         "the no-programme run of the same replicate. Ratios are computed per replicate, then "
         "averaged; n/a means the ratio is not defined in some replicate.",
+        "Funders' cost: every euro of the funding phases and venues (the ledger). Participants' "
+        "time: every hour firms spend in meetings, travel, network meetings, introductions and "
+        "reading the good practice, priced at each firm's own hourly rate (weekly revenue per "
+        "hour worked); a separate account, paid in time, not by any funder.",
     ]
     if shock:
         notes.append(f"Recovery: weeks from the shock's start until the revenue per surviving "

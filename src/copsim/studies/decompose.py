@@ -25,6 +25,9 @@ Why it is built this way:
   are prefixes of a sampled order are run. Either way the channels' values plus the
   effect with every channel off (what the programme does through none of them) add up
   to the whole effect, replicate by replicate.
+- By default only the channels that can act in the scenario are decomposed
+  (:func:`acting_channels`): brokering needs a phase that introduces, documentation one
+  that publishes; an idle channel's value is 0 and would only double the runs.
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ CHANNELS: dict[str, str] = {
     "hiring": "confidence and hiring",
     "wellbeing": "well-being and resilience",
     "customers": "customers through mapping knowledge",
+    "brokering": "a coordinator's introductions across groups",
+    "documentation": "published good practice",
     "partners": "partners found through ties made in meetings",
     "referrals": "referrals through ties made in meetings",
     "competition": "less sharing between direct competitors",
@@ -86,10 +91,22 @@ OUTCOMES: tuple[Outcome, ...] = (
 )
 
 
-def parse_channels(text: str | None) -> tuple[str, ...]:
-    """The channels to decompose over, from ``a,b,c`` (None: all)."""
+def acting_channels(scenario: Scenario) -> tuple[str, ...]:
+    """The channels through which the scenario can act: all, except brokering without a
+    phase that introduces and documentation without published good practice (a channel
+    that cannot act has a Shapley value of 0 and would only double the runs)."""
+    idle = set()
+    if not any(p.introductions_per_year > 0 for p in scenario.funding.phases):
+        idle.add("brokering")
+    if not any(p.good_practice_reach_per_year > 0 for p in scenario.funding.phases):
+        idle.add("documentation")
+    return tuple(c for c in CHANNELS if c not in idle)
+
+
+def parse_channels(text: str | None, scenario: Scenario) -> tuple[str, ...]:
+    """The channels to decompose over, from ``a,b,c`` (None: those acting in ``scenario``)."""
     if text is None:
-        return tuple(CHANNELS)
+        return acting_channels(scenario)
     names = tuple(x.strip() for x in text.split(",") if x.strip())
     for name in names:
         if name not in CHANNELS:

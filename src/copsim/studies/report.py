@@ -245,6 +245,11 @@ def paragraph(row: Mapping[str, Any], scenario: Scenario | None) -> str:
         text.append(late[0].upper() + late[1:])
     if row["participants_mean"] == 0:
         return " ".join(text)
+    text.append(
+        f"Its participants also gave time worth {value(row, 'participants_time_cost_eur', ' EUR')} "
+        "at their own hourly rates (meetings, travel, introductions, reading; not paid by any "
+        f"funder); with it the cost is {value(row, 'cost_with_time_eur', ' EUR')}, "
+        f"{value(row, 'cost_with_time_per_participant_eur', ' EUR')} per participant.")
     sure = ("distinguishable" if distinguishable(row, "survival_effect_pp") else
             "not distinguishable")
     text.append(

@@ -245,7 +245,7 @@ def ExplorePage() -> None:
             with solara.Card("What happened", classes=["copsim-feed"]):
                 for line in lines:
                     solara.Text(line, style={"font-size": "0.85em", "display": "block"})
-        with solara.Column():
+        with solara.Column(classes=["copsim-chart-column"]):
             if selected.value >= 0:
                 Card(session, selected.value).key("card")
             TimeSeriesView(chart=series)

@@ -27,6 +27,7 @@ FEED_LENGTH = 60
 LEVER_NAMES = {"hours_scale": "Funding level", "skill": "Facilitator skill",
                "recruitment_scale": "Recruitment effort", "cadence_weeks": "Meeting cadence",
                "mode": "Meeting mode"}
+LABEL_HEIGHT = 30  # canvas units a group's name needs above its baseline (drawn 22-26 high)
 KNOWLEDGE_SCALE = (0.2, 0.7)  # knowledge_colour's lightest and darkest values
 
 
@@ -116,10 +117,16 @@ class ExploreSession:
 
     def _group_labels(self, centres: dict[int, tuple[float, float]],
                       groups: np.ndarray) -> list[dict[str, Any]]:
-        """Each group with members, named just above its cluster of members."""
-        above = 0.42 * self.layout.region_radius + 12
+        """Each group with members, named just above its cluster of members, or just below it
+        when above would put the name past the canvas's top edge (a group in the top region
+        when there are few regions, as in a workshop)."""
+        gap = 0.42 * self.layout.region_radius + 12
+
+        def baseline(y: float) -> int:
+            return round(y - gap if y - gap >= LABEL_HEIGHT else y + gap + LABEL_HEIGHT)
+
         return [{"name": feed.group_name(self.model, gid), "x": round(centres[gid][0]),
-                 "y": round(centres[gid][1] - above)}
+                 "y": baseline(centres[gid][1])}
                 for gid in sorted(set(groups[groups >= 0].tolist())) if gid in centres]
 
     def _group_centres(self) -> dict[int, tuple[float, float]]:

@@ -18,7 +18,8 @@ from copsim.engine.kernels._jit import PLAIN_PREFIX
 
 Engine = Literal["numba", "python"]
 ENGINES: tuple[Engine, ...] = ("numba", "python")
-MODULES = ("business", "meetings", "exchange", "ties", "ventures", "summary", "contacts")
+MODULES = ("business", "meetings", "exchange", "ties", "ventures", "summary", "outreach",
+           "contacts")
 KERNELS = {
     "business": ("update_business",),
     "meetings": ("attend_meetings", "hold_meetings", "channel_lessons"),
@@ -26,6 +27,7 @@ KERNELS = {
     "ties": ("strengthen_ties", "decay_ties", "tie_strength"),
     "ventures": ("update_ventures",),
     "summary": ("summarise_firms", "summarise_ties", "average_clustering"),
+    "outreach": ("match_introductions", "good_practice_lessons"),
     "contacts": ("link_firms", "contact_week"),
 }
 

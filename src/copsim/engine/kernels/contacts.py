@@ -1,4 +1,4 @@
-"""Business contacts outside the groups (docs/odd.md 5, 7.15): who knows whom, and what
+"""Business contacts outside the groups (docs/odd.md 5, 7.18): who knows whom, and what
 flows through it every week.
 
 A firm's contacts are its customers, suppliers and sector neighbours in its region,
@@ -19,7 +19,7 @@ jit = jit_for(__name__)
 # Copies of state.PAIR, EventKind.PARTNERSHIP and VentureKind.PARTNERSHIP (copsim.dtypes)
 # for numba's cache (tests/test_constants.py).
 PAIR = 4294967296
-EV_PARTNERSHIP = 18
+EV_PARTNERSHIP = 19
 V_PARTNERSHIP = 3
 
 

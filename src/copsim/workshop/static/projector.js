@@ -83,10 +83,11 @@
       stat("joint ventures formed", fmt(o.ventures_formed)), stat("ventures active", fmt(o.ventures_active)),
       stat("members' knowledge", o.knowledge_members === null ? "n/a" : o.knowledge_members.toFixed(3)),
       stat("firms in business", o.survival === null ? "n/a" : `${(100 * o.survival).toFixed(1)} %`)));
-    // The feed comes newest first; the projector tells it in week order, newest at the bottom.
-    const feed = fill("feed", el("h3", {}, "What happened"),
-      el("ul", {}, [...s.feed].reverse().map((line) => el("li", {}, line))));
-    feed.scrollTop = feed.scrollHeight;
+    // The feed comes newest first; the projector tells it in week order, newest at the bottom,
+    // under a heading that stays put while the list scrolls.
+    const lines = el("ul", {}, [...s.feed].reverse().map((line) => el("li", {}, line)));
+    fill("feed", el("h3", {}, "What happened"), lines);
+    lines.scrollTop = lines.scrollHeight;
     if (s.version !== shownVersion) await drawNetwork();
     if (s.state === "ended" && !debriefShown) {
       const d = await api("GET", "/api/debrief");
