@@ -1,4 +1,4 @@
-"""The world outside the groups (issue 13, item 1; docs/odd.md 7.18): every firm's business
+"""The world outside the groups (issue 13, item 1; docs/odd.md 7.19): every firm's business
 contacts, partnerships through them inside and outside the programme, referrals from the
 contacts' markets, and less sharing between direct competitors.
 

@@ -21,10 +21,11 @@ from copsim.scenario.schema import Scenario
 from copsim.dtypes import N_TOPICS, WEEK
 from copsim.engine.kernels import get_kernels, new_tie_index
 from copsim.engine.kernels.business import N_BUSINESS_UNIFORMS
+from copsim.engine.kernels.mentoring import N_SESSION_UNIFORMS
 from copsim.engine.kernels.meetings import (
     MAX_EVENTS_PER_MEETING, MAX_VENTURE_MEMBERS_PER_MEETING, MAX_VENTURES_PER_MEETING,
 )
-from copsim.engine.params import business_params, meeting_params, trust_params
+from copsim.engine.params import business_params, meeting_params, mentoring_params, trust_params
 from copsim.engine.events import EventBuffer
 from copsim.engine.scratch import FirmScratch, MeetingScratch, Roster
 from copsim.engine.state import (
@@ -105,6 +106,7 @@ def firm_arrays(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         "assets": rng.integers(0, 256, n), "assets_revealed": rng.random(n) < 0.5,
         "value": np.zeros(n), "last_hosted": rng.integers(-1, 5, n),
         "referral": (rng.random(n) - 0.5) * 0.1,
+        "advice": rng.random(n) * (rng.random(n) < 0.5),
     }, FirmTable)
 
 
@@ -470,5 +472,27 @@ def test_channel_lessons_parity(seed: int, n: int, groups: int) -> None:
             m["due"][keep], ptr, m["rows"], posters,
             table_of(FirmTable, m["f"], len(m["f"]["alive"])).columns(), m["index"],
             m["ties"]["trust"], 0.05, 0.15, 0.5, les)
+
+    both_engines(build)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 40), channel=st.booleans())
+def test_hold_sessions_parity(seed: int, n: int, channel: bool) -> None:
+    scenario = Scenario.model_validate({"channels": {"mentoring": channel}})
+    p = mentoring_params(scenario)
+
+    def build(engine: str) -> tuple[Callable[..., Any], tuple]:
+        rng = np.random.default_rng(seed)
+        f = firm_arrays(rng, n)
+        pairs = rng.integers(1, n)
+        mentees = np.sort(rng.choice(n, size=pairs, replace=False)).astype(np.int64)
+        mentors = rng.integers(0, n, pairs).astype(np.int64)
+        u = rng.random((pairs, N_SESSION_UNIFORMS))
+        lessons = MeetingScratch()
+        lessons.ensure_meetings(0, 0, pairs)
+        args = (mentees, mentors, u, p, table_of(FirmTable, f, n).columns(),
+                np.zeros(pairs, dtype=np.bool_), np.zeros(pairs, dtype=np.bool_), *lessons.lessons)
+        return get_kernels(engine).hold_sessions, args
 
     both_engines(build)

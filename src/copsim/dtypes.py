@@ -136,7 +136,7 @@ class EventKind(IntEnum):
     LEVER = 16
     VENTURE_JOINED = 17  # a partner of a venture formed just before (firm: partner, other: lead)
     INTRODUCTION = 18  # a coordinator introduced firm to other (docs/odd.md 7.15)
-    PARTNERSHIP = 19  # a venture started through business contacts (docs/odd.md 7.18)
+    PARTNERSHIP = 19  # a venture started through business contacts (docs/odd.md 7.19)
 
 
 def enum_names(enum: type[IntEnum]) -> list[str]:

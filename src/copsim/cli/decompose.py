@@ -30,8 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--years", type=float, help="horizon (default: the scenario's own)")
     p.add_argument("--channels",
                    help="comma-separated channels to split over (default: every channel that "
-                        "acts in the scenario; brokering and documentation only where it has "
-                        "them; the others stay on)")
+                        "acts in the scenario; brokering, documentation and mentoring only "
+                        "where it has them; the others stay on)")
     p.add_argument("--orders", type=non_negative_int,
                    help="orders of channels to sample for the Shapley values (even; 0: exact over "
                         "every subset; default: exact up to 6 channels, else 16)")

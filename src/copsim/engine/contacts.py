@@ -1,4 +1,4 @@
-"""Business contacts: the world outside the groups (docs/odd.md 5, 7.18).
+"""Business contacts: the world outside the groups (docs/odd.md 5, 7.19).
 
 Every firm has customers, suppliers and sector neighbours in its region from the start;
 entrants find theirs when they enter. Through them word of mouth reaches new members,

@@ -39,7 +39,8 @@ class Ledger:
         return [{"payer": p, "item": i, "eur": round(v, 2)} for (p, i), v in sorted(self.entries.items())]
 
 
-TIME_ITEMS = ("meetings", "travel", "network meetings", "introductions", "reading")
+TIME_ITEMS = ("meetings", "travel", "network meetings", "introductions", "reading",
+              "mentoring (mentors)", "mentoring (mentees)")
 
 
 class TimeAccount:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from copsim.dtypes import CODE, INT, MODE_NAMES, EventKind
-from copsim.engine import contacts, schedule
+from copsim.engine import contacts, mentoring, schedule
 from copsim.engine.agents import Entrepreneur, Facilitator, Group
 from copsim.engine.choices import Decisions
 from copsim.engine.events import EventLog
@@ -108,6 +108,7 @@ class CopModel(mesa.Model):
         rows = add_firms(self.firms, scenario, initial_regions(scenario), -1,
                          self.streams.generator("init.firms"))
         self.cohort_size = len(rows)
+        mentoring.draw_experience(self, rows)
         self.on_firms_added(rows, -1)
         contacts.link_initial(self, rows)
         for spec in scenario.groups:

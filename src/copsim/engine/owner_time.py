@@ -1,6 +1,6 @@
 """Participants' time as a cost: every hour the programme asks of a firm (meetings, travel,
-network meetings, introductions, reading the good practice) priced at the firm's own
-hourly rate (docs/odd.md 7.17).
+network meetings, introductions, reading the good practice, mentoring sessions) priced at
+the firm's own hourly rate (docs/odd.md 7.17).
 
 A separate account (:class:`copsim.engine.funding.TimeAccount`), never mixed into the
 funders' ledger (:class:`copsim.engine.funding.Ledger`):

@@ -57,6 +57,8 @@ class BusinessParams(NamedTuple):
     ties_for_full_effect: float
     knowledge_channel: bool
     wellbeing_channel: bool
+    advice_saving: float
+    advice_decay: float
 
 
 class MeetingParams(NamedTuple):
@@ -131,6 +133,15 @@ class ContactParams(NamedTuple):
     referrals_channel: bool
 
 
+class MentoringParams(NamedTuple):
+    session_probability: float
+    learning_rate: float
+    solve_probability: float
+    confidence_gain: float
+    advice_gain: float
+    mentoring_channel: bool
+
+
 class Params(NamedTuple):
     """Every bundle, built once per model: the one route from a scenario to the kernels."""
 
@@ -138,6 +149,7 @@ class Params(NamedTuple):
     meeting: MeetingParams
     trust: TrustParams
     contacts: ContactParams
+    mentoring: MentoringParams
 
 
 def weekly_rate(per_year: float) -> float:
@@ -191,6 +203,8 @@ def business_params(s: Scenario) -> BusinessParams:
         ties_for_full_effect=s.wellbeing.ties_for_full_effect,
         knowledge_channel=s.channels.knowledge,
         wellbeing_channel=s.channels.wellbeing,
+        advice_saving=s.mentoring.advice_cost_saving,
+        advice_decay=s.mentoring.advice_decay_per_week,
     )
 
 
@@ -265,7 +279,7 @@ def trust_params(s: Scenario) -> TrustParams:
 
 
 def contact_params(s: Scenario) -> ContactParams:
-    """Parameters of the weekly contacts kernel (docs/odd.md 7.18)."""
+    """Parameters of the weekly contacts kernel (docs/odd.md 7.19)."""
     c = s.contacts
     return ContactParams(
         strength=c.strength,
@@ -279,8 +293,22 @@ def contact_params(s: Scenario) -> ContactParams:
     )
 
 
+def mentoring_params(s: Scenario) -> MentoringParams:
+    """Parameters of the mentoring session kernel."""
+    m = s.mentoring
+    return MentoringParams(
+        session_probability=m.session_probability,
+        learning_rate=m.learning_rate,
+        solve_probability=m.solve_probability,
+        confidence_gain=m.confidence_gain,
+        advice_gain=m.advice_gain,
+        mentoring_channel=s.channels.mentoring,
+    )
+
+
 def build_params(s: Scenario) -> Params:
     """The bundles of a scenario."""
-    return Params(business_params(s), meeting_params(s), trust_params(s), contact_params(s))
+    return Params(business_params(s), meeting_params(s), trust_params(s), contact_params(s),
+                  mentoring_params(s))
 
 

@@ -8,6 +8,8 @@
 3. ``meetings``: attendance, then the meetings of groups whose cadence falls due
    (host, theme, Wenger's activities, ventures), knowledge exchange, trust; the
    attendees' hours into the participants' time account.
+3b. ``mentoring.weekly``: mentoring pairs form, meet and end
+   (:mod:`copsim.engine.mentoring`).
 4. ``between_meetings``: a coordinator's introductions across groups and readers of
    the published good practice (:mod:`copsim.engine.outreach`); light exchange on
    group channels; trust decay.
@@ -33,7 +35,9 @@ from __future__ import annotations
 import numpy as np
 
 from copsim.dtypes import MODE_NAMES, EventKind
-from copsim.engine import contacts, decisions, membership, outreach, owner_time, ventures
+from copsim.engine import (
+    contacts, decisions, membership, mentoring, outreach, owner_time, ventures,
+)
 from copsim.engine.funding import NO_SUPPORT, Support, covering_phases, fixed_costs, group_support
 from copsim.engine.kernels.business import (
     F_EXIT, F_HIRE, F_INNOVATION, F_INNOVATION_OK, F_SOLVED, N_BUSINESS_UNIFORMS,
@@ -57,6 +61,7 @@ def run_week(model: ModelShape, week: int) -> WeekResult:
     model.remove_views(result.exited)
     support(model, result)
     meetings(model, result)
+    mentoring.weekly(model, result)
     between_meetings(model, result)
     contacts.weekly(model, week)
     joint_ventures(model, result)
@@ -171,12 +176,19 @@ def meetings(model: ModelShape, result: WeekResult) -> None:
     g, week = model.groups, result.week
     alive = model.alive_groups()
     due = alive[g.next_meeting[alive] <= week]
+    due = due[[holds_meetings(model, gid) for gid in due]] if len(due) else due
     result.due = due
     if len(due):
         g.next_meeting[due] = week + g.cadence[due]
         ptr, rows = model.rosters.lists(due)
         result.attendance += hold(model, week, due, ptr, rows, "meetings")
     result.attendance += network_meeting(model, week)
+
+
+def holds_meetings(model: ModelShape, gid: int) -> bool:
+    """Whether the group meets (a mentoring programme only does not; docs/odd.md 7.18)."""
+    spec = model.group_specs[gid]
+    return spec is None or spec.group_meetings
 
 
 def network_meeting(model: ModelShape, week: int) -> int:

@@ -50,6 +50,11 @@ class FirmTable(Table):
         "venture_uplift": Column(FLOAT),
         "support": Column(FLOAT),
         "referral": Column(FLOAT),
+        "experience_start": Column(FLOAT),
+        "mentor": Column(INT, -1),
+        "mentor_sessions": Column(WEEK),
+        "mentor_next": Column(WEEK, -1),
+        "advice": Column(FLOAT),
     }
 
 

@@ -180,6 +180,10 @@ class Firms(Strict):
     shock_problem_effect: float = param(
         2.0, "ratio per unit of demand lost", "assumption (plausible range 0-4): a crisis brings problems",
         "problem arrival multiplied by 1 + this x (1 - demand) while demand is below normal", ge=0, le=20)
+    experience_mean_years: float = param(
+        10.0, "years", "assumption (range 5-15: with about 7 % of firms closing a year, a steady state has a mean firm age near 14 years)",
+        "mean entrepreneurial experience of the owners of the initial firms (exponential; entrants start at 0 and gain a year a year)",
+        ge=0, le=MAX_YEARS)
 
     @model_validator(mode="after")
     def _type_tables(self) -> Firms:
@@ -248,10 +252,11 @@ class Channels(Strict):
     competition: bool = Field(True, description="direct competitors (same sector and region) share less in meetings")
     brokering: bool = Field(True, description="a coordinator's introductions across groups build ties, teach and start ventures")
     documentation: bool = Field(True, description="firms reading the network's published good practice learn from it")
+    mentoring: bool = Field(True, description="what a mentor passes on in mentoring sessions (knowledge, solved problems, confidence, advice) takes effect")
 
 
 class Contacts(Strict):
-    """Every firm's business contacts in its region: customers, suppliers, sector neighbours (docs/odd.md 7.18)."""
+    """Every firm's business contacts in its region: customers, suppliers, sector neighbours (docs/odd.md 7.19)."""
 
     mean_degree: float = param(
         6.0, "contacts per firm",
@@ -477,6 +482,56 @@ class Membership(Strict):
         "a missed meeting pulls felt value towards 0 with this share of membership.felt_value_memory", ge=0, le=1)
 
 
+class Mentoring(Strict):
+    """Mentoring pairs: an experienced entrepreneur with a newer one (docs/odd.md 7.18).
+
+    Which groups mentor, how often and how long a pair lasts are set per group
+    (``groups[].mentoring``); this section holds who can mentor whom and what a session does.
+    """
+
+    min_experience_gap_years: float = param(
+        3.0, "years", f"{SEED_EKOLLEGA}: entrepreneurs of different lengths of experience; gap an assumption",
+        "a mentor has at least this many years more entrepreneurial experience than the mentee",
+        prior=("uniform", 0.0, 8.0), ge=0, le=MAX_YEARS)
+    min_knowledge_gap: float = param(
+        0.0, "knowledge", "assumption (range 0-0.1)",
+        "a mentor's mean knowledge exceeds the mentee's by more than this", ge=0, le=1)
+    local_same_sector: bool = Field(
+        True, description="a local mentor works in the mentee's sector (Brooks, Donovan & Johnson 2018: "
+        "a successful entrepreneur in the same industry)")
+    mentees_per_mentor: int = param(
+        1, "mentees", "assumption (range 1-3: one-to-one mentoring)",
+        "most mentees one mentor takes at a time", ge=1, le=MAX_GROUP)
+    session_probability: float = param(
+        0.85, "probability", "assumption (range 0.6-1: a due session is sometimes missed)",
+        "chance a due session takes place", ge=0, le=1)
+    learning_rate: float = param(
+        0.12, "knowledge/session", f"{SEED_CHAPTER}: an entrepreneur promised to help a colleague learn; size an assumption",
+        "knowledge gain on the session's topic at the ideal gap (the absorptive-capacity curve of learning.peak_gap), never past the mentor's own level",
+        prior=("loguniform", 0.03, 0.3), ge=0, le=1)
+    solve_probability: float = param(
+        0.4, "probability", f"{SEED_CHAPTER}: problem-solving, mentoring sessions in the meetings; size an assumption",
+        "chance a session clears the mentee's problem, times the mentor's knowledge of its topic", ge=0, le=1)
+    confidence_gain: float = param(
+        0.1, "fraction of gap", f"{SEED_CHAPTER}: growing confidence; size an assumption (range 0-0.3)",
+        "share of the gap to the mentor's confidence the mentee closes in a session", ge=0, le=1)
+    advice_gain: float = param(
+        0.3, "fraction of gap", "assumption (range 0.1-0.6)",
+        "share of the gap between the mentee's current advice and the mentor's know-how (mean knowledge) closed in a session", ge=0, le=1)
+    advice_cost_saving: float = param(
+        0.04, "fraction of running cost",
+        "Brooks, Donovan & Johnson (2018): mentees' gains came from cheaper suppliers and prices; size an assumption (range 0-0.08)",
+        "running cost saved at advice 1 (specific, current advice: suppliers, prices, customers)",
+        prior=("uniform", 0.0, 0.08), ge=0, le=0.5)
+    advice_decay_per_week: float = param(
+        0.03, "1/week", "assumption (range 0.01-0.1: supplier and price tips go stale within months)",
+        "weekly loss of advice (share of it): specific advice goes stale unless a mentor renews it", ge=0, le=1)
+    session_hours: float = param(
+        2.0, "hours", "assumption (a one-to-one meeting with travel)",
+        "hours a session takes of the mentor and of the mentee, each into the participants' time "
+        "account at its own hourly rate (docs/odd.md 7.17)", ge=0, le=168)
+
+
 class Facilitator(Strict):
     """A facilitator type a funding phase can pay for."""
 
@@ -597,11 +652,22 @@ class GroupSpec(Strict):
     channel: bool = Field(True, description="an online channel between meetings")
     expert_talks: bool = Field(False, description=f"short expert talks bring outside knowledge ({SEED_EKOLLEGA})")
     expert_knowledge: float = param(0.7, "0-1", SEED_EKOLLEGA, "knowledge level of the expert talks", ge=0, le=1)
+    group_meetings: bool = Field(True, description="the group meets (false: a mentoring programme only, its members meet their mentors)")
+    mentoring: Literal["none", "peers", "local"] = Field(
+        "none", description=f"mentoring pairs: none; peers (the more experienced members mentor the newer ones, "
+        f"{SEED_EKOLLEGA}: peer mentoring); local (experienced entrepreneurs of the region outside the groups "
+        "mentor the members, as in Brooks, Donovan & Johnson 2018)")
+    mentoring_cadence_weeks: int = param(2, "weeks", "assumption (eKollega's groups met every three weeks; pairs meet in between)",
+                                         "weeks between a pair's sessions", ge=1, le=MAX_WEEKS)
+    mentoring_sessions: int = param(6, "sessions", "assumption (one season of a programme)",
+                                    "sessions a mentee gets before the pair ends", ge=1, le=MAX_WEEKS)
 
     @model_validator(mode="after")
     def _ordered(self) -> GroupSpec:
         if self.end_week is not None and self.end_week <= self.start_week:
             raise KeyedValueError("end_week", f"must be after start_week ({self.start_week})")
+        if not self.group_meetings and self.mentoring == "none":
+            raise KeyedValueError("group_meetings", "a group that does not meet needs mentoring (peers or local)")
         if self.members is not None:
             if len(set(self.members)) != len(self.members) or min(self.members, default=0) < 0:
                 raise KeyedValueError("members", "firm ids must be distinct and not negative")
@@ -654,6 +720,7 @@ class Scenario(Strict):
     owner_time: OwnerTime = OwnerTime()
     contacts: Contacts = Contacts()
     membership: Membership = Membership()
+    mentoring: Mentoring = Mentoring()
     facilitators: dict[str, Facilitator] = Field(default_factory=_default_facilitators)
     funding: Funding = Funding()
     founding: Founding = Founding()

@@ -539,9 +539,10 @@ def table_notes(table: pd.DataFrame, shock: bool, root_seed: int,
         "the no-programme run of the same replicate. Ratios are computed per replicate, then "
         "averaged; n/a means the ratio is not defined in some replicate.",
         "Funders' cost: every euro of the funding phases and venues (the ledger). Participants' "
-        "time: every hour firms spend in meetings, travel, network meetings, introductions and "
-        "reading the good practice, priced at each firm's own hourly rate (weekly revenue per "
-        "hour worked); a separate account, paid in time, not by any funder.",
+        "time: every hour firms spend in meetings, travel, network meetings, introductions, "
+        "reading the good practice and mentoring sessions (mentors and mentees), priced at each "
+        "firm's own hourly rate (weekly revenue per hour worked); a separate account, paid in "
+        "time, not by any funder.",
     ]
     if shock:
         notes.append(f"Recovery: weeks from the shock's start until the revenue per surviving "

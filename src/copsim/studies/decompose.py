@@ -27,7 +27,8 @@ Why it is built this way:
   to the whole effect, replicate by replicate.
 - By default only the channels that can act in the scenario are decomposed
   (:func:`acting_channels`): brokering needs a phase that introduces, documentation one
-  that publishes; an idle channel's value is 0 and would only double the runs.
+  that publishes, mentoring a group that mentors; an idle channel's value is 0 and would
+  only double the runs.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ CHANNELS: dict[str, str] = {
     "partners": "partners found through ties made in meetings",
     "referrals": "referrals through ties made in meetings",
     "competition": "less sharing between direct competitors",
+    "mentoring": "mentoring pairs",
 }
 assert set(CHANNELS) == set(Channels.model_fields), "every channel switch has a label"
 EXACT_UP_TO = 6  # channels decomposed exactly (2^6 = 64 arms); more are sampled
@@ -93,13 +95,16 @@ OUTCOMES: tuple[Outcome, ...] = (
 
 def acting_channels(scenario: Scenario) -> tuple[str, ...]:
     """The channels through which the scenario can act: all, except brokering without a
-    phase that introduces and documentation without published good practice (a channel
-    that cannot act has a Shapley value of 0 and would only double the runs)."""
+    phase that introduces, documentation without published good practice and mentoring
+    without a group that mentors (a channel that cannot act has a Shapley value of 0 and
+    would only double the runs)."""
     idle = set()
     if not any(p.introductions_per_year > 0 for p in scenario.funding.phases):
         idle.add("brokering")
     if not any(p.good_practice_reach_per_year > 0 for p in scenario.funding.phases):
         idle.add("documentation")
+    if all(g.mentoring == "none" for g in scenario.groups):
+        idle.add("mentoring")
     return tuple(c for c in CHANNELS if c not in idle)
 
 

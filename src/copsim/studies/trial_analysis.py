@@ -106,8 +106,8 @@ def true_effects(cell: Cell, outcome: str) -> dict[str, float]:
 
 
 def take_up(frame: pd.DataFrame) -> np.ndarray:
-    """Compliance: the firm attended at least one meeting."""
-    return (frame["attended"] > 0).to_numpy(dtype=float)
+    """Compliance: the firm attended at least one meeting or had a mentoring session."""
+    return ((frame["attended"] > 0) | (frame["sessions"] > 0)).to_numpy(dtype=float)
 
 
 def estimate_rows(cell: Cell, outcomes: list[str]) -> list[dict[str, object]]:

@@ -10,8 +10,10 @@ checks a file like a scenario: every problem is one line ``<file>: <key>: <reaso
 
 Units of time: the baseline is the state after ``start_week`` weeks (the end of the
 week before the first meeting); a horizon ``h`` is the state ``h`` weeks later. Each
-arm's groups meet ``meetings`` times every ``cadence_weeks`` weeks from the start and
-end ``meetings x cadence_weeks`` weeks after it (``groups[].end_week``).
+arm's groups meet ``meetings`` times every ``cadence_weeks`` weeks from the start; an arm
+with mentoring pairs its firms with mentors who meet them ``mentoring_sessions`` times
+every ``mentoring_cadence_weeks`` weeks. The groups end when the longer of the two is
+over (``groups[].end_week``).
 """
 
 from __future__ import annotations
@@ -99,21 +101,34 @@ Mode = Literal["physical", "online", "hybrid", "communal_space"]
 
 
 class Arm(Strict):
-    """A treatment arm: a programme of peer groups for a share of the trial's units."""
+    """A treatment arm: a programme of peer groups, mentoring pairs or both for a share of
+    the trial's units."""
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="arm name")
     description: str = Field("", description="what the arm offers")
     share: float = Field(gt=0, lt=1, description="share of the units assigned to this arm")
-    meetings: int = Field(ge=1, description="meetings offered")
+    meetings: int = Field(ge=0, description="group meetings offered (0: mentoring only)")
     cadence_weeks: int = Field(4, ge=1, description="weeks between meetings")
     mode: Mode = Field("physical", description="how the groups meet")
     channel: bool = Field(True, description="an online channel between meetings")
     expert_talks: bool = Field(False, description="short expert talks bring outside knowledge")
+    mentoring: Literal["none", "peers", "local"] = Field(
+        "none", description="mentoring pairs: none, peers (within the arm's groups) or local "
+        "(experienced entrepreneurs of the region outside the trial's groups)")
+    mentoring_sessions: int = Field(6, ge=1, description="sessions each mentee gets")
+    mentoring_cadence_weeks: int = Field(2, ge=1, description="weeks between a pair's sessions")
+
+    @model_validator(mode="after")
+    def _offers_something(self) -> Arm:
+        if self.meetings == 0 and self.mentoring == "none":
+            raise KeyedValueError("meetings", "an arm without meetings needs mentoring (peers or local)")
+        return self
 
     @property
     def weeks(self) -> int:
-        """Weeks from the first meeting to the end of the programme."""
-        return self.meetings * self.cadence_weeks
+        """Weeks from the first meeting (or session) to the end of the programme."""
+        mentoring = 0 if self.mentoring == "none" else self.mentoring_sessions * self.mentoring_cadence_weeks
+        return max(self.meetings * self.cadence_weeks, mentoring)
 
 
 class Trial(Strict):

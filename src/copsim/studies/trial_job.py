@@ -103,7 +103,9 @@ def with_arms(base: Scenario, trial: Trial, groups: list[TreatedGroup]) -> Scena
                       "mode": arm.mode, "cadence_weeks": arm.cadence_weeks, "start_week": trial.start_week,
                       "end_week": trial.start_week + arm.weeks, "initial_members": len(group.members),
                       "members": list(group.members), "channel": arm.channel,
-                      "expert_talks": arm.expert_talks})
+                      "expert_talks": arm.expert_talks, "group_meetings": arm.meetings > 0,
+                      "mentoring": arm.mentoring, "mentoring_sessions": arm.mentoring_sessions,
+                      "mentoring_cadence_weeks": arm.mentoring_cadence_weeks})
     return validate_scenario({**base.model_dump(), "groups": specs}, source=f"trial {trial.name}")
 
 
@@ -156,7 +158,7 @@ def measure_moment(programme: CopModel, world: CopModel, assignment: Assignment,
     f = programme.firms
     frame = firms[["row", "arm", "unit", "stratum", "region"]].assign(
         weeks=weeks, group=assigned_group(assignment, rows),
-        attended=f.meetings_attended[rows], member=f.ever_member[rows],
+        attended=f.meetings_attended[rows], sessions=f.mentor_sessions[rows], member=f.ever_member[rows],
         exposed=contacts_of(programme, treated_rows)[rows])
     trial_values = firm_measures(programme, rows)
     without = firm_measures(world, rows)

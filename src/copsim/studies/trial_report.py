@@ -22,7 +22,7 @@ from copsim.outputs.files import OutputKind, atomic_directory, write_json  # noq
 from copsim.scenario.schema import Scenario  # noqa: E402
 from copsim.studies.report import STYLE, embedded_image, html_table, settings_html  # noqa: E402
 from copsim.studies.trial_analysis import ANCOVA, DIM, TrialAnalysis  # noqa: E402
-from copsim.studies.trial_design import OUTCOMES, Trial  # noqa: E402
+from copsim.studies.trial_design import OUTCOMES, Arm, Trial  # noqa: E402
 
 FIGURES = ("power_curves.png", "effect_over_time.png")
 # OUT/analysis/: replaced as a whole by the next analysis of the same trial; trial.json marks it.
@@ -110,7 +110,7 @@ def compliance_rows(analysis: TrialAnalysis) -> list[list[str]]:
             for r in analysis.compliance_table().to_dict("records")]
 
 
-COMPLIANCE = ["arm", "weeks after start", "firms in arm", "control firms", "take-up % (attended a meeting)",
+COMPLIANCE = ["arm", "weeks after start", "firms in arm", "control firms", "take-up % (attended a meeting or a mentoring session)",
               "meetings attended", "control firms that joined a group %", "attrition % (arm)",
               "attrition % (control)", "control firms in contact with treated firms %"]
 
@@ -164,6 +164,13 @@ def plot_effects(analysis: TrialAnalysis, trial: Trial, path: Path) -> None:
     plt.close(fig)
 
 
+def mentoring_text(arm: Arm) -> str:
+    """An arm's mentoring for the design table."""
+    if arm.mentoring == "none":
+        return "none"
+    return f"{arm.mentoring}: {arm.mentoring_sessions} sessions every {arm.mentoring_cadence_weeks} weeks"
+
+
 def parameters_note(meta: dict[str, Any]) -> str:
     """Where the replicates' parameters came from, and what the intervals then hold."""
     posterior = meta.get("posterior")
@@ -179,9 +186,10 @@ def parameters_note(meta: dict[str, Any]) -> str:
 
 def report_html(analysis: TrialAnalysis, trial: Trial, base: Scenario, meta: dict[str, Any], figures: Path) -> str:
     """The self-contained report page."""
-    arms = html_table(["arm", "share", "meetings", "every (weeks)", "mode", "expert talks", "what it offers"],
+    arms = html_table(["arm", "share", "meetings", "every (weeks)", "mode", "expert talks", "mentoring",
+                       "what it offers"],
                       [[a.name, a.share, a.meetings, a.cadence_weeks, a.mode, "yes" if a.expert_talks else "no",
-                        a.description] for a in trial.arms])
+                        mentoring_text(a), a.description] for a in trial.arms])
     r = trial.randomisation
     design = (f"{meta['replicates']} replicates (each a fresh world and randomisation; root seed {trial.seed}); "
               f"{meta['firms']:.0f} firms per trial on average, randomised by {r.unit} "
@@ -205,7 +213,7 @@ the true effect; power the share significant at 5 %. Survivors only, except surv
 {html_table(headline_headers(analysis), headline_table(analysis))}
 <h2>Every estimator: intention to treat and treatment on the treated</h2>
 <p>TOT is the Wald ratio of the ITT on the outcome to the ITT on take-up (attended at least one
-meeting), the assignment as instrument; its true value is the true ITT over the same take-up gap.</p>
+meeting or mentoring session), the assignment as instrument; its true value is the true ITT over the same take-up gap.</p>
 {html_table(ESTIMATORS, estimator_rows(analysis))}
 <h2>Power by trial size</h2>
 {html_table(["arm", "outcome", "weeks after start", "firms", "power %", "MDE (80 % power)"], power_rows(analysis))}

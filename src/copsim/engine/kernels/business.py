@@ -35,7 +35,7 @@ def update_business(week, n, p, demand, u, firms, ties, flags):
     cash, revenue_base, revenue, cost = firms.cash, firms.revenue_base, firms.revenue, firms.cost
     alive, exit_week, support = firms.alive, firms.exit_week, firms.support
     hire_readiness, innovation_boost = firms.hire_readiness, firms.innovation_boost
-    venture_uplift, referral = firms.venture_uplift, firms.referral
+    venture_uplift, referral, advice = firms.venture_uplift, firms.referral, firms.advice
     n_topics = knowledge.shape[1]
     for i in range(n):
         flags[i] = 0
@@ -66,6 +66,9 @@ def update_business(week, n, p, demand, u, firms, ties, flags):
         if rev < 0.0:
             rev = 0.0
         weekly_cost = revenue_base[i] * p.cost_share + employees[i] * p.wage
+        if advice[i] > 0.0:  # a mentor's current advice (suppliers, prices) saves cost, and goes stale
+            weekly_cost *= 1.0 - p.advice_saving * advice[i]
+            advice[i] *= 1.0 - p.advice_decay
         revenue[i] = rev
         cost[i] = weekly_cost
         cash[i] += rev - weekly_cost

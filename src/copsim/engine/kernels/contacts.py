@@ -1,4 +1,4 @@
-"""Business contacts outside the groups (docs/odd.md 5, 7.18): who knows whom, and what
+"""Business contacts outside the groups (docs/odd.md 5, 7.19): who knows whom, and what
 flows through it every week.
 
 A firm's contacts are its customers, suppliers and sector neighbours in its region,
