@@ -56,11 +56,11 @@ CHANNELS: dict[str, str] = {
     "hiring": "confidence and hiring",
     "wellbeing": "well-being and resilience",
     "customers": "customers through mapping knowledge",
-    "brokering": "a coordinator's introductions across groups",
-    "documentation": "published good practice",
     "partners": "partners found through ties made in meetings",
     "referrals": "referrals through ties made in meetings",
     "competition": "less sharing between direct competitors",
+    "brokering": "a coordinator's introductions across groups",
+    "documentation": "published good practice",
     "mentoring": "mentoring pairs",
 }
 assert set(CHANNELS) == set(Channels.model_fields), "every channel switch has a label"
