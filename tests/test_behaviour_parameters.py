@@ -69,6 +69,13 @@ CHANGED = {
     "membership.time_cost": 1.0,
     "membership.travel_cost": 1.0,
     "membership.absence_weight": 1.0,
+    # the world outside the groups (issue 13)
+    "contacts.mean_degree": 2.0,
+    "contacts.same_sector_share": 0.9,
+    "contacts.strength": 0.9,
+    "contacts.partner_rate_per_year": 1.0,
+    "contacts.referral_effect": 1.0,
+    "contacts.competitor_sharing": 0.0,
 }
 
 # Settings under which a parameter matters at all (compared with the same settings).

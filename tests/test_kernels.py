@@ -105,6 +105,7 @@ def firm_arrays(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         "innovation_boost": rng.random(n) * 0.3, "venture_uplift": rng.random(n) * 0.1,
         "assets": rng.integers(0, 256, n), "assets_revealed": rng.random(n) < 0.5,
         "value": np.zeros(n), "last_hosted": rng.integers(-1, 5, n),
+        "referral": (rng.random(n) - 0.5) * 0.1,
         "advice": rng.random(n) * (rng.random(n) < 0.5),
     }, FirmTable)
 
@@ -327,22 +328,26 @@ def test_tie_strength_parity(seed: int, n: int) -> None:
     def build(engine: str) -> tuple[Callable[..., Any], tuple]:
         rng = np.random.default_rng(seed)
         t = random_ties(rng, n, 2 * n)
-        args = (n, t["n"], t["src"], t["dst"], t["trust"], rng.random(n) < 0.8, 0.2,
-                rng.random(n))
+        args = (n, t["n"], t["src"], t["dst"], t["trust"], rng.random(len(t["src"])) < 0.8,
+                rng.random(n) < 0.8, 0.2, rng.random(n))
         return get_kernels(engine).tie_strength, args
 
     both_engines(build)
 
 
-def test_tie_strength_sums_trust_of_ties_to_living_firms() -> None:
+def test_tie_strength_sums_trust_of_ties_made_in_meetings_to_living_firms() -> None:
     ties = TieTable({}, 8)
-    ties.n = 4
-    ties.src[:4], ties.dst[:4], ties.trust[:4] = [0, 0, 1, 2], [1, 2, 2, 3], [0.5, 0.1, 0.6, 0.9]
+    ties.n = 5
+    ties.src[:5], ties.dst[:5] = [0, 0, 1, 2, 1], [1, 2, 2, 3, 3]
+    ties.trust[:5] = [0.5, 0.1, 0.6, 0.9, 0.8]
+    ties.met[:5] = [True, True, True, True, False]
     alive = np.array([True, True, True, False])
     for engine in ("numba", "python"):
         out = np.full(4, 7.0)
-        get_kernels(engine).tie_strength(4, 4, ties.src, ties.dst, ties.trust, alive, 0.2, out)
-        # 0-2 is below the threshold; firm 3 has exited, so 2 does not lean on it (but 3 on 2).
+        get_kernels(engine).tie_strength(4, 5, ties.src, ties.dst, ties.trust, ties.met, alive,
+                                         0.2, out)
+        # 0-2 is below the threshold; firm 3 has exited, so 2 does not lean on it (but 3 on 2);
+        # 1-3 is a partnership's tie through business contacts, not made in meetings.
         assert out.tolist() == [0.5, 0.5 + 0.6, 0.6, 0.9]
 
 
@@ -464,8 +469,9 @@ def test_channel_lessons_parity(seed: int, n: int, groups: int) -> None:
         les = (np.zeros(cap, dtype=np.int64), np.zeros(cap, dtype=np.int64), np.zeros(cap),
                np.zeros(cap))
         return get_kernels(engine).channel_lessons, (
-            m["due"][keep], ptr, m["rows"], posters, m["f"]["knowledge"], m["index"],
-            m["ties"]["trust"], 0.05, 0.15, les)
+            m["due"][keep], ptr, m["rows"], posters,
+            table_of(FirmTable, m["f"], len(m["f"]["alive"])).columns(), m["index"],
+            m["ties"]["trust"], 0.05, 0.15, 0.5, les)
 
     both_engines(build)
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from copsim import CopModel
 from copsim.dtypes import N_TOPICS, Activity, EventKind, VentureKind, enum_names
+from copsim.engine.contacts import contacts_of
 from copsim.engine.kernels import get_kernels
 from copsim.engine.kernels.business import F_HIRE, F_HIRE_FAILED, N_BUSINESS_UNIFORMS, U_EXIT
 from copsim.engine.params import business_params, meeting_params, trust_params
@@ -137,6 +138,7 @@ def calm_firms(n: int, seed: int = 0) -> dict[str, np.ndarray]:
     f["employees"][:] = 0
     f["problem_topic"][:] = -1
     f["venture_uplift"][:] = 0.0
+    f["referral"][:] = 0.0
     return f
 
 
@@ -309,21 +311,23 @@ def test_missed_meetings_lower_felt_value() -> None:
 def test_word_of_mouth_reaches_only_contacts() -> None:
     s = one_group_scenario(years=1.0, critical_mass=0, leave_probability_per_meeting=0.0,
                            word_of_mouth_per_week=1.0, initial_felt_value=1.0)
-    alone = CopModel(s, seed=3)
+    hermits = validate_scenario({**s.model_dump(), "contacts": {
+        **s.contacts.model_dump(), "mean_degree": 0.0}})
+    alone = CopModel(hermits, seed=3)
     alone.run()
-    # members' only ties are with each other, so nobody outside can be brought in
+    # without business contacts members' only ties are with each other: nobody outside
+    # can be brought in
     assert alone.events.count(EventKind.JOIN) == 3
     model = CopModel(s, seed=3)
-    model.step()
-    member = min(model.members_of(0))
-    outsider = next(r for r in range(model.firms.n) if model.firms.group[r] < 0 and r > member)
-    t = model.ties
-    t.grow_to(t.n + 1)
-    t.src[t.n], t.dst[t.n], t.trust[t.n], t.last_week[t.n] = member, outsider, 0.9, 0
-    t.index[member * 2**32 + outsider] = t.n
-    t.n += 1
-    model.run()
-    assert model.firms.ever_member[outsider]
+    joined = 0
+    while model.running:
+        before = set(model.members_of(0))
+        known = set().union(*(contacts_of(model, row).tolist() for row in before))
+        model.step()
+        new = set(model.members_of(0)) - before
+        assert new <= known or model.week == 1, "a newcomer who was nobody's contact"
+        joined += len(new) if model.week > 1 else 0
+    assert joined > 3  # business contacts hear of the group
 
 
 # -- 7. activities reach the firms concerned --------------------------------------------------

@@ -112,9 +112,13 @@ def test_whole_run_parity_between_engines() -> None:
 
 
 def test_counterfactual_firms_get_the_same_business_draws() -> None:
-    """Common random numbers: firms that never join live the same life without the programme."""
-    programme = small(years=1.0, groups=early_groups(small()))
-    nothing = small(years=1.0, groups=[], funding={"phases": []})
+    """Common random numbers: firms that never join live the same life without the programme,
+    once nothing reaches them through their contacts (referrals and partnerships carry the
+    programme's effects to non-members: test_contacts.py)."""
+    closed = {"contacts": {**Scenario().contacts.model_dump(), "referral_effect": 0.0,
+                           "partner_rate_per_year": 0.0}}
+    programme = small(years=1.0, groups=early_groups(small()), **closed)
+    nothing = small(years=1.0, groups=[], funding={"phases": []}, **closed)
     a, b = CopModel(programme, seed=8), CopModel(nothing, seed=8)
     a.run()
     b.run()

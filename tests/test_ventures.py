@@ -102,11 +102,12 @@ def test_a_channel_off_venture_neither_lifts_nor_costs() -> None:
 
 @cache
 def coordination_run(engine: str = "numba") -> CopModel:
-    """Two years of weekly meetings in which only coordination happens, always succeeding."""
+    """Two years of weekly meetings in which only coordination happens, always succeeding
+    (and no partnerships through business contacts: every venture is formed in meetings)."""
     groups = [{**g, "cadence_weeks": 1, "initial_members": 16} for g in early_groups(small())]
     s = small(years=2.0, population=1500, groups=groups,
               activities=only_activity("coordination", effect=1.0).model_dump()["activities"],
-              ventures__min_trust=0.2)
+              ventures__min_trust=0.2, contacts__partner_rate_per_year=0.0)
     model = CopModel(s, seed=2, engine=engine)
     model.run()
     return model

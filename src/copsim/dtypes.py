@@ -111,6 +111,7 @@ class VentureKind(IntEnum):
     SHARED_ASSET = 0  # from "reusing assets": one firm's asset serves both
     JOINT_CAMPAIGN = 1  # from "coordination and strategy"
     CUSTOMER = 2  # from "mapping knowledge": a peer becomes a customer
+    PARTNERSHIP = 3  # through business contacts, inside or outside the programme
 
 
 class EventKind(IntEnum):
@@ -135,6 +136,7 @@ class EventKind(IntEnum):
     LEVER = 16
     VENTURE_JOINED = 17  # a partner of a venture formed just before (firm: partner, other: lead)
     INTRODUCTION = 18  # a coordinator introduced firm to other (docs/odd.md 7.15)
+    PARTNERSHIP = 19  # a venture started through business contacts (docs/odd.md 7.19)
 
 
 def enum_names(enum: type[IntEnum]) -> list[str]:

@@ -108,7 +108,8 @@ def conversations(model: ModelShape, decisions: Decisions, week: int, n_meet: in
         topic = conversation_topic(model, decisions, i, j)
         e = edge(model, i, j)
         trust = max(float(model.ties.trust[e]) if e >= 0 else 0.0, p.stranger_trust)
-        weight = learning_factor(model, gid) * trust
+        rivals = f.sector[i] == f.sector[j] and f.region[i] == f.region[j]
+        weight = learning_factor(model, gid) * trust * (p.competitor_sharing if rivals else 1.0)
         for learner, teacher in ((i, j), (j, i)):
             if f.knowledge[teacher, topic] > f.knowledge[learner, topic]:
                 sc.les_learner[n_les] = learner

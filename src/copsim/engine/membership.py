@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from copsim.dtypes import INT, EventKind
+from copsim.engine.contacts import contacts_of
 from copsim.engine.funding import founding_allowed
 from copsim.engine.shape import ModelShape
 from copsim.engine.week import WeekResult
@@ -195,7 +196,7 @@ def leave_at_meeting_dates(model: ModelShape, week: int, due: np.ndarray) -> Non
 
 def recruit(model: ModelShape, week: int) -> None:
     """Funded recruiters invite random firms of the group's region; satisfied members
-    invite their contacts (firms they have a tie with)."""
+    invite their contacts (business contacts and firms they have a tie with)."""
     g, f, p = model.groups, model.firms, model.scenario.membership
     rng = model.streams.generator("membership.recruit", week)
     for gid in model.alive_groups():
@@ -217,13 +218,10 @@ def recruit(model: ModelShape, week: int) -> None:
 
 
 def contact(model: ModelShape, row: int, rng: np.random.Generator) -> int:
-    """A random living non-member with a tie (trust at or above the tie threshold) to
-    ``row``; -1 if it has none."""
-    t, f = model.ties, model.firms
-    n = t.n
-    mine = (t.src[:n] == row) | (t.dst[:n] == row)
-    mine &= t.trust[:n] >= model.scenario.trust.tie_threshold
-    others = np.where(t.src[:n][mine] == row, t.dst[:n][mine], t.src[:n][mine])
+    """A random living non-member among the contacts of ``row`` (its business contacts and
+    the firms it has a tie with); -1 if it has none."""
+    f = model.firms
+    others = contacts_of(model, row)
     others = others[f.alive[others] & (f.group[others] < 0)]
     return int(others[rng.integers(0, len(others))]) if len(others) else -1
 

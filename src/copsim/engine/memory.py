@@ -17,7 +17,9 @@ from copsim.errors import ScenarioError
 
 PROCESS_BYTES = 300 * 2**20  # interpreter, NumPy, numba, pandas and the kernels (measured 215 MB)
 RUN_BYTES = 150 * 2**20  # what a run holds whatever its size (measured 77 MB at one year)
-PER_FIRM_BYTES = 560  # measured 500 over one year
+# measured 500 over one year before business contacts; their arrays add about 70 (10 int32
+# slots and a float per row at 1.25 rows a firm, the weekly draws and tie flags)
+PER_FIRM_BYTES = 640
 PER_FIRM_YEAR_BYTES = 110  # measured 100 more per firm and year (events, snapshots, entries)
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from copsim.dtypes import Activity, EventKind, enum_names
+from copsim.dtypes import Activity, EventKind, VentureKind, VentureStatus, enum_names
 from copsim.engine import ventures
 from copsim.engine.kernels import summary as sums
 from copsim.engine.population import SLICE_ROWS
@@ -73,7 +73,8 @@ FLOWS = ("meetings_to_date", "joins_to_date", "leaves_to_date", "jv_formed_to_da
 SUMMARY_NUMBERS = (
     "weeks", "population_start", "firms_alive_end", "participants_total", "members_end",
     "groups_started", "groups_active_end", "meetings_held", "joint_ventures_formed",
-    "joint_ventures_failed", "survival_rate", "participant_survival_rate", "annual_exit_rate",
+    "joint_ventures_failed", "partnerships_formed", "survival_rate", "participant_survival_rate",
+    "annual_exit_rate",
     "knowledge_gain_members", "participants_with_strong_tie", "participants_with_partner",
     "cost_total_eur", "cost_per_participant_eur", "cost_per_joint_venture_eur",
     "joint_venture_memberships", "joint_venture_cost_eur",
@@ -229,8 +230,9 @@ def run_summary(model: ModelShape, timeseries: pd.DataFrame) -> dict[str, Any]:
         "groups_active_end": int(last["groups_alive"]),
         "meetings_held": model.events.count(EventKind.MEETING),
         "joint_ventures_formed": jv,
-        "joint_ventures_failed": model.events.count(EventKind.VENTURE_FAILED),
-        "joint_venture_memberships": int(model.venture_members.n),
+        "joint_ventures_failed": _meeting_ventures_failed(model),
+        "partnerships_formed": model.events.count(EventKind.PARTNERSHIP),
+        "joint_venture_memberships": _meeting_venture_memberships(model),
         "joint_venture_cost_eur": round(float(timeseries["jv_cost_eur"].sum()), 2),
         "survival_rate": float(f.alive[:n][cohort].mean()) if cohort.any() else math.nan,
         "participant_survival_rate": float(f.alive[:n][ever].mean()) if participants else math.nan,
@@ -246,6 +248,20 @@ def run_summary(model: ModelShape, timeseries: pd.DataFrame) -> dict[str, Any]:
         "activities": dict(zip(enum_names(Activity), map(int, model.events.activity_counts), strict=True)),
         "events": dict(zip(enum_names(EventKind), map(int, model.events.counts), strict=True)),
     }
+
+
+def _meeting_ventures_failed(model: ModelShape) -> int:
+    """Failed ventures formed in meetings (partnerships through contacts counted apart)."""
+    v = model.ventures
+    return int(np.count_nonzero((v.status[: v.n] == VentureStatus.FAILED)
+                                & (v.kind[: v.n] != VentureKind.PARTNERSHIP)))
+
+
+def _meeting_venture_memberships(model: ModelShape) -> int:
+    """Firms in the ventures formed in meetings, a firm once per venture (partnerships
+    through contacts counted apart)."""
+    venture, _ = ventures.memberships(model)
+    return int(np.count_nonzero(model.ventures.kind[venture] != VentureKind.PARTNERSHIP))
 
 
 def _time_costs(model: ModelShape, cost: float, participants: int) -> dict[str, Any]:

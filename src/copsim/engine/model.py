@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from copsim.dtypes import CODE, INT, MODE_NAMES, EventKind
-from copsim.engine import mentoring, schedule
+from copsim.engine import contacts, mentoring, schedule
 from copsim.engine.agents import Entrepreneur, Facilitator, Group
 from copsim.engine.choices import Decisions
 from copsim.engine.events import EventLog
@@ -32,7 +32,8 @@ from copsim.engine.population import add_firms, expected_rows, initial_regions
 from copsim.engine.rng import Streams
 from copsim.engine.scratch import FirmScratch, MeetingScratch
 from copsim.engine.state import (
-    FirmTable, GroupTable, RegionRows, Rosters, TieTable, VentureMemberTable, VentureTable,
+    ContactTable, FirmTable, GroupTable, RegionRows, Rosters, TieTable, VentureMemberTable,
+    VentureTable,
 )
 from copsim.engine.week import WeekResult
 from copsim.scenario.io import load_scenario
@@ -91,6 +92,7 @@ class CopModel(mesa.Model):
         self.venture_members = VentureMemberTable(512)
         self.scratch = MeetingScratch()
         self.firm_scratch = FirmScratch(self.firms.capacity)
+        self.contacts = ContactTable(self.firms.capacity, scenario.contacts.mean_degree)
         self.decisions = Decisions()  # people's choices in workshop mode; empty: the model's
         self.rosters = Rosters()
         self.initial_members: list[int] = []
@@ -108,6 +110,7 @@ class CopModel(mesa.Model):
         self.cohort_size = len(rows)
         mentoring.draw_experience(self, rows)
         self.on_firms_added(rows, -1)
+        contacts.link_initial(self, rows)
         for spec in scenario.groups:
             self.add_group(spec)
         self.network_group = self._add_network_group()
@@ -156,6 +159,7 @@ class CopModel(mesa.Model):
     def on_firms_added(self, rows: np.ndarray, week: int) -> None:
         """Index new firms by region, give them Mesa views, log entries."""
         self.firm_scratch.fit(self.firms.capacity)
+        self.contacts.fit(self.firms.capacity)
         self.region_rows.add(rows, self.firms.region[rows])
         if self.agent_views:
             self.firm_agents.update((row, Entrepreneur(self, row)) for row in rows.tolist())

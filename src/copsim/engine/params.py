@@ -100,6 +100,7 @@ class MeetingParams(NamedTuple):
     value_per_knowledge: float
     problem_channel: bool
     hiring_channel: bool
+    competitor_sharing: float
 
 
 class TrustParams(NamedTuple):
@@ -121,6 +122,17 @@ class TrustParams(NamedTuple):
     customers_channel: bool
 
 
+class ContactParams(NamedTuple):
+    strength: float
+    tie_threshold: float
+    partner_rate: float
+    referral_effect: float
+    revenue_per_employee: float
+    uplift: float
+    partners_channel: bool
+    referrals_channel: bool
+
+
 class MentoringParams(NamedTuple):
     session_probability: float
     learning_rate: float
@@ -136,6 +148,7 @@ class Params(NamedTuple):
     business: BusinessParams
     meeting: MeetingParams
     trust: TrustParams
+    contacts: ContactParams
     mentoring: MentoringParams
 
 
@@ -239,6 +252,7 @@ def meeting_params(s: Scenario) -> MeetingParams:
         value_per_knowledge=s.membership.value_per_knowledge,
         problem_channel=s.channels.problem_solving,
         hiring_channel=s.channels.hiring,
+        competitor_sharing=s.contacts.competitor_sharing if s.channels.competition else 1.0,
     )
 
 
@@ -264,6 +278,21 @@ def trust_params(s: Scenario) -> TrustParams:
     )
 
 
+def contact_params(s: Scenario) -> ContactParams:
+    """Parameters of the weekly contacts kernel (docs/odd.md 7.19)."""
+    c = s.contacts
+    return ContactParams(
+        strength=c.strength,
+        tie_threshold=s.trust.tie_threshold,
+        partner_rate=c.partner_rate_per_year / WEEKS_PER_YEAR,
+        referral_effect=c.referral_effect,
+        revenue_per_employee=s.firms.revenue_per_employee,
+        uplift=s.ventures.uplift,
+        partners_channel=s.channels.partners,
+        referrals_channel=s.channels.referrals,
+    )
+
+
 def mentoring_params(s: Scenario) -> MentoringParams:
     """Parameters of the mentoring session kernel."""
     m = s.mentoring
@@ -279,6 +308,7 @@ def mentoring_params(s: Scenario) -> MentoringParams:
 
 def build_params(s: Scenario) -> Params:
     """The bundles of a scenario."""
-    return Params(business_params(s), meeting_params(s), trust_params(s), mentoring_params(s))
+    return Params(business_params(s), meeting_params(s), trust_params(s), contact_params(s),
+                  mentoring_params(s))
 
 

@@ -104,7 +104,8 @@ def describe(summary: dict[str, Any]) -> str:
         f"Reach: {summary['participants_total']} firms took part; {summary['members_end']} members in "
         f"{summary['groups_active_end']} active groups at the end ({summary['meetings_held']} meetings held).",
         f"Joint ventures formed: {summary['joint_ventures_formed']} ({summary['joint_ventures_failed']} failed), "
-        f"{summary['joint_venture_memberships']} firm memberships; their members paid "
+        f"{summary['joint_venture_memberships']} firm memberships; partnerships through business contacts, "
+        f"all firms: {summary['partnerships_formed']:,}; members of ventures and partnerships paid "
         f"{eur(summary['joint_venture_cost_eur'])} for them.",
         f"Survival of the initial firms: {summary['survival_rate']:.1%}; of participants: "
         f"{summary['participant_survival_rate']:.1%} (annual exit rate {summary['annual_exit_rate']:.1%}).",

@@ -13,8 +13,10 @@
 4. ``between_meetings``: a coordinator's introductions across groups and readers of
    the published good practice (:mod:`copsim.engine.outreach`); light exchange on
    group channels; trust decay.
-5. ``joint_ventures``: members leaving, uplift, shared cost, endings and failures,
-   trust feedback (:mod:`copsim.engine.ventures` logs the endings).
+5. ``contacts.weekly`` then ``joint_ventures``: referrals and partnerships through
+   business contacts (:mod:`copsim.engine.contacts`); members leaving, uplift, shared
+   cost, endings and failures of ventures, trust feedback (:mod:`copsim.engine.ventures`
+   logs the endings).
 6. ``membership.weekly``: leaving by choice, recruitment, founding and dissolution of
    groups (:mod:`copsim.engine.membership`).
 7. ``accounting``: every euro of the week into the ledger.
@@ -33,7 +35,9 @@ from __future__ import annotations
 import numpy as np
 
 from copsim.dtypes import MODE_NAMES, EventKind
-from copsim.engine import decisions, membership, mentoring, outreach, owner_time, ventures
+from copsim.engine import (
+    contacts, decisions, membership, mentoring, outreach, owner_time, ventures,
+)
 from copsim.engine.funding import NO_SUPPORT, Support, covering_phases, fixed_costs, group_support
 from copsim.engine.kernels.business import (
     F_EXIT, F_HIRE, F_INNOVATION, F_INNOVATION_OK, F_SOLVED, N_BUSINESS_UNIFORMS,
@@ -59,6 +63,7 @@ def run_week(model: ModelShape, week: int) -> WeekResult:
     meetings(model, result)
     mentoring.weekly(model, result)
     between_meetings(model, result)
+    contacts.weekly(model, week)
     joint_ventures(model, result)
     membership.weekly(model, result)
     accounting(model, result)
@@ -91,7 +96,7 @@ def environment_and_business(model: ModelShape, result: WeekResult) -> None:
     f, week = model.firms, result.week
     n = f.n
     t, ties = model.ties, model.firm_scratch.ties
-    model.kernels.tie_strength(n, t.n, t.src, t.dst, t.trust, f.alive,
+    model.kernels.tie_strength(n, t.n, t.src, t.dst, t.trust, t.met, f.alive,
                                model.params.trust.tie_threshold, ties)
     columns, flags = f.columns(), model.firm_scratch.flags
 
@@ -108,6 +113,7 @@ def environment_and_business(model: ModelShape, result: WeekResult) -> None:
     if len(regions):
         rows = add_firms(f, model.scenario, regions, week, model.streams.generator("entry.firms", week))
         model.on_firms_added(rows, week)
+        contacts.link_entrants(model, rows, week)
 
 
 def log_business_events(model: ModelShape, week: int, n: int) -> np.ndarray:
@@ -285,8 +291,8 @@ def between_meetings(model: ModelShape, result: WeekResult) -> None:
         sc = model.scratch
         sc.ensure_meetings(0, 0, len(rows))
         les = sc.lessons
-        n = model.kernels.channel_lessons(groups, ptr, rows, posters, f.knowledge, t.index, t.trust,
-                                          p.channel_rate, p.stranger_trust, les)
+        n = model.kernels.channel_lessons(groups, ptr, rows, posters, f.columns(), t.index, t.trust,
+                                          p.channel_rate, p.stranger_trust, p.competitor_sharing, les)
         model.kernels.exchange_knowledge(n, *les, p.peak_gap, p.value_per_knowledge, f.knowledge,
                                          model.firm_scratch.value)
     tp = model.params.trust

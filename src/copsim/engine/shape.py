@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from copsim.engine.rng import Streams
     from copsim.engine.scratch import FirmScratch, MeetingScratch
     from copsim.engine.state import (
-        FirmTable, GroupTable, RegionRows, Rosters, TieTable, VentureMemberTable, VentureTable,
+        ContactTable, FirmTable, GroupTable, RegionRows, Rosters, TieTable, VentureMemberTable,
+        VentureTable,
     )
     from copsim.engine.week import WeekResult
     from copsim.scenario.schema import GroupSpec, Scenario, Shock
@@ -49,6 +50,7 @@ class ModelShape(Protocol):
     rosters: Rosters
     scratch: MeetingScratch
     firm_scratch: FirmScratch
+    contacts: ContactTable
     events: EventLog
     ledger: Ledger
     time_account: TimeAccount

@@ -7,6 +7,8 @@ in :mod:`copsim.engine.agents` are views on rows of these tables.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from copsim.dtypes import CODE, FLAG, FLOAT, INT, N_TOPICS, SMALL, WEEK
@@ -47,6 +49,7 @@ class FirmTable(Table):
         "innovation_boost": Column(FLOAT),
         "venture_uplift": Column(FLOAT),
         "support": Column(FLOAT),
+        "referral": Column(FLOAT),
         "experience_start": Column(FLOAT),
         "mentor": Column(INT, -1),
         "mentor_sessions": Column(WEEK),
@@ -95,6 +98,7 @@ class TieTable(Table):
         "trust": Column(FLOAT),
         "last_week": Column(WEEK),
         "ventures": Column(WEEK),
+        "met": Column(FLAG, False),
     }
 
     def __init__(self, index: dict, capacity: int = 1024) -> None:
@@ -131,6 +135,33 @@ class VentureMemberTable(Table):
         "edge": Column(INT, -1),
         "left_week": Column(WEEK, -1),
     }
+
+
+SPARE_SLOTS = 4  # contact room per firm beyond the mean degree (degrees vary from firm to firm)
+
+
+class ContactTable:
+    """The business contacts of every firm row: ``slots[row]`` holds rows, -1 empty."""
+
+    def __init__(self, capacity: int, mean_degree: float) -> None:
+        room = 0 if mean_degree <= 0 else math.ceil(mean_degree) + SPARE_SLOTS
+        self.slots = np.full((capacity, room), -1, dtype=np.int32)
+
+    def fit(self, capacity: int) -> None:
+        """As many rows as the firm table (existing contacts kept)."""
+        if len(self.slots) < capacity:
+            grown = np.full((capacity, self.slots.shape[1]), -1, dtype=np.int32)
+            grown[: len(self.slots)] = self.slots
+            self.slots = grown
+
+    def of(self, row: int) -> np.ndarray:
+        """The rows of a firm's business contacts (living or not)."""
+        mine = self.slots[row]
+        return mine[mine >= 0].astype(INT)
+
+    def nbytes(self) -> int:
+        """Bytes held."""
+        return int(self.slots.nbytes)
 
 
 PAIR = 4294967296  # tie key = lo * PAIR + hi (kernels keep a copy: tests/test_constants.py)

@@ -35,6 +35,7 @@ MAX_FIRMS = 50_000_000  # per region: more than the micro-firms of any country
 MAX_GROUP = 10_000  # members, delegates, founders of a group
 MAX_LOGIT = 50.0  # an attendance weight beyond this makes the choice certain anyway
 MAX_EUR_PER_YEAR = 1e10
+MAX_CONTACTS = 24  # mean business contacts of a firm (room for them is kept per firm)
 
 
 class KeyedValueError(ValueError):
@@ -246,9 +247,43 @@ class Channels(Strict):
     hiring: bool = Field(True, description="confidence, hire readiness and innovation discussed in meetings take effect")
     wellbeing: bool = Field(True, description="support from meetings and ties to peers lift well-being (and so resilience)")
     customers: bool = Field(True, description="customer links found by mapping knowledge raise revenue (and cost)")
+    partners: bool = Field(True, description="ties made in meetings are contacts through which firms find business partners")
+    referrals: bool = Field(True, description="ties made in meetings are contacts whose markets send a firm customers")
+    competition: bool = Field(True, description="direct competitors (same sector and region) share less in meetings")
     brokering: bool = Field(True, description="a coordinator's introductions across groups build ties, teach and start ventures")
     documentation: bool = Field(True, description="firms reading the network's published good practice learn from it")
     mentoring: bool = Field(True, description="what a mentor passes on in mentoring sessions (knowledge, solved problems, confidence, advice) takes effect")
+
+
+class Contacts(Strict):
+    """Every firm's business contacts in its region: customers, suppliers, sector neighbours (docs/odd.md 7.19)."""
+
+    mean_degree: float = param(
+        6.0, "contacts per firm",
+        "assumption (range 2-12): the firms of its own region a micro-firm deals with regularly "
+        "as customer, supplier or sector colleague; most of its customers are households or firms elsewhere",
+        "mean number of business contacts of a firm in its region", prior=("uniform", 2.0, 12.0), ge=0, le=MAX_CONTACTS)
+    same_sector_share: float = param(
+        0.3, "fraction", "assumption (range 0.1-0.5)",
+        "share of a firm's contacts in its own sector (sector neighbours); the rest are customers and suppliers in other sectors",
+        prior=("uniform", 0.1, 0.5), ge=0, le=1)
+    strength: float = param(
+        0.2, "0-1 (trust)", "assumption (range 0.1-0.4): an ordinary business contact, about a tie at trust.tie_threshold",
+        "trust-equivalent strength of a business contact (a tie made in meetings counts with its trust)",
+        prior=("uniform", 0.1, 0.4), ge=0, le=1)
+    partner_rate_per_year: float = param(
+        0.01, "1/year per unit strength",
+        "assumption (range 0.002-0.03; at the defaults about 2.5 % of firms a year enter a partnership with a firm they know)",
+        "chance a year of starting a venture with a contact, per unit of contact strength (summed over contacts)",
+        prior=("loguniform", 0.002, 0.03), ge=0, le=10)
+    referral_effect: float = param(
+        0.1, "fraction", "assumption (range 0-0.3): customers follow a firm's contacts' markets",
+        "revenue change per unit of the contacts' mean relative performance (their revenue against their normal revenue)",
+        prior=("uniform", 0.0, 0.3), ge=0, le=1)
+    competitor_sharing: float = param(
+        0.5, "ratio", "assumption (range 0.2-1): direct competitors hold back what gives them an edge",
+        "weight of a lesson between direct competitors (same sector, same region) relative to other peers",
+        prior=("uniform", 0.2, 1.0), ge=0, le=1)
 
 
 class Learning(Strict):
@@ -683,6 +718,7 @@ class Scenario(Strict):
     brokering: Brokering = Brokering()
     good_practice: GoodPractice = GoodPractice()
     owner_time: OwnerTime = OwnerTime()
+    contacts: Contacts = Contacts()
     membership: Membership = Membership()
     mentoring: Mentoring = Mentoring()
     facilitators: dict[str, Facilitator] = Field(default_factory=_default_facilitators)

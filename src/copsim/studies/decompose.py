@@ -4,16 +4,17 @@ Why it is built this way:
 
 - A channel (``scenario.channels``) is one way the programme acts on a firm's business:
   knowledge learnt, problems solved in meetings, joint ventures, confidence and hiring,
-  well-being and resilience, customers found by mapping knowledge. Switching one off
-  keeps the meetings but removes that route to the firm's outcomes (docs/odd.md 7.14).
+  well-being and resilience, customers found by mapping knowledge, partners and referrals
+  through ties made in meetings, less sharing between direct competitors. Switching one
+  off keeps the meetings but removes that route to the firm's outcomes (docs/odd.md 7.14).
 - Every subset of the channels is a scenario arm of one comparison
   (:mod:`copsim.studies.compare`), run with the same replicate seeds and against one
   shared counterfactual, so the differences between arms are common-random-number
   differences, not sampling noise between populations.
-- Effects are totals over all firms (additional surviving firms, revenue, employment,
-  firms with a new partner): firms outside the groups are the same in every arm and in
-  the counterfactual, so totals of different arms add up even though their
-  participants differ.
+- Effects are totals over the participants against the same firms in the counterfactual
+  (additional surviving firms, revenue, employment, firms with a partner). What reaches
+  non-participants through their business contacts (referrals, partnerships with
+  members) is not counted.
 - Channels interact (a firm kept alive by support can then hire), so a one-at-a-time
   split does not add up. The Shapley value of channel ``i`` averages its marginal
   contribution over every order in which channels could be switched on. Up to
@@ -55,6 +56,9 @@ CHANNELS: dict[str, str] = {
     "hiring": "confidence and hiring",
     "wellbeing": "well-being and resilience",
     "customers": "customers through mapping knowledge",
+    "partners": "partners found through ties made in meetings",
+    "referrals": "referrals through ties made in meetings",
+    "competition": "less sharing between direct competitors",
     "brokering": "a coordinator's introductions across groups",
     "documentation": "published good practice",
     "mentoring": "mentoring pairs",
@@ -83,8 +87,9 @@ OUTCOMES: tuple[Outcome, ...] = (
             lambda r: r["additional_revenue_eur_per_year"]),
     Outcome("employment", "Additional employment (persons, at the end)", "persons",
             lambda r: r["additional_employment"]),
-    Outcome("partners", "Firms with a new partner (strong tie or joint venture)", "firms",
-            lambda r: 0.0 if r["participants"] == 0 else r["partner_pct"] * r["participants"] / 100),
+    Outcome("partners", "Additional firms with a partner (strong tie or joint venture)", "firms",
+            lambda r: 0.0 if r["participants"] == 0
+            else (r["partner_pct"] - r["partner_without_pct"]) * r["participants"] / 100),
 )
 
 

@@ -31,7 +31,7 @@ TOPICS = {Topic.SALES_MARKETING: "sales and marketing", Topic.FINANCE: "finance"
           Topic.OPERATIONS: "operations", Topic.EXPORT: "export", Topic.REGULATION: "regulation",
           Topic.STRATEGY: "strategy and growth"}
 VENTURES = {VentureKind.SHARED_ASSET: "share an asset", VentureKind.JOINT_CAMPAIGN: "a joint sales campaign",
-            VentureKind.CUSTOMER: "a supplier-customer deal"}
+            VentureKind.CUSTOMER: "a supplier-customer deal", VentureKind.PARTNERSHIP: "a partnership"}
 LEAVE_REASONS = {0: "left", 1: "closed down and left", 2: "lost its group"}
 NUMBERS = ["no", "one", "two", "three", "four", "five", "six"]
 
@@ -93,7 +93,10 @@ def describe_event(model: CopModel, event: pd.Series) -> str | None:
         return f"week {week}: the {group} group dissolved."
     if kind == "hire" and event.group >= 0:
         return f"week {week}: {firm} hired (now {int(event.value)} employees)."
-    if kind == "venture_failed":
+    if kind == "partnership" and event.group >= 0:
+        return (f"week {week}: {firm} started a partnership with a firm it knows, "
+                f"{firm_name(model, int(event.other))}.")
+    if kind == "venture_failed" and event.group >= 0:
         partners = (f"{firm} and {firm_name(model, int(event.other))}" if event.other >= 0
                     else f"{firm} and its partners")
         return f"week {week}: the venture of {partners} failed."

@@ -19,7 +19,7 @@ from copsim.engine.kernels._jit import PLAIN_PREFIX
 Engine = Literal["numba", "python"]
 ENGINES: tuple[Engine, ...] = ("numba", "python")
 MODULES = ("business", "meetings", "exchange", "ties", "ventures", "summary", "outreach",
-           "mentoring")
+           "contacts", "mentoring")
 KERNELS = {
     "business": ("update_business",),
     "meetings": ("attend_meetings", "hold_meetings", "channel_lessons"),
@@ -28,6 +28,7 @@ KERNELS = {
     "ventures": ("update_ventures",),
     "summary": ("summarise_firms", "summarise_ties", "average_clustering"),
     "outreach": ("match_introductions", "good_practice_lessons"),
+    "contacts": ("link_firms", "contact_week"),
     "mentoring": ("hold_sessions",),
 }
 

@@ -35,7 +35,7 @@ def update_business(week, n, p, demand, u, firms, ties, flags):
     cash, revenue_base, revenue, cost = firms.cash, firms.revenue_base, firms.revenue, firms.cost
     alive, exit_week, support = firms.alive, firms.exit_week, firms.support
     hire_readiness, innovation_boost = firms.hire_readiness, firms.innovation_boost
-    venture_uplift, advice = firms.venture_uplift, firms.advice
+    venture_uplift, referral, advice = firms.venture_uplift, firms.referral, firms.advice
     n_topics = knowledge.shape[1]
     for i in range(n):
         flags[i] = 0
@@ -60,6 +60,7 @@ def update_business(week, n, p, demand, u, firms, ties, flags):
         rev *= 1.0 + p.knowledge_effect * (k_mean - p.knowledge_reference)
         if venture_uplift[i] > 0.0:  # diminishing returns up to the firm's ceiling
             rev *= 1.0 + p.max_uplift * (1.0 - math.exp(-venture_uplift[i] / p.max_uplift))
+        rev *= 1.0 + referral[i]  # customers following the contacts' markets (phase 5)
         if problem_topic[i] >= 0:
             rev *= 1.0 - p.problem_penalty * problem_severity[i]
         if rev < 0.0:

@@ -45,6 +45,15 @@ def _trust(tie_index, tie_trust, i, j):
 
 
 @jit(inline="always")
+def _share(competitor_sharing, sector, region, i, j):
+    """Weight of what j shares with i: lower between direct competitors (same sector and
+    region), who hold back what gives them an edge."""
+    if sector[i] == sector[j] and region[i] == region[j]:
+        return competitor_sharing
+    return 1.0
+
+
+@jit(inline="always")
 def _log(ev, ev_n, week, kind, group, firm, other, activity, topic, value):
     """Append one event to the event columns ``ev``; return the new count."""
     ev_week, ev_kind, ev_group, ev_firm, ev_other, ev_activity, ev_topic, ev_value = ev
@@ -203,7 +212,8 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, tie_index,
     g_outside, g_expert = groups.outside_knowledge, groups.expert_knowledge
     knowledge, problem_topic, problem_severity = firms.knowledge, firms.problem_topic, firms.problem_severity
     assets, assets_revealed, last_hosted = firms.assets, firms.assets_revealed, firms.last_hosted
-    confidence, employees, sector = firms.confidence, firms.employees, firms.sector
+    confidence, employees, sector, region = firms.confidence, firms.employees, firms.sector, firms.region
+    rivals = p.competitor_sharing
     hire_readiness, innovation_boost = firms.hire_readiness, firms.innovation_boost
     value, raised = firm_scratch.value, firm_scratch.raised
     tie_trust, tie_ventures = ties.trust, ties.ventures
@@ -267,6 +277,7 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, tie_index,
                 if j == i or knowledge[j, theme] <= knowledge[i, theme]:
                     continue
                 trust = max(_trust(tie_index, tie_trust, i, j)[0], p.stranger_trust)
+                trust *= _share(rivals, sector, region, i, j)
                 n_les = _lesson(les, n_les, i, theme, knowledge[j, theme], learn * trust / (m - 1))
             if g_expert[g] > knowledge[i, theme]:
                 n_les = _lesson(les, n_les, i, theme, g_expert[g], learn * p.expert_trust)
@@ -289,7 +300,8 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, tie_index,
                 value[host] += p.value_solved
                 ev_n = _log(ev, ev_n, week, EV_SOLVED, g, host, teacher, A_PROBLEM, topic, 1.0)
             if best > knowledge[host, topic]:
-                n_les = _lesson(les, n_les, host, topic, best, learn)
+                share = 1.0 if teacher < 0 else _share(rivals, sector, region, host, teacher)
+                n_les = _lesson(les, n_les, host, topic, best, learn * share)
             ev_n = _log(ev, ev_n, week, EV_ACTIVITY, g, host, teacher, A_PROBLEM, topic,
                         1.0 if solved else 0.0)
 
@@ -307,6 +319,7 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, tie_index,
                 teacher, best = _best_teacher(knowledge, meet_rows, base, n_rows, topic, i)
                 if best > knowledge[i, topic]:
                     trust = max(_trust(tie_index, tie_trust, i, teacher)[0], p.stranger_trust)
+                    trust *= _share(rivals, sector, region, i, teacher)
                     n_les = _lesson(les, n_les, i, topic, best, learn * eff[A_REQUEST] * trust)
                 value[i] += p.value_help
                 ev_n = _log(ev, ev_n, week, EV_ACTIVITY, g, i, teacher, A_REQUEST, topic, best)
@@ -322,6 +335,7 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, tie_index,
             teacher, best = _best_teacher(knowledge, meet_rows, base, n_rows, topic, i)
             if best > knowledge[i, topic]:
                 trust = max(_trust(tie_index, tie_trust, i, teacher)[0], p.stranger_trust)
+                trust *= _share(rivals, sector, region, i, teacher)
                 n_les = _lesson(les, n_les, i, topic, best, learn * eff[A_EXPERIENCE] * trust)
             value[i] += p.value_help
             ev_n = _log(ev, ev_n, week, EV_ACTIVITY, g, i, teacher, A_EXPERIENCE, topic, best)
@@ -475,14 +489,16 @@ def hold_meetings(week, p, roster, groups, firms, firm_scratch, ties, tie_index,
 
 
 @jit
-def channel_lessons(groups, member_ptr, member_rows, posters, knowledge, tie_index, tie_trust,
-                    rate, stranger_trust, les):
+def channel_lessons(groups, member_ptr, member_rows, posters, firms, tie_index, tie_trust,
+                    rate, stranger_trust, competitor_sharing, les):
     """Lessons from one post on each group's online channel between meetings.
 
     ``posters[k]`` posts on the topic it knows best; every other member of group
     ``groups[k]`` who knows less gets a lesson at the poster's level with weight
-    ``rate * max(trust, stranger_trust)``. Returns the number of lessons written.
+    ``rate * max(trust, stranger_trust)``, times ``competitor_sharing`` between direct
+    competitors. ``firms``: the firm table's columns. Returns the number of lessons written.
     """
+    knowledge, sector, region = firms.knowledge, firms.sector, firms.region
     n_topics = knowledge.shape[1]
     n_les = 0
     for k in range(groups.shape[0]):
@@ -496,5 +512,6 @@ def channel_lessons(groups, member_ptr, member_rows, posters, knowledge, tie_ind
             i = member_rows[a]
             if i != poster and knowledge[i, topic] < level:
                 trust = max(_trust(tie_index, tie_trust, i, poster)[0], stranger_trust)
+                trust *= _share(competitor_sharing, sector, region, i, poster)
                 n_les = _lesson(les, n_les, i, topic, level, rate * trust)
     return n_les

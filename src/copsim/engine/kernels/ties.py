@@ -25,12 +25,13 @@ def strengthen_ties(week, n_meetings, meetings, meet_gain, visit_gain, ties, tie
     ``meetings``: the meeting scratch columns (attendees of meeting ``q`` in
     ``meet_rows[meet_ptr[q]:meet_ptr[q + 1]]``); ``ties``: the tie table's columns and
     ``tie_index`` its key -> edge map.
+    Marks every such tie as made in meetings (``met``: a contact the programme added).
     Creates edges for pairs meeting for the first time (appended from
     ``n_ties``; the caller guarantees room) and returns the new edge count.
     """
     meet_ptr, meet_rows = meetings.meet_ptr, meetings.meet_rows
     meet_host, meet_visit = meetings.meet_host, meetings.meet_visit
-    src, dst, trust, last_week = ties.src, ties.dst, ties.trust, ties.last_week
+    src, dst, trust, last_week, met = ties.src, ties.dst, ties.trust, ties.last_week, ties.met
     for q in range(n_meetings):
         gain = meet_gain[q]
         for a in range(meet_ptr[q], meet_ptr[q + 1]):
@@ -54,6 +55,7 @@ def strengthen_ties(week, n_meetings, meetings, meet_gain, visit_gain, ties, tie
                     g += visit_gain
                 trust[e] += (g if g < 1.0 else 1.0) * (1.0 - trust[e])
                 last_week[e] = week
+                met[e] = True
     return n_ties
 
 
@@ -72,14 +74,15 @@ def decay_ties(week, n_ties, decay, dormant, trust, last_week, ventures):
 
 
 @jit
-def tie_strength(n_firms, n_ties, src, dst, trust, alive, threshold, out):
-    """``out[i]``: the sum of trust over firm ``i``'s ties (trust at least ``threshold``)
-    to living firms, for rows ``0..n_firms-1`` (the ties a firm can lean on)."""
+def tie_strength(n_firms, n_ties, src, dst, trust, met, alive, threshold, out):
+    """``out[i]``: the sum of trust over firm ``i``'s ties made in meetings (``met``; trust
+    at least ``threshold``) to living firms, for rows ``0..n_firms-1`` (the peers a firm
+    can lean on; a tie of a partnership through business contacts is not one)."""
     for i in range(n_firms):
         out[i] = 0.0
     for e in range(n_ties):
         t = trust[e]
-        if t < threshold:
+        if t < threshold or not met[e]:
             continue
         i = src[e]
         j = dst[e]

@@ -7,10 +7,10 @@ from copsim.engine.kernels._jit import jit_for
 
 jit = jit_for(__name__)
 
-# Copies of VentureStatus and VentureKind.CUSTOMER (copsim.dtypes) for numba's cache
-# (tests/test_constants.py).
+# Copies of VentureStatus and VentureKind.CUSTOMER, PARTNERSHIP (copsim.dtypes) for numba's
+# cache (tests/test_constants.py).
 ACTIVE, ENDED, FAILED = 0, 1, 2
-CUSTOMER = 2
+CUSTOMER, PARTNERSHIP = 2, 3
 
 
 @jit
@@ -25,7 +25,8 @@ def update_ventures(week, n_ventures, p, demand, ventures, members, firms, ties,
     distress (negative cash) and by the demand its members lost (every tie's trust falls
     by ``venture_loss``); it ends well with hazard ``end_rate`` (trust grows by
     ``venture_gain``). An active venture marks its ties as contacted this week and, if
-    its channel is on (customer links: ``customers_channel``; others:
+    its channel is on (customer links: ``customers_channel``; partnerships through
+    contacts: always, their channel acts on how they form; others:
     ``ventures_channel``), adds its uplift to every member and charges its weekly cost,
     ``shared_cost`` split equally plus ``member_cost`` each, to their cash.
     ``venture_uplift`` must be zero on entry. ``ventures``, ``members``, ``firms``,
@@ -74,7 +75,8 @@ def update_ventures(week, n_ventures, p, demand, ventures, members, firms, ties,
                 status[v] = ENDED
         if status[v] != ACTIVE:
             end_week[v] = week
-        on = p.customers_channel if kind[v] == CUSTOMER else p.ventures_channel
+        on = kind[v] == PARTNERSHIP or (p.customers_channel if kind[v] == CUSTOMER
+                                        else p.ventures_channel)
         share = p.shared_cost / n_in + p.member_cost
         for r in range(first[v], last):
             if left_week[r] >= 0:

@@ -1,0 +1,111 @@
+"""Business contacts: the world outside the groups (docs/odd.md 5, 7.19).
+
+Every firm has customers, suppliers and sector neighbours in its region from the start;
+entrants find theirs when they enter. Through them word of mouth reaches new members,
+firms find business partners (inside or outside the programme) and customers follow
+their contacts' markets (referrals). Ties made in meetings are contacts too, which is
+how the programme changes what flows through them.
+
+Contacts are kept in a fixed number of int32 slots per firm
+(:class:`~copsim.engine.state.ContactTable`),
+about 40 bytes a firm at the default six contacts: no per-firm objects, no dense
+matrix. All draws come from programme-independent streams (``contacts.init``,
+``contacts.entry``, and ``contacts`` read by firm row), so a firm has the same contacts
+and the same draws in a scenario and its counterfactual.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from copsim.dtypes import INT
+from copsim.engine.shape import ModelShape
+
+TRIES_PER_CONTACT = 20  # candidate draws per contact, per sector (and region) to search
+
+
+def links_wanted(mean: float, count: int, rng: np.random.Generator) -> np.ndarray:
+    """How many contacts each of ``count`` firms starts: ``mean`` on average (the integer
+    part, plus one with the chance of the fraction)."""
+    whole = math.floor(mean)
+    return (whole + (rng.random(count) < mean - whole)).astype(INT)
+
+
+def link_initial(model: ModelShape, rows: np.ndarray) -> None:
+    """The initial firms' contacts: each starts half the mean degree with firms of its
+    region (so the mean degree is the parameter), region by region (rows of a region
+    are contiguous at initialisation)."""
+    c, f = model.scenario.contacts, model.firms
+    if model.contacts.slots.shape[1] == 0 or len(rows) == 0:
+        return
+    rng = model.streams.generator("contacts.init")
+    wanted = links_wanted(c.mean_degree / 2, len(rows), rng)
+    tries = TRIES_PER_CONTACT * len(model.scenario.environment.sectors)
+    regions = f.region[rows]
+    bounds = np.flatnonzero(np.diff(regions)) + 1
+    for block in np.split(np.arange(len(rows)), bounds):
+        lo, hi = int(rows[block[0]]), int(rows[block[-1]]) + 1
+        model.kernels.link_firms(rows[block], wanted[block], lo, hi, c.same_sector_share,
+                                 f.region, f.sector, f.alive, model.contacts.slots, rng, tries)
+
+
+def link_entrants(model: ModelShape, rows: np.ndarray, week: int) -> None:
+    """This week's entrants find their contacts: each starts the mean degree with living
+    firms of its region (replacing contacts others lost when firms exited)."""
+    c, f, s = model.scenario.contacts, model.firms, model.scenario
+    if model.contacts.slots.shape[1] == 0 or len(rows) == 0:
+        return
+    rng = model.streams.generator("contacts.entry", week)
+    wanted = links_wanted(c.mean_degree, len(rows), rng)
+    tries = TRIES_PER_CONTACT * len(s.environment.sectors) * len(s.regions)
+    model.kernels.link_firms(rows, wanted, 0, f.n, c.same_sector_share, f.region, f.sector,
+                             f.alive, model.contacts.slots, rng, tries)
+
+
+def met_ties(model: ModelShape) -> tuple[np.ndarray, np.ndarray]:
+    """Both ends of every tie made in meetings at or above the tie threshold, sorted by
+    the first: (firm, other)."""
+    t = model.ties
+    n = t.n
+    keep = np.flatnonzero(t.met[:n] & (t.trust[:n] >= model.scenario.trust.tie_threshold))
+    firm = np.concatenate([t.src[keep], t.dst[keep]])
+    other = np.concatenate([t.dst[keep], t.src[keep]])
+    order = np.argsort(firm, kind="stable")
+    return firm[order], other[order]
+
+
+def weekly(model: ModelShape, week: int) -> None:
+    """Phase 5, before the ventures run: referrals and partnerships through contacts."""
+    f, t, v, p = model.firms, model.ties, model.ventures, model.params.contacts
+    n = f.n
+    u = model.streams.uniforms("contacts", week, n)
+    met_firm, met_other = met_ties(model)
+    # room: at most one partnership per firm whose draw is below the largest chance
+    most = model.contacts.slots.shape[1] + (int(np.bincount(met_firm).max()) if len(met_firm) else 0)
+    room = int(np.count_nonzero(u < 1.0 - math.exp(-p.partner_rate * most)))
+    t.grow_to(t.n + room)
+    v.grow_to(v.n + room)
+    vm = model.venture_members
+    vm.grow_to(vm.n + 2 * room)
+    model.events.buffer.room_for(room)
+    ev = model.events.buffer
+    tied = np.zeros(n, dtype=np.bool_)
+    tied[t.src[: t.n]] = True
+    tied[t.dst[: t.n]] = True
+    t.n, v.n, vm.n, ev.n = model.kernels.contact_week(
+        week, n, p, model.contacts.slots, f.columns(), met_firm, met_other, t.columns(), t.index,
+        t.n, tied, u, (v.columns(), v.n, vm.columns(), vm.n), (ev.columns(), ev.n))
+    model.events.take()
+
+
+def contacts_of(model: ModelShape, row: int) -> np.ndarray:
+    """A firm's contacts: its business contacts and the firms it has a tie with (trust at
+    least the tie threshold), each once, in row order."""
+    t = model.ties
+    n = t.n
+    mine = (t.src[:n] == row) | (t.dst[:n] == row)
+    mine &= t.trust[:n] >= model.scenario.trust.tie_threshold
+    tied = np.where(t.src[:n][mine] == row, t.dst[:n][mine], t.src[:n][mine])
+    return np.union1d(model.contacts.of(row), tied)

@@ -1,0 +1,227 @@
+"""Business contacts outside the groups (docs/odd.md 5, 7.19): who knows whom, and what
+flows through it every week.
+
+A firm's contacts are its customers, suppliers and sector neighbours in its region,
+kept in a fixed number of slots per firm (``slots[row]``: rows of contacts, -1 empty;
+int32, no per-firm objects). A slot holding a firm that has exited is free again, so
+firms replace lost contacts with newcomers. Ties made in meetings (trust at least the
+tie threshold) are contacts too: the programme adds them.
+"""
+
+from __future__ import annotations
+
+import math
+
+from copsim.engine.kernels._jit import jit_for
+
+jit = jit_for(__name__)
+
+# Copies of state.PAIR, EventKind.PARTNERSHIP and VentureKind.PARTNERSHIP (copsim.dtypes)
+# for numba's cache (tests/test_constants.py).
+PAIR = 4294967296
+EV_PARTNERSHIP = 19
+V_PARTNERSHIP = 3
+
+
+@jit(inline="always")
+def _has(slots, i, j):
+    """Whether ``j`` is in the slots of ``i``."""
+    for s in range(slots.shape[1]):
+        if slots[i, s] == j:
+            return True
+    return False
+
+
+@jit(inline="always")
+def _free_slot(slots, alive, i):
+    """A slot of ``i`` that is empty or holds a firm that exited; -1 if none."""
+    for s in range(slots.shape[1]):
+        j = slots[i, s]
+        if j < 0 or not alive[j]:
+            return s
+    return -1
+
+
+@jit
+def link_firms(rows, links, lo, hi, same_share, region, sector, alive, slots, rng, tries):
+    """Firm ``rows[k]`` starts up to ``links[k]`` contacts with living firms of its region
+    drawn from rows ``lo..hi-1``: each one of its own sector with probability
+    ``same_share``, else of another sector. A contact needs a free slot at both ends and
+    is not made twice; each contact gets up to ``tries`` candidate draws (a firm without
+    room left stops). Returns the
+    number of contacts made. Draws: per contact ``rng.random()``, then ``rng.integers``
+    per candidate.
+    """
+    made = 0
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        for _ in range(links[k]):
+            a = _free_slot(slots, alive, i)
+            if a < 0:
+                break
+            same = rng.random() < same_share
+            for _try in range(tries):
+                j = rng.integers(lo, hi)
+                if (j == i or region[j] != region[i] or (sector[j] == sector[i]) != same
+                        or not alive[j] or _has(slots, i, j)):
+                    continue
+                b = _free_slot(slots, alive, j)
+                if b >= 0:
+                    slots[i, a] = j
+                    slots[j, b] = i
+                    made += 1
+                    break
+    return made
+
+
+@jit(inline="always")
+def _performance(revenue, revenue_base, employees, revenue_per_employee, j):
+    """Firm j's revenue this week relative to its normal revenue, minus 1."""
+    normal = revenue_base[j] * (1.0 + employees[j] * revenue_per_employee)
+    if normal <= 0.0:
+        return 0.0
+    return revenue[j] / normal - 1.0
+
+
+@jit(inline="always")
+def _contact(p, i, step, first, slots, met_other, alive, tied, tie_index, tie_trust, tie_met,
+             tie_ventures):
+    """The ``step``-th contact of ``i`` (its slots, then its ties made in meetings from
+    ``met_other[first]``): ``(j, edge, partner strength, referral strength, free)``, with
+    ``j = -1`` for an empty slot, a firm that exited or a tie already counted as a slot.
+    A business contact has strength ``p.strength``; a tie made in meetings counts with its
+    trust where its channel is on; ``free``: no venture on the pair yet. ``tied``: firms
+    with any tie (only their pairs are looked up)."""
+    business = step < slots.shape[1]
+    j = int(slots[i, step]) if business else int(met_other[first + step - slots.shape[1]])
+    if j < 0 or not alive[j] or (not business and _has(slots, i, j)):
+        return -1, -1, 0.0, 0.0, False
+    e = -1
+    if tied[i] and tied[j]:
+        key = (i * PAIR + j) if i < j else (j * PAIR + i)
+        if key in tie_index:
+            e = tie_index[key]
+    part = p.strength if business else 0.0
+    refer = part
+    if e >= 0 and tie_met[e] and tie_trust[e] >= p.tie_threshold:
+        if p.partners_channel and tie_trust[e] > part:
+            part = tie_trust[e]
+        if p.referrals_channel and tie_trust[e] > refer:
+            refer = tie_trust[e]
+    return j, e, part, refer, e < 0 or tie_ventures[e] == 0
+
+
+@jit(inline="always")
+def _form_partnership(ven, ven_n, mem, mem_n, lead, partner, edge, week, uplift):
+    """Record venture row ``ven_n``, a partnership of ``lead`` and ``partner`` on their tie
+    ``edge``, and its two member rows from ``mem_n``, the lead first: the layout of the
+    meeting kernel's two-firm ventures (its helpers live in its file: numba's cache sees
+    only this one). The caller counts the venture on the tie. Returns the new counts."""
+    for r in range(2):
+        mem.venture[mem_n + r] = ven_n
+        mem.left_week[mem_n + r] = -1
+    mem.firm[mem_n] = lead
+    mem.edge[mem_n] = -1
+    mem.firm[mem_n + 1] = partner
+    mem.edge[mem_n + 1] = edge
+    ven.kind[ven_n] = V_PARTNERSHIP
+    ven.start_week[ven_n] = week
+    ven.end_week[ven_n] = -1
+    ven.uplift[ven_n] = uplift
+    ven.status[ven_n] = 0
+    ven.first[ven_n] = mem_n
+    ven.size[ven_n] = 2
+    return ven_n + 1, mem_n + 2
+
+
+@jit
+def contact_week(week, n, p, slots, firms, met_firm, met_other, ties, tie_index, n_ties, tied,
+                 u, ventures, events):
+    """Referrals and new partners through contacts, for rows ``0..n-1``.
+
+    ``met_firm``/``met_other``: both ends of every tie made in meetings at or above the
+    tie threshold, sorted by ``met_firm`` (a firm's ties made in meetings, besides its
+    slots). Each living firm's ``referral`` becomes ``p.referral_effect`` times the mean
+    relative performance of its living contacts, weighted by strength; with probability
+    ``1 - exp(-p.partner_rate * W)`` (``W``: the strength of its contacts without a
+    venture with it) it starts a partnership venture with one of them, chosen by
+    strength with the same uniform ``u[i]`` (rescaled). A pair without a tie gets one at
+    trust ``p.strength`` (not made in meetings). ``tied[row]``: the firm has a tie (kept
+    up to date here). Appends ventures (the firm their lead), their members and events;
+    the caller guarantees room. Returns ``(n_ties, ven_n, mem_n, ev_n)``.
+    """
+    alive, revenue, revenue_base = firms.alive, firms.revenue, firms.revenue_base
+    employees, referral, group = firms.employees, firms.referral, firms.group
+    tie_src, tie_dst, tie_trust = ties.src, ties.dst, ties.trust
+    tie_met, tie_ventures, tie_last = ties.met, ties.ventures, ties.last_week
+    ven, ven_n, mem, mem_n = ventures
+    ev_week, ev_kind, ev_group, ev_firm, ev_other, ev_activity, ev_topic, ev_value = events[0]
+    ev_n = events[1]
+    n_slots = slots.shape[1]
+    n_met = met_firm.shape[0]
+    c = 0
+    for i in range(n):
+        while c < n_met and met_firm[c] < i:
+            c += 1
+        end = c
+        while end < n_met and met_firm[end] == i:
+            end += 1
+        referral[i] = 0.0
+        if not alive[i]:
+            continue
+        total = 0.0  # strength of contacts free for a venture
+        refer_w = 0.0
+        refer_x = 0.0
+        for step in range(n_slots + end - c):
+            j, e, part, refer, free = _contact(p, i, step, c, slots, met_other, alive, tied,
+                                               tie_index, tie_trust, tie_met, tie_ventures)
+            if j < 0:
+                continue
+            if refer > 0.0:
+                refer_w += refer
+                refer_x += refer * _performance(revenue, revenue_base, employees,
+                                                p.revenue_per_employee, j)
+            if free:
+                total += part
+        if refer_w > 0.0:
+            referral[i] = p.referral_effect * refer_x / refer_w
+        chance = 1.0 - math.exp(-p.partner_rate * total)
+        if total <= 0.0 or u[i] >= chance:
+            continue
+        target = u[i] / chance * total  # uniform on [0, total) given a partnership
+        for step in range(n_slots + end - c):
+            j, e, part, refer, free = _contact(p, i, step, c, slots, met_other, alive, tied,
+                                               tie_index, tie_trust, tie_met, tie_ventures)
+            if j < 0 or not free or part <= 0.0:
+                continue
+            target -= part
+            if target >= 0.0:
+                continue
+            lo = i if i < j else j
+            hi = j if i < j else i
+            if e < 0:
+                e = n_ties
+                tie_index[lo * PAIR + hi] = e
+                tie_src[e] = lo
+                tie_dst[e] = hi
+                tie_trust[e] = 0.0
+                tie_met[e] = False
+                tied[lo] = True
+                tied[hi] = True
+                n_ties += 1
+            if tie_trust[e] < p.strength:
+                tie_trust[e] = p.strength
+            tie_last[e] = week
+            tie_ventures[e] += 1
+            ven_n, mem_n = _form_partnership(ven, ven_n, mem, mem_n, i, j, e, week, p.uplift)
+            ev_week[ev_n] = week
+            ev_kind[ev_n] = EV_PARTNERSHIP
+            ev_group[ev_n] = group[i]
+            ev_firm[ev_n] = i
+            ev_other[ev_n] = j
+            ev_activity[ev_n] = -1
+            ev_topic[ev_n] = -1
+            ev_value[ev_n] = V_PARTNERSHIP
+            ev_n += 1
+            break
+    return n_ties, ven_n, mem_n, ev_n
