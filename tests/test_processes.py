@@ -44,6 +44,35 @@ def test_ctrl_c_while_importing_is_one_line_and_exit_130(tmp_path: Path, module:
     assert not (tmp_path / "out").exists()
 
 
+SIGNAL_WHILE_IMPORTING = textwrap.dedent("""
+    import importlib.abc, os, signal, sys
+
+    class Interrupt(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if name == sys.argv[1]:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    sys.meta_path.insert(0, Interrupt())
+    from copsim.cli import main
+    code = main(sys.argv[2:])
+    print(sys.argv[1] in sys.modules)
+    sys.exit(code)
+""")
+
+
+@pytest.mark.parametrize("module", ["numpy", "matplotlib._image"])
+def test_a_signal_during_an_import_waits_for_the_import(tmp_path: Path, module: str) -> None:
+    """A real SIGINT that arrives while ``module`` is being imported: the import completes
+    (an exception inside a compiled module's initialisation would turn into an ImportError,
+    or make Python end by SIGINT whatever its exit code), then copsim stops with its line."""
+    write_small_scenario(tmp_path)
+    proc = subprocess.run([sys.executable, "-c", SIGNAL_WHILE_IMPORTING, module, "run",
+                           "small.toml", "--years", "0.1", "--out", "out", "--quiet"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    assert (proc.returncode, proc.stderr, proc.stdout) == (130, INTERRUPTED + "\n", "True\n")
+    assert not (tmp_path / "out").exists()
+
+
 def test_ctrl_c_while_starting_is_one_line_and_exit_130(tmp_path: Path) -> None:
     """A real SIGINT to ``python -m copsim.cli run``, sent once it has loaded NumPy: it is
     then in the middle of its imports (numba, pandas, the model), or past them."""

@@ -13,7 +13,6 @@ pandas, are imported only inside :func:`main`, where the interrupt is handled.
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import signal
 import sys
@@ -89,27 +88,62 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _interrupt(owner: int, signum: int, frame: FrameType | None) -> None:
-    """SIGTERM in copsim: an interrupt. In a process forked from it that kept the handler
-    (pyabc's sampler workers, whose parent terminates them when it stops): end quietly,
-    without a traceback of the interrupted simulation."""
-    if os.getpid() != owner:
-        os._exit(128 + signum)
-    raise KeyboardInterrupt
+# Code an exception must not interrupt: an import (the exception can break a compiled module's
+# initialisation, an ImportError instead of the interrupt, or make Python end by SIGINT whatever
+# the exit code) and llvmlite's ctypes callbacks (ctypes prints the exception and drops it).
+UNINTERRUPTIBLE = ("<frozen importlib._bootstrap", f"{os.sep}llvmlite{os.sep}")
+RECHECK_SECONDS = 0.02
+
+
+def uninterruptible(frame: FrameType | None) -> bool:
+    """Whether ``frame`` runs inside code an exception must not interrupt."""
+    while frame is not None:
+        if any(marker in frame.f_code.co_filename for marker in UNINTERRUPTIBLE):
+            return True
+        frame = frame.f_back
+    return False
+
+
+class Interrupts:
+    """SIGINT and SIGTERM in copsim: a KeyboardInterrupt, raised once no import or llvmlite
+    callback is under way (checked again every 20 ms by SIGALRM); a second signal does not wait.
+    In a process forked from copsim that kept the handler (pyabc's sampler workers, whose
+    parent terminates them when it stops): end quietly, without a traceback."""
+
+    def __init__(self) -> None:
+        self.owner = os.getpid()
+        self.pending = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != self.owner:
+            os._exit(128 + signum)
+        if signum == signal.SIGALRM and not self.pending:
+            return
+        if uninterruptible(frame) and not (self.pending and signum != signal.SIGALRM):
+            self.pending = True
+            signal.setitimer(signal.ITIMER_REAL, RECHECK_SECONDS)
+            return
+        self.pending = False
+        raise KeyboardInterrupt
 
 
 @contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM raises KeyboardInterrupt, so that a stop request cleans up like Ctrl-C
-    (temporary directories removed, worker processes and servers stopped)."""
+    """SIGTERM raises KeyboardInterrupt like Ctrl-C, so that a stop request cleans up the same
+    way (temporary directories removed, worker processes and servers stopped); neither
+    interrupts an import half-way."""
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread receives signals
         return
-    previous = signal.signal(signal.SIGTERM, functools.partial(_interrupt, os.getpid()))
+    handler = Interrupts()
+    signums = (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)
+    previous = {signum: signal.signal(signum, handler) for signum in signums}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        for signum, before in previous.items():
+            signal.signal(signum, before)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
