@@ -46,10 +46,11 @@ def run_in_chunks(n: int, rng: np.random.Generator, width: int, threads: int,
     """Call ``kernel(start, stop, u)`` for consecutive chunks of rows ``0..n-1``, ``u`` the
     chunk's ``(stop - start, width)`` uniforms from ``rng`` in row order.
 
-    With ``threads > 1`` the calls run on ``threads - 1`` pool threads while this one
-    draws the next chunks (at most ``threads`` chunks in flight); otherwise here, in order.
+    With ``threads > 1`` and more than one chunk the calls run on ``threads - 1`` pool
+    threads while this one draws the next chunks (at most ``threads`` chunks in flight);
+    otherwise here, in order (a single chunk gains nothing from a thread but the hand-off).
     """
-    pool = thread_pool(threads - 1) if threads > 1 else None
+    pool = thread_pool(threads - 1) if threads > 1 and n > CHUNK_ROWS else None
     running: deque[Future] = deque()
     for start in range(0, n, CHUNK_ROWS):
         stop = min(n, start + CHUNK_ROWS)
