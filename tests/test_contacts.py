@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from copsim import CopModel
 from copsim.dtypes import EventKind, VentureKind
-from copsim.engine.contacts import contacts_of
+from copsim.engine import rows as chunks
+from copsim.engine.contacts import contact_week_in_chunks, contacts_of
 from copsim.engine.events import EventBuffer
 from copsim.engine.kernels import get_kernels
 from copsim.engine.params import contact_params, meeting_params
@@ -161,6 +162,57 @@ def test_contact_week_parity(seed: int, n: int, channels: tuple[bool, bool]) -> 
                                                               contact_params(s))
 
     both_engines(build)
+
+
+def scanned_at_each_turn(args: tuple) -> tuple[int, int, int, int]:
+    """The contact week as its rule reads: firm by firm, each firm's contacts scanned at its
+    turn (after the partnerships of the firms before it), then its own partnership drawn."""
+    week, n, p, slots, firms, met_firm, met_other, ties, index, n_ties, tied, u, ven, ev = args
+    (v, ven_n, vm, mem_n), (ev_cols, ev_n) = ven, ev
+    performance = K.relative_performance(n, p, firms.revenue, firms.revenue_base, firms.employees)
+    total = np.empty(n)
+    for i in range(n):
+        K.scan_contacts(i, i + 1, p, slots, firms.alive, performance, met_firm, met_other, index,
+                        ties.trust, ties.met, ties.ventures, tied, firms.referral, total)
+        only_i = np.where(np.arange(n) == i, u, 1.0)  # u = 1 never starts a partnership
+        n_ties, ven_n, mem_n, ev_n = K.form_partnerships(
+            week, n, p, slots, firms, performance, met_firm, met_other, ties, index, n_ties, tied,
+            only_i, total, (v, ven_n, vm, mem_n), (ev_cols, ev_n))
+    return n_ties, ven_n, mem_n, ev_n
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 40), chunk=st.integers(1, 12),
+       rate=st.sampled_from([0.5, 1.0, 3.0]))
+def test_the_contact_week_equals_scanning_each_firm_at_its_turn(seed: int, n: int, chunk: int,
+                                                                rate: float) -> None:
+    """contact_week and its threaded path scan every firm's contacts from the week's starting
+    state and scan again only the firms partnered earlier in the week: the same as scanning
+    each firm at its turn. Weekly partner rates far beyond the schema's range make
+    partnerships common, so many partners were partnered earlier, and a stale strength of
+    their contacts would change their chance."""
+    p = contact_params(with_contacts(Scenario(), partner_rate_per_year=10.0))._replace(
+        partner_rate=rate)
+    at_turn, whole, split = (contact_args(contact_inputs("numba", seed, n), p) for _ in range(3))
+    expected = scanned_at_each_turn(at_turn)
+    assert K.contact_week(*whole) == expected
+    old, chunks.CHUNK_ROWS = chunks.CHUNK_ROWS, chunk
+    try:
+        assert contact_week_in_chunks(*split, kernels=K, threads=2) == expected
+    finally:
+        chunks.CHUNK_ROWS = old
+    for done in (whole, split):  # firms (referral), ties, ventures, events, the tie index
+        assert_same_arrays(at_turn, done)
+        assert dict(at_turn[8]) == dict(done[8])
+
+
+def assert_same_arrays(a: Any, b: Any) -> None:
+    """Every array in two nested tuples of kernel arguments equal."""
+    if isinstance(a, np.ndarray):
+        np.testing.assert_array_equal(a, b)
+    elif isinstance(a, tuple):
+        for x, y in zip(a, b, strict=True):
+            assert_same_arrays(x, y)
 
 
 @SETTINGS

@@ -26,6 +26,7 @@ def test_one_and_two_threads_give_every_output_the_same(monkeypatch: pytest.Monk
     monkeypatch.setattr(rows, "CHUNK_ROWS", 64)  # ~15 chunks a week, two at a time on 2 threads
     two = simulate(SCENARIO, seed=4, threads=2)
     assert (one.events["kind"] == "exit").sum() > 10  # firms closed: the business week ran
+    assert (one.events["kind"] == "partnership").sum() > 5  # the contact scan ran in chunks too
     assert_same_run(one, two)
 
 

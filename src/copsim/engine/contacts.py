@@ -17,10 +17,12 @@ and the same draws in a scenario and its counterfactual.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from copsim.dtypes import INT
+from copsim.engine import rows as chunks
 from copsim.engine.shape import ModelShape
 
 TRIES_PER_CONTACT = 20  # candidate draws per contact, per sector (and region) to search
@@ -94,10 +96,34 @@ def weekly(model: ModelShape, week: int) -> None:
     tied = np.zeros(n, dtype=np.bool_)
     tied[t.src[: t.n]] = True
     tied[t.dst[: t.n]] = True
-    t.n, v.n, vm.n, ev.n = model.kernels.contact_week(
-        week, n, p, model.contacts.slots, f.columns(), met_firm, met_other, t.columns(), t.index,
-        t.n, tied, u, (v.columns(), v.n, vm.columns(), vm.n), (ev.columns(), ev.n))
+    args = (week, n, p, model.contacts.slots, f.columns(), met_firm, met_other, t.columns(),
+            t.index, t.n, tied, u, (v.columns(), v.n, vm.columns(), vm.n), (ev.columns(), ev.n))
+    if model.threads > 1 and n > chunks.CHUNK_ROWS:  # more than one chunk
+        counts = contact_week_in_chunks(*args, kernels=model.kernels, threads=model.threads)
+    else:
+        counts = model.kernels.contact_week(*args)
+    t.n, v.n, vm.n, ev.n = counts
     model.events.take()
+
+
+def contact_week_in_chunks(week: int, n: int, p: Any, slots: np.ndarray, firms: Any,
+                           met_firm: np.ndarray, met_other: np.ndarray, ties: Any, tie_index: Any,
+                           n_ties: int, tied: np.ndarray, u: np.ndarray, ventures: tuple,
+                           events: tuple, *, kernels: Any, threads: int) -> tuple[int, int, int, int]:
+    """The contact kernel's week with its scan of every firm's contacts on ``threads`` kernel
+    threads (rows are independent), then the partnerships in row order on this one: the
+    numbers of ``contact_week`` (tests/test_threads.py)."""
+    performance = kernels.relative_performance(n, p, firms.revenue, firms.revenue_base, firms.employees)
+    total = np.empty(n, dtype=np.float64)
+
+    def scan(start: int, stop: int, _u: None) -> None:
+        kernels.scan_contacts(start, stop, p, slots, firms.alive, performance, met_firm, met_other,
+                              tie_index, ties.trust, ties.met, ties.ventures, tied, firms.referral,
+                              total)
+
+    chunks.run_in_chunks(n, None, 0, threads, scan)
+    return kernels.form_partnerships(week, n, p, slots, firms, performance, met_firm, met_other,
+                                     ties, tie_index, n_ties, tied, u, total, ventures, events)
 
 
 def contacts_of(model: ModelShape, row: int) -> np.ndarray:

@@ -41,10 +41,11 @@ def row_slice(columns: Any, start: int, stop: int) -> Any:
     return type(columns)(*(col[start:stop] for col in columns))
 
 
-def run_in_chunks(n: int, rng: np.random.Generator, width: int, threads: int,
-                  kernel: Callable[[int, int, np.ndarray], None]) -> None:
+def run_in_chunks(n: int, rng: np.random.Generator | None, width: int, threads: int,
+                  kernel: Callable[[int, int, np.ndarray | None], None]) -> None:
     """Call ``kernel(start, stop, u)`` for consecutive chunks of rows ``0..n-1``, ``u`` the
-    chunk's ``(stop - start, width)`` uniforms from ``rng`` in row order.
+    chunk's ``(stop - start, width)`` uniforms from ``rng`` in row order (None without
+    ``rng``: a kernel that draws nothing).
 
     With ``threads > 1`` and more than one chunk the calls run on ``threads - 1`` pool
     threads while this one draws the next chunks (at most ``threads`` chunks in flight);
@@ -54,7 +55,7 @@ def run_in_chunks(n: int, rng: np.random.Generator, width: int, threads: int,
     running: deque[Future] = deque()
     for start in range(0, n, CHUNK_ROWS):
         stop = min(n, start + CHUNK_ROWS)
-        u = rng.random((stop - start, width))
+        u = rng.random((stop - start, width)) if rng is not None else None
         if pool is None:
             kernel(start, stop, u)
             continue

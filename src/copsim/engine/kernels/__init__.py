@@ -28,7 +28,8 @@ KERNELS = {
     "ventures": ("update_ventures",),
     "summary": ("summarise_firms", "summarise_ties", "average_clustering"),
     "outreach": ("match_introductions", "good_practice_lessons"),
-    "contacts": ("link_firms", "contact_week"),
+    "contacts": ("link_firms", "contact_week", "relative_performance", "scan_contacts",
+                 "form_partnerships"),
     "mentoring": ("hold_sessions",),
 }
 

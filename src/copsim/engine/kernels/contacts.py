@@ -100,58 +100,55 @@ def _form_partnership(ven, ven_n, mem, mem_n, lead, partner, edge, week, uplift)
 
 
 @jit
-def contact_week(week, n, p, slots, firms, met_firm, met_other, ties, tie_index, n_ties, tied,
-                 u, ventures, events):
-    """Referrals and new partners through contacts, for rows ``0..n-1``.
-
-    ``met_firm``/``met_other``: both ends of every tie made in meetings at or above the
-    tie threshold, sorted by ``met_firm`` (a firm's ties made in meetings, besides its
-    slots). Each living firm's ``referral`` becomes ``p.referral_effect`` times the mean
-    relative performance of its living contacts, weighted by strength; with probability
-    ``1 - exp(-p.partner_rate * W)`` (``W``: the strength of its contacts without a
-    venture with it) it starts a partnership venture with one of them, chosen by
-    strength with the same uniform ``u[i]`` (rescaled). A pair without a tie gets one at
-    trust ``p.strength`` (not made in meetings). ``tied[row]``: the firm has a tie (kept
-    up to date here). Appends ventures (the firm their lead), their members and events;
-    the caller guarantees room. Returns ``(n_ties, ven_n, mem_n, ev_n)``.
-    """
-    alive, revenue, revenue_base = firms.alive, firms.revenue, firms.revenue_base
-    employees, referral, group = firms.employees, firms.referral, firms.group
-    tie_src, tie_dst, tie_trust = ties.src, ties.dst, ties.trust
-    tie_met, tie_ventures, tie_last = ties.met, ties.ventures, ties.last_week
-    ven, ven_n, mem, mem_n = ventures
-    ev_week, ev_kind, ev_group, ev_firm, ev_other, ev_activity, ev_topic, ev_value = events[0]
-    ev_n = events[1]
-    n_slots = slots.shape[1]
-    n_met = met_firm.shape[0]
-    # a firm's contacts free for a venture, in contact order: the partner draw walks them.
-    # Written out in the loop, not in helpers: a numba helper taking arrays costs a
-    # reference count per array per call, which made this kernel 15x slower.
-    cand_firm = np.empty(n_slots + n_met, dtype=np.int64)
-    cand_edge = np.empty(n_slots + n_met, dtype=np.int64)
-    cand_part = np.empty(n_slots + n_met, dtype=np.float64)
-    # each firm's revenue this week relative to its normal revenue, minus 1: read through
-    # every contact, computed once (one random read a contact instead of three)
+def relative_performance(n, p, revenue, revenue_base, employees):
+    """Each firm's revenue this week relative to its normal revenue, minus 1 (0 where the
+    normal revenue is not positive): what its contacts read through referrals."""
     performance = np.empty(n, dtype=np.float64)
     for j in range(n):
         normal = revenue_base[j] * (1.0 + employees[j] * p.revenue_per_employee)
         performance[j] = revenue[j] / normal - 1.0 if normal > 0.0 else 0.0
-    c = 0
-    for i in range(n):
+    return performance
+
+
+@jit
+def scan_contacts(lo, hi, p, slots, alive, performance, met_firm, met_other, tie_index,
+                  tie_trust, tie_met, tie_ventures, tied, referral, total):
+    """For rows ``lo..hi-1``: ``referral[i]``, ``p.referral_effect`` times the mean relative
+    performance of the firm's living contacts weighted by strength, and ``total[i]``, the
+    strength of its contacts without a venture with it (0 for firms that exited).
+
+    A firm's contacts are its slots, then its ties made in meetings (``met_other`` of its
+    entries in the sorted ``met_firm``) that are not in a slot. A business contact has
+    strength ``p.strength``; a tie made in meetings counts with its trust where its
+    channel is on. Rows are independent: any split into ranges gives the same numbers.
+    Returns the last row's contacts free for a venture, in contact order, with their tie
+    (-1: none) and strength: ``(count, firms, edges, strengths)``.
+
+    Written out in one loop, not in helpers: a numba helper taking arrays costs a
+    reference count per array per call, which made this loop 15x slower.
+    """
+    n_slots = slots.shape[1]
+    n_met = met_firm.shape[0]
+    cand_firm = np.empty(n_slots + n_met, dtype=np.int64)
+    cand_edge = np.empty(n_slots + n_met, dtype=np.int64)
+    cand_part = np.empty(n_slots + n_met, dtype=np.float64)
+    n_cand = 0
+    c = np.searchsorted(met_firm, lo)
+    for i in range(lo, hi):
         while c < n_met and met_firm[c] < i:
             c += 1
         end = c
         while end < n_met and met_firm[end] == i:
             end += 1
         referral[i] = 0.0
+        total[i] = 0.0
+        n_cand = 0
         if not alive[i]:
             continue
-        total = 0.0  # strength of contacts free for a venture
+        free_w = 0.0
         refer_w = 0.0
         refer_x = 0.0
-        n_cand = 0
         for step in range(n_slots + end - c):
-            # the step-th contact: a slot, then the ties made in meetings not in a slot
             business = step < n_slots
             j = int(slots[i, step]) if business else int(met_other[c + step - n_slots])
             if j < 0 or not alive[j]:
@@ -167,8 +164,6 @@ def contact_week(week, n, p, slots, firms, met_firm, met_other, ties, tie_index,
                 key = (i * PAIR + j) if i < j else (j * PAIR + i)
                 if key in tie_index:
                     e = tie_index[key]
-            # a business contact has strength p.strength; a tie made in meetings counts
-            # with its trust where its channel is on
             part = p.strength if business else 0.0
             refer = part
             if e >= 0 and tie_met[e] and tie_trust[e] >= p.tie_threshold:
@@ -180,7 +175,7 @@ def contact_week(week, n, p, slots, firms, met_firm, met_other, ties, tie_index,
                 refer_w += refer
                 refer_x += refer * performance[j]
             if e < 0 or tie_ventures[e] == 0:  # no venture on the pair yet
-                total += part
+                free_w += part
                 if part > 0.0:
                     cand_firm[n_cand] = j
                     cand_edge[n_cand] = e
@@ -188,10 +183,45 @@ def contact_week(week, n, p, slots, firms, met_firm, met_other, ties, tie_index,
                     n_cand += 1
         if refer_w > 0.0:
             referral[i] = p.referral_effect * refer_x / refer_w
-        chance = 1.0 - math.exp(-p.partner_rate * total)
-        if total <= 0.0 or u[i] >= chance:
+        total[i] = free_w
+    return n_cand, cand_firm, cand_edge, cand_part
+
+
+@jit
+def form_partnerships(week, n, p, slots, firms, performance, met_firm, met_other, ties,
+                      tie_index, n_ties, tied, u, total, ventures, events):
+    """New partners through contacts, after :func:`scan_contacts` filled ``total`` (and the
+    firms' ``referral``) for rows ``0..n-1`` from the week's starting state.
+
+    In row order, each living firm starts a partnership venture with probability
+    ``1 - exp(-p.partner_rate * total[i])``, with one of its free contacts chosen by
+    strength with the same uniform ``u[i]`` (rescaled). A pair without a tie gets one at
+    trust ``p.strength`` (not made in meetings). A partnership changes only its own pair,
+    so the later partner's row is scanned again at its turn: the numbers are those of
+    scanning every row at its turn. ``tied[row]``: the firm has a tie (kept up to date
+    here). Appends ventures (the firm their lead), their members and events; the caller
+    guarantees room. Returns ``(n_ties, ven_n, mem_n, ev_n)``.
+    """
+    alive, referral, group = firms.alive, firms.referral, firms.group
+    tie_src, tie_dst, tie_trust = ties.src, ties.dst, ties.trust
+    tie_met, tie_ventures, tie_last = ties.met, ties.ventures, ties.last_week
+    ven, ven_n, mem, mem_n = ventures
+    ev_week, ev_kind, ev_group, ev_firm, ev_other, ev_activity, ev_topic, ev_value = events[0]
+    ev_n = events[1]
+    touched = np.zeros(n, dtype=np.bool_)  # partner of a partnership formed earlier this week
+    for i in range(n):
+        if not alive[i]:
             continue
-        target = u[i] / chance * total  # uniform on [0, total) given a partnership
+        if touched[i]:
+            scan_contacts(i, i + 1, p, slots, alive, performance, met_firm, met_other,
+                          tie_index, tie_trust, tie_met, tie_ventures, tied, referral, total)
+        chance = 1.0 - math.exp(-p.partner_rate * total[i])
+        if total[i] <= 0.0 or u[i] >= chance:
+            continue
+        n_cand, cand_firm, cand_edge, cand_part = scan_contacts(
+            i, i + 1, p, slots, alive, performance, met_firm, met_other, tie_index, tie_trust,
+            tie_met, tie_ventures, tied, referral, total)
+        target = u[i] / chance * total[i]  # uniform on [0, total) given a partnership
         for k in range(n_cand):
             j, e = cand_firm[k], cand_edge[k]
             target -= cand_part[k]
@@ -213,6 +243,7 @@ def contact_week(week, n, p, slots, firms, met_firm, met_other, ties, tie_index,
                 tie_trust[e] = p.strength
             tie_last[e] = week
             tie_ventures[e] += 1
+            touched[j] = True
             ven_n, mem_n = _form_partnership(ven, ven_n, mem, mem_n, i, j, e, week, p.uplift)
             ev_week[ev_n] = week
             ev_kind[ev_n] = EV_PARTNERSHIP
@@ -225,3 +256,20 @@ def contact_week(week, n, p, slots, firms, met_firm, met_other, ties, tie_index,
             ev_n += 1
             break
     return n_ties, ven_n, mem_n, ev_n
+
+
+@jit
+def contact_week(week, n, p, slots, firms, met_firm, met_other, ties, tie_index, n_ties, tied,
+                 u, ventures, events):
+    """Referrals and new partners through contacts, for rows ``0..n-1``, on this thread:
+    :func:`scan_contacts` of every row, then :func:`form_partnerships` (see both).
+
+    ``met_firm``/``met_other``: both ends of every tie made in meetings at or above the
+    tie threshold, sorted by ``met_firm``. Returns ``(n_ties, ven_n, mem_n, ev_n)``.
+    """
+    performance = relative_performance(n, p, firms.revenue, firms.revenue_base, firms.employees)
+    total = np.empty(n, dtype=np.float64)
+    scan_contacts(0, n, p, slots, firms.alive, performance, met_firm, met_other, tie_index,
+                  ties.trust, ties.met, ties.ventures, tied, firms.referral, total)
+    return form_partnerships(week, n, p, slots, firms, performance, met_firm, met_other, ties,
+                             tie_index, n_ties, tied, u, total, ventures, events)
