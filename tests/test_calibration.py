@@ -207,21 +207,23 @@ def test_a_history_continues_after_rewording_and_is_refused_after_a_new_observat
         calibrate(load_targets(moved), out, population_size=10, generations=3, workers=1, seed=5)
 
 
-TRIAL_TARGET = """{small}parameters = ["learning.rate"]
+def trial_targets(parameter: str, *targets: tuple[str, str, str, int]) -> str:
+    """A small targets file calibrating ``parameter`` against trial targets, each
+    ``(name, trial file, arm, weeks)``: the arm's relative effect on profit."""
+    return SMALL + f'parameters = ["{parameter}"]\n' + "".join(
+        f'\n[[targets]]\nname = "{name}"\n'
+        f'trial = {{ file = "{file}", arm = "{arm}", outcome = "profit", weeks = {weeks} }}\n'
+        f'observed = 0.1\nsd = 0.1\nsource = "a bound"\nconstrains = "{parameter}"\n'
+        for name, file, arm, weeks in targets)
 
-[[targets]]
-name = "training_profit_effect"
-trial = {{ file = "peer_groups_rct", arm = "{arm}", outcome = "profit", weeks = {weeks} }}
-observed = 0.1
-sd = 0.1
-source = "a bound"
-constrains = "learning.rate"
-"""
+
+def training_target(arm: str, weeks: int) -> str:
+    return trial_targets("learning.rate", ("training_profit_effect", "peer_groups_rct", arm, weeks))
 
 
 def test_a_trial_target_measures_the_trial_with_the_calibrated_values(tmp_path: Path) -> None:
     path = tmp_path / "trial.toml"
-    path.write_text(TRIAL_TARGET.format(small=SMALL, arm="monthly_groups", weeks=48))
+    path.write_text(training_target("monthly_groups", 48))
     model = TargetModel(load_targets(path), root_seed=1)
     slow, fast = (model.statistics({"learning.rate": rate}, seed=4)["training_profit_effect"]
                   for rate in (0.02, 0.3))
@@ -236,8 +238,83 @@ def test_a_bad_trial_target_exits_2_with_one_line(arm: str, weeks: int, reason: 
                                                   tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "bad.toml"
-    path.write_text(TRIAL_TARGET.format(small=SMALL, arm=arm, weeks=weeks))
+    path.write_text(training_target(arm, weeks))
     with pytest.raises(SystemExit) as exit_info:
         main(["calibrate", str(path), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and err.count("\n") == 1 and reason in err, err
+
+
+MENTORING_TARGETS = trial_targets(
+    "mentoring.advice_cost_saving", ("mentoring_end", "mentoring_rct", "mentoring", 12),
+    ("classroom_end", "mentoring_rct", "training", 12), ("mentoring_1y", "mentoring_rct", "mentoring", 52))
+
+
+def test_targets_on_one_trial_and_horizon_share_its_simulation(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two arms read at week 12 come from one simulated trial; week 52 is another."""
+    import copsim.studies.calibration as calibration
+
+    path = tmp_path / "mentoring.toml"
+    path.write_text(MENTORING_TARGETS)
+    runs: list[int] = []
+    real = calibration.trial_firms
+
+    def counted(plan, values, seed, replicates, engine):  # noqa: ANN001, ANN202
+        runs.append(int(plan.trial.horizons[0]))
+        return real(plan, values, seed, replicates, engine)
+
+    monkeypatch.setattr(calibration, "trial_firms", counted)
+    stats = TargetModel(load_targets(path), root_seed=1).statistics(
+        {"mentoring.advice_cost_saving": 0.08}, seed=3)
+    assert sorted(runs) == [12, 52]
+    assert set(stats) == {"mentoring_end", "classroom_end", "mentoring_1y"}
+    assert stats["mentoring_end"] != stats["classroom_end"]  # two arms of one trial
+
+
+def test_a_loguniform_parameter_is_sampled_uniform_in_its_logarithm(tmp_path: Path) -> None:
+    """pyabc sees log(learning.rate) uniform over log(0.02)..log(0.3); the posterior and the
+    simulations get the rate itself."""
+    from copsim.studies.calibration import abc_name, from_abc, pyabc_prior
+
+    path = tmp_path / "log.toml"
+    path.write_text(training_target("monthly_groups", 48))
+    calibration = load_targets(path)
+    prior = calibration.priors["learning.rate"]
+    assert prior.shape == "loguniform"
+    np.random.seed(3)
+    draws = [pyabc_prior(calibration).rvs() for _ in range(2000)]
+    rates = np.array([from_abc(prior, d[abc_name("learning.rate", prior)]) for d in draws])
+    assert prior.low <= rates.min() and rates.max() <= prior.high
+    # half the mass below the geometric mean, as for a loguniform (a uniform would put ~20 %)
+    share = float(np.mean(rates < math.sqrt(prior.low * prior.high)))
+    assert 0.45 < share < 0.55, share
+
+
+def test_one_generation_at_a_small_quantile_is_rejection_abc_with_equal_weights(
+        tmp_path: Path) -> None:
+    """--generations 1 --quantile q: prior draws within the q-quantile of a prior sample's
+    distances, each of equal weight (the effective sample size is the population's), and
+    closer to the target than the prior."""
+    targets = tmp_path / "targets.toml"
+    targets.write_text(targets_text(simulated_observation(tmp_path)))
+    out = tmp_path / "rejection"
+    calibrate(load_targets(targets), out, population_size=8, generations=1, workers=1, seed=2,
+              ppc_draws=2, quantile=0.25)
+    posterior = pd.read_parquet(out / RESULTS_DIR / "posterior.parquet")
+    assert np.allclose(posterior["weight"], 1 / 8)
+    diag = pd.read_csv(out / RESULTS_DIR / "diagnostics.csv")
+    assert diag["ess"].iloc[0] == pytest.approx(8) and diag["acceptance_rate"].iloc[0] < 0.6
+    mean = float(posterior["firms.exit_rate_per_year"].mean())
+    assert abs(mean - TRUE_EXIT_RATE) < abs(0.07 - TRUE_EXIT_RATE)  # the prior's mean is 0.07
+    with pytest.raises(OutputError, match="quantile"):  # another schedule is another calibration
+        calibrate(load_targets(targets), out, population_size=8, generations=2, workers=1,
+                  seed=2, ppc_draws=2, quantile=0.5)
+
+
+@pytest.mark.parametrize("value", ["0", "1.5", "half"])
+def test_a_bad_quantile_exits_2_with_one_line(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["calibrate", "targets", "--quantile", value])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.count("\n") == 1 and "--quantile" in err, err

@@ -30,10 +30,21 @@ A4_PRINTABLE_HEIGHT_PX = round((297 - 2 * 14) / 25.4 * 96)
 
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory: pytest.TempPathFactory) -> tuple[copsim.CompareResult, Path]:
+    """The report a policymaker gets by default: parameters drawn from the shipped posterior."""
     out = tmp_path_factory.mktemp("report") / "cmp"
     result = copsim.compare(["microentre", "self_organised"], reps=3, years=1, population=1500,
                             workers=1, out=out)
+    assert result.provenance["posterior"] is not None
     return result, out / "report.html"
+
+
+@pytest.fixture(scope="module")
+def noise_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same comparison with the scenarios' own values (--no-posterior)."""
+    out = tmp_path_factory.mktemp("report") / "plain"
+    copsim.compare(["microentre", "self_organised"], reps=3, years=1, population=1500,
+                   workers=1, out=out, posterior=None)
+    return out / "report.html"
 
 
 def _text(page: str) -> str:
@@ -62,7 +73,16 @@ def test_executive_summary_is_five_sentences_from_the_numbers(compared) -> None:
     assert f"reaches about {selforg['participants_mean']:,.0f} firms at no cost" in sentences[1]
     effect = report.value(micro.to_dict() | {"scenario": "microentre"}, "survival_effect_pp")
     assert f"{effect} points with MicroENTRE regional groups" in sentences[2]
-    assert "random variation only" in sentences[4]
+    assert "drawn from the calibrated posterior" in sentences[4]
+    assert "calibrated parameters as well as random variation" in sentences[4]
+
+
+def test_without_a_posterior_the_report_says_its_ranges_are_noise_only(noise_only: Path) -> None:
+    page = noise_only.read_text()
+    sentences = re.findall(r'<span class="sentence">(.*?)</span>', _section(page, "Summary"))
+    assert "random variation only" in _text(sentences[4])
+    assert "only the random variation between the 3 replicates" in _text(_section(page, "Caveats"))
+    assert "Where the spread comes from" not in page
 
 
 def test_titles_and_a_date_replace_internal_names(compared) -> None:
@@ -104,7 +124,7 @@ def test_caveats_say_what_is_assumed_and_what_intervals_include(compared) -> Non
     assumed, total = report.assumed_parameters()
     assert 0 < assumed < total
     assert f"{assumed} of the model's {total} numeric parameters" in _text(caveats)
-    assert "only the random variation between the 3 replicates" in _text(caveats)
+    assert "the uncertainty of the 11 calibrated parameters" in _text(caveats)
     link = re.search(r'<a href="([^"]+)">docs/validation.md</a>', caveats)
     assert link and Path(link.group(1).removeprefix("file://")).is_file()
 
@@ -152,14 +172,15 @@ def test_prints_to_pdf_with_every_table_whole_and_within_the_page(compared,
     (tmp_path / "report.pdf").write_bytes(pdf)
     pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
     assert 3 <= len(pages) <= 8
-    assert len(tables) == 4  # outcomes; groups of both scenarios; funding of microentre
+    assert len(tables) == 5  # outcomes; where the spread comes from; groups; funding
     for t in tables:
         assert t["scroll"] <= A4_PRINTABLE_PX and t["width"] <= A4_PRINTABLE_PX, t
         assert t["cells"], f"a cell's content overflows: {t}"
         assert t["breaks"] == "avoid"
         assert t["height"] < A4_PRINTABLE_HEIGHT_PX, "a table taller than a page must break"
-    # The outcome table (unique row labels): its first and last rows on the same page.
+    # The outcome table: its first and last rows on the same page (the spread table after it
+    # repeats the later row labels, not "Years simulated").
     first = [i for i, text in enumerate(pages) if "Years simulated" in text]
     last = [i for i, text in enumerate(pages) if "Cost per joint venture (EUR)" in text]
-    assert len(first) == 1 and first == last
+    assert len(first) == 1 and first[0] == last[0]
     assert "Summary" in pages[0] and "Caveats" in "".join(pages)

@@ -525,7 +525,8 @@ class Mentoring(Strict):
         prior=("uniform", 0.0, 0.08), ge=0, le=0.5)
     advice_decay_per_week: float = param(
         0.03, "1/week", "assumption (range 0.01-0.1: supplier and price tips go stale within months)",
-        "weekly loss of advice (share of it): specific advice goes stale unless a mentor renews it", ge=0, le=1)
+        "weekly loss of advice (share of it): specific advice goes stale unless a mentor renews it",
+        prior=("loguniform", 0.01, 0.1), ge=0, le=1)
     session_hours: float = param(
         2.0, "hours", "assumption (a one-to-one meeting with travel)",
         "hours a session takes of the mentor and of the mentee, each into the participants' time "

@@ -34,12 +34,14 @@ from copsim import __version__
 from copsim.engine.runner import simulate
 from copsim.errors import OutputError
 from copsim.outputs.files import OutputKind, atomic_directory, prepare_output, write_json
+from copsim.scenario.priors import Prior
 from copsim.studies.experiments import outcome_values
 from copsim.studies.posterior import with_values
 from copsim.studies.targets import Calibration, TrialStatistic
 from copsim.studies.trial_design import CONTROL, TrialPlan
 from copsim.studies.trial_job import run_replicate
 
+SCALE = "log of loguniform priors"  # how pyabc sees the parameters (abc_name, from_abc)
 DB_NAME = "abc.db"
 SETTINGS_NAME = "settings.json"
 RESULTS_DIR = "posterior"
@@ -60,16 +62,30 @@ class Settings:
     population_size: int
     seed: int
     engine: str = "numba"
+    scale: str = SCALE
+    quantile: float = 0.5  # each generation's tolerance: this quantile of the previous distances
 
     def record(self) -> dict[str, Any]:
         """The settings as written to ``settings.json``."""
         return {"targets_digest": self.targets_digest, "population_size": self.population_size,
-                "seed": self.seed, "engine": self.engine, "copsim_version": __version__}
+                "seed": self.seed, "engine": self.engine, "scale": self.scale,
+                "quantile": self.quantile,
+                "copsim_version": __version__}
 
 
-def safe_name(key: str) -> str:
-    """pyabc parameter name of a dotted key (its storage and plots dislike dots)."""
-    return key.replace(".", "__")
+def abc_name(key: str, prior: Prior) -> str:
+    """pyabc's name of a calibrated parameter: no dots (its storage dislikes them), and a
+    ``log__`` prefix where pyabc works on the logarithm (:func:`from_abc`)."""
+    name = key.replace(".", "__")
+    return f"log__{name}" if prior.shape == "loguniform" else name
+
+
+def from_abc(prior: Prior, value: float) -> float:
+    """A parameter's value from pyabc's. pyabc samples a loguniform parameter as the
+    uniform logarithm: its perturbation kernel is then as wide at 0.01 as at 0.1, and the
+    importance weights do not pile onto the smallest values (1/x prior density), which
+    had left 8 of 100 effective particles by the third generation."""
+    return math.exp(value) if prior.shape == "loguniform" else value
 
 
 def simulation_seed(root: int, values: dict[str, float]) -> int:
@@ -87,35 +103,45 @@ class TargetModel:
         self.engine = engine
 
     def statistics(self, values: dict[str, float], seed: int) -> dict[str, float]:
-        """Run the scenario once with ``values`` (and the trials of trial targets); a
-        statistic that is undefined is +inf."""
+        """Run the scenario once with ``values`` (and the trials of trial targets: each trial,
+        horizon and outcome once, however many arms' targets read it); a statistic that is undefined is +inf."""
         runs = [t for t in self.calibration.targets if t.trial is None]
         stats: dict[str, float] = {}
         if runs:
             result = simulate(self.calibration.scenario(values), seed=seed, engine=self.engine)
             stats = outcome_values(runs, result.summary, result.timeseries)
+        trials: dict[tuple[str, int, str, int], list[pd.DataFrame]] = {}
         for target in self.calibration.targets:
-            if target.trial is not None:
-                stats[target.name] = trial_statistic(self.calibration.trials[target.name],
-                                                     target.trial, values, seed, self.engine)
+            if (stat := target.trial) is not None:
+                key = (stat.file, stat.weeks, stat.outcome, stat.replicates)
+                if key not in trials:
+                    trials[key] = trial_firms(self.calibration.trials[target.name], values, seed,
+                                              stat.replicates, self.engine)
+                stats[target.name] = trial_effect(trials[key], stat)
         stats = {t.name: stats[t.name] for t in self.calibration.targets}
         return {k: (v if math.isfinite(v) else math.inf) for k, v in stats.items()}
 
     def __call__(self, parameter: dict[str, float]) -> dict[str, float]:
-        values = {key: float(parameter[safe_name(key)]) for key in self.calibration.parameters}
+        values = {key: from_abc(prior, float(parameter[abc_name(key, prior)]))
+                  for key, prior in self.calibration.priors.items()}
         return self.statistics(values, simulation_seed(self.root_seed, values))
 
 
-def trial_statistic(plan: TrialPlan, stat: TrialStatistic, values: dict[str, float], seed: int,
-                    engine: str) -> float:
+def trial_firms(plan: TrialPlan, values: dict[str, float], seed: int, replicates: int,
+                engine: str) -> list[pd.DataFrame]:
+    """The firm records of ``replicates`` trials (seeds ``seed``, ``seed + 1``, ...), each a
+    fresh world and randomisation, simulated with the calibrated ``values``."""
+    base = with_values(plan.base, values, plan.source)
+    return [run_replicate(plan.trial, base, seed + replicate, engine)
+            for replicate in range(replicates)]
+
+
+def trial_effect(trials: list[pd.DataFrame], stat: TrialStatistic) -> float:
     """The arm's effect on the outcome at the horizon, as the trial's evaluator measures it
     (difference in means against the control group, on firms in business), the mean over
-    ``stat.replicates`` trials with the calibrated ``values``; relative to the control mean
-    for ``relative_effect``."""
-    base = with_values(plan.base, values, plan.source)
+    the trials; relative to the control mean for ``relative_effect``."""
     effects = []
-    for replicate in range(stat.replicates):
-        firms = run_replicate(plan.trial, base, seed + replicate, engine)
+    for firms in trials:
         now = firms[firms["weeks"] == stat.weeks]
         arm = now.loc[now["arm"] == stat.arm, stat.outcome].mean()
         control = now.loc[now["arm"] == CONTROL, stat.outcome].mean()
@@ -130,10 +156,9 @@ def pyabc_prior(calibration: Calibration) -> Any:
 
     rvs = {}
     for key, prior in calibration.priors.items():
-        if prior.shape == "loguniform":
-            rvs[safe_name(key)] = pyabc.RV("loguniform", prior.low, prior.high)
-        else:
-            rvs[safe_name(key)] = pyabc.RV("uniform", prior.low, prior.high - prior.low)
+        low, high = ((math.log(prior.low), math.log(prior.high)) if prior.shape == "loguniform"
+                     else (prior.low, prior.high))
+        rvs[abc_name(key, prior)] = pyabc.RV("uniform", low, high - low)
     return pyabc.Distribution(**rvs)
 
 
@@ -183,16 +208,23 @@ class CalibrationReport:
 
 def calibrate(calibration: Calibration, out: Path, *, population_size: int, generations: int,
               workers: int = 2, scheduler: str | None = None, seed: int = 1,
-              ppc_draws: int = 20, engine: str = "numba") -> CalibrationReport:
-    """Run (or continue) ABC-SMC until ``generations`` populations exist, then write results."""
+              ppc_draws: int = 20, engine: str = "numba", quantile: float = 0.5) -> CalibrationReport:
+    """Run (or continue) ABC-SMC until ``generations`` populations exist, then write results.
+
+    Each generation's tolerance is the ``quantile`` of the previous one's distances (the
+    first: of pyabc's calibration sample from the prior). One generation with a small
+    quantile is rejection ABC: every particle a prior draw of equal weight, which keeps
+    the effective sample size whole where importance weights in many dimensions collapse.
+    """
     import pyabc
 
-    settings = Settings(calibration.digest, population_size, seed, engine)
+    settings = Settings(calibration.digest, population_size, seed, engine, quantile=quantile)
     db = _open_state(out, settings)
     model = TargetModel(calibration, seed, engine)
     with pyabc_seeded(seed), sampler(workers, scheduler) as chosen:
         abc = pyabc.ABCSMC(model, pyabc_prior(calibration), distance(calibration),
-                           population_size=population_size, sampler=chosen)
+                           population_size=population_size, sampler=chosen,
+                           eps=pyabc.QuantileEpsilon(alpha=quantile))
         done = _generations_done(db)
         if done:
             abc.load(f"sqlite:///{db}", 1)
@@ -230,7 +262,7 @@ def _open_state(out: Path, settings: Settings) -> Path:
     if path.exists() and db.exists():
         recorded = json.loads(path.read_text())
         mine = settings.record()
-        for key in ("targets_digest", "population_size", "seed", "engine"):
+        for key in ("targets_digest", "population_size", "seed", "engine", "scale", "quantile"):
             if recorded.get(key) != mine[key]:
                 raise OutputError(f"{out}: {key}: holds a calibration with {key} = {recorded.get(key)!r}, "
                                   f"not {mine[key]!r}; use another --out or remove it")
@@ -256,8 +288,8 @@ def _generations_done(db: Path) -> int:
 def posterior_frame(calibration: Calibration, history: Any) -> pd.DataFrame:
     """The last population: one row per particle, dotted parameter keys and ``weight``."""
     frame, weights = history.get_distribution(m=0, t=history.max_t)
-    frame = frame.rename(columns={safe_name(k): k for k in calibration.parameters})
-    frame = frame[calibration.parameters].reset_index(drop=True)
+    frame = pd.DataFrame({key: [from_abc(prior, float(v)) for v in frame[abc_name(key, prior)]]
+                          for key, prior in calibration.priors.items()})
     frame["weight"] = np.asarray(weights, dtype=float) / float(np.sum(weights))
     return frame
 
