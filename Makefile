@@ -36,7 +36,7 @@ dashboard: setup
 	$(BIN)/copsim dashboard
 
 compare: setup
-	$(BIN)/copsim compare microentre self_organised national_coordinator ecosystem --reps 5
+	$(BIN)/copsim compare microentre self_organised national_coordinator ecosystem --reps 20
 
 sweep: setup
 	$(BIN)/copsim sweep experiments/facilitation_vs_funding.toml
