@@ -47,11 +47,12 @@ def run_in_chunks(n: int, rng: np.random.Generator | None, width: int, threads: 
     chunk's ``(stop - start, width)`` uniforms from ``rng`` in row order (None without
     ``rng``: a kernel that draws nothing).
 
-    With ``threads > 1`` and more than one chunk the calls run on ``threads - 1`` pool
-    threads while this one draws the next chunks (at most ``threads`` chunks in flight);
+    With ``threads > 1`` and more than one chunk the calls run on ``threads`` pool threads
+    while this one draws the next chunks' uniforms (at most ``threads`` chunks in flight:
+    drawing is the lighter part, and a kernel that draws nothing leaves this thread idle);
     otherwise here, in order (a single chunk gains nothing from a thread but the hand-off).
     """
-    pool = thread_pool(threads - 1) if threads > 1 and n > CHUNK_ROWS else None
+    pool = thread_pool(threads) if threads > 1 and n > CHUNK_ROWS else None
     running: deque[Future] = deque()
     for start in range(0, n, CHUNK_ROWS):
         stop = min(n, start + CHUNK_ROWS)
