@@ -33,15 +33,16 @@ TEN_SEED_SCENARIOS = ("microentre", "ekollega", "ekollega_continued")
 # what its compare and trial commands print by default: with the shipped posterior's
 # parameter uncertainty (its decomposition, 3 replicates, is the one without: 2 draws give
 # no interval worth showing).
-FUNDING = ("microentre", "self_organised", "national_coordinator", "ecosystem", "--reps", "5")
+FUNDING = ("microentre", "self_organised", "national_coordinator", "ecosystem")
 COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("compare-funding", ("compare", *FUNDING, "--no-posterior")),
-    ("compare-funding-pandemic", ("compare", *FUNDING, "--shock", "pandemic", "--no-posterior")),
+    ("compare-funding", ("compare", *FUNDING, "--reps", "5", "--no-posterior")),
+    ("compare-funding-pandemic", ("compare", *FUNDING, "--reps", "5", "--shock", "pandemic",
+                                  "--no-posterior")),
     ("compare-ekollega", ("compare", "ekollega", "ekollega_continued", "--reps", "10", "--no-posterior")),
     ("compare-communal", ("compare", "microentre", "communal_space", "--reps", "5", "--no-posterior")),
     ("decompose-microentre", ("decompose", "microentre", "--reps", "3", "--no-posterior")),
     ("run-default", ("run",)),
-    ("readme-compare", ("compare", *FUNDING[:-1], "20")),
+    ("readme-compare", ("compare", *FUNDING, "--reps", "20")),
 )
 TRIAL = ("trial-peer-groups", ("trial", "trials/peer_groups_rct.toml"))
 
@@ -170,7 +171,7 @@ def readme(out: Path, printed: dict[str, str], trial: str | None) -> None:
     print("## README.md: Quick start, `copsim run`")
     print(printed["run-default"].strip())
     print()
-    print("## README.md: `copsim compare microentre self_organised national_coordinator ecosystem --reps 5`")
+    print("## README.md: `copsim compare microentre self_organised national_coordinator ecosystem --reps 20`")
     print(printed["readme-compare"].strip())
     print()
     print("## README.md: decompose (the table above; its timing line:)",

@@ -10,6 +10,7 @@ peers' markets and competitors shared like anyone else.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 from copsim import CopModel
 from copsim.dtypes import EventKind, VentureKind
 from copsim.engine import rows as chunks
-from copsim.engine.contacts import contact_week_in_chunks, contacts_of
+from copsim.engine.contacts import contact_week, contacts_of
 from copsim.engine.events import EventBuffer
 from copsim.engine.kernels import get_kernels
 from copsim.engine.params import contact_params, meeting_params
@@ -158,8 +159,8 @@ def test_contact_week_parity(seed: int, n: int, channels: tuple[bool, bool]) -> 
                       referrals=channels[1])
 
     def build(engine: str) -> tuple[Callable[..., Any], tuple]:
-        return get_kernels(engine).contact_week, contact_args(contact_inputs(engine, seed, n),
-                                                              contact_params(s))
+        week = partial(contact_week, kernels=get_kernels(engine))
+        return week, contact_args(contact_inputs(engine, seed, n), contact_params(s))
 
     both_engines(build)
 
@@ -186,8 +187,8 @@ def scanned_at_each_turn(args: tuple) -> tuple[int, int, int, int]:
        rate=st.sampled_from([0.5, 1.0, 3.0]))
 def test_the_contact_week_equals_scanning_each_firm_at_its_turn(seed: int, n: int, chunk: int,
                                                                 rate: float) -> None:
-    """contact_week and its threaded path scan every firm's contacts from the week's starting
-    state and scan again only the firms partnered earlier in the week: the same as scanning
+    """contact_week, on one thread and in chunks on two, scans every firm's contacts from the
+    week's starting state and again only the firms partnered earlier in the week: the same as scanning
     each firm at its turn. Weekly partner rates far beyond the schema's range make
     partnerships common, so many partners were partnered earlier, and a stale strength of
     their contacts would change their chance."""
@@ -195,10 +196,10 @@ def test_the_contact_week_equals_scanning_each_firm_at_its_turn(seed: int, n: in
         partner_rate=rate)
     at_turn, whole, split = (contact_args(contact_inputs("numba", seed, n), p) for _ in range(3))
     expected = scanned_at_each_turn(at_turn)
-    assert K.contact_week(*whole) == expected
+    assert contact_week(*whole, kernels=K) == expected
     old, chunks.CHUNK_ROWS = chunks.CHUNK_ROWS, chunk
     try:
-        assert contact_week_in_chunks(*split, kernels=K, threads=2) == expected
+        assert contact_week(*split, kernels=K, threads=2) == expected
     finally:
         chunks.CHUNK_ROWS = old
     for done in (whole, split):  # firms (referral), ties, ventures, events, the tie index
@@ -249,7 +250,7 @@ def partner_chance(p: Any, met_trust: float, met: bool) -> tuple[float, int]:
         m = {"f": {k: a.copy() for k, a in f.items()}, "slots": slots.copy(), "ties": ties,
              "index": tie_index("numba", {3: 0}), "u": np.random.default_rng(week).random(4)}
         args = contact_args(m, p)
-        _, n_ven, _, _ = K.contact_week(*args)
+        _, n_ven, _, _ = contact_week(*args, kernels=K)
         members = args[12][2].firm[:2]
         if n_ven and 0 in members:
             formed += 1
@@ -310,7 +311,7 @@ def referral(p: Any, contact_performance: float, met_performance: float) -> floa
     m = {"f": f, "slots": slots, "ties": ties, "index": tie_index("numba", {2: 0}),
          "u": np.ones(3)}
     args = contact_args(m, p)
-    K.contact_week(*args)
+    contact_week(*args, kernels=K)
     return float(args[4].referral[0])
 
 

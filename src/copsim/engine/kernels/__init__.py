@@ -28,8 +28,7 @@ KERNELS = {
     "ventures": ("update_ventures",),
     "summary": ("summarise_firms", "summarise_ties", "average_clustering"),
     "outreach": ("match_introductions", "good_practice_lessons"),
-    "contacts": ("link_firms", "contact_week", "relative_performance", "scan_contacts",
-                 "form_partnerships"),
+    "contacts": ("link_firms", "relative_performance", "scan_contacts", "form_partnerships"),
     "mentoring": ("hold_sessions",),
 }
 

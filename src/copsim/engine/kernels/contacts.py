@@ -191,7 +191,8 @@ def scan_contacts(lo, hi, p, slots, alive, performance, met_firm, met_other, tie
 def form_partnerships(week, n, p, slots, firms, performance, met_firm, met_other, ties,
                       tie_index, n_ties, tied, u, total, ventures, events):
     """New partners through contacts, after :func:`scan_contacts` filled ``total`` (and the
-    firms' ``referral``) for rows ``0..n-1`` from the week's starting state.
+    firms' ``referral``) for rows ``0..n-1`` from the week's starting state (the week's
+    order: copsim.engine.contacts.contact_week).
 
     In row order, each living firm starts a partnership venture with probability
     ``1 - exp(-p.partner_rate * total[i])``, with one of its free contacts chosen by
@@ -256,20 +257,3 @@ def form_partnerships(week, n, p, slots, firms, performance, met_firm, met_other
             ev_n += 1
             break
     return n_ties, ven_n, mem_n, ev_n
-
-
-@jit
-def contact_week(week, n, p, slots, firms, met_firm, met_other, ties, tie_index, n_ties, tied,
-                 u, ventures, events):
-    """Referrals and new partners through contacts, for rows ``0..n-1``, on this thread:
-    :func:`scan_contacts` of every row, then :func:`form_partnerships` (see both).
-
-    ``met_firm``/``met_other``: both ends of every tie made in meetings at or above the
-    tie threshold, sorted by ``met_firm``. Returns ``(n_ties, ven_n, mem_n, ev_n)``.
-    """
-    performance = relative_performance(n, p, firms.revenue, firms.revenue_base, firms.employees)
-    total = np.empty(n, dtype=np.float64)
-    scan_contacts(0, n, p, slots, firms.alive, performance, met_firm, met_other, tie_index,
-                  ties.trust, ties.met, ties.ventures, tied, firms.referral, total)
-    return form_partnerships(week, n, p, slots, firms, performance, met_firm, met_other, ties,
-                             tie_index, n_ties, tied, u, total, ventures, events)
