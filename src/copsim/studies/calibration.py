@@ -36,7 +36,7 @@ from copsim.errors import OutputError
 from copsim.outputs.files import OutputKind, atomic_directory, prepare_output, write_json
 from copsim.scenario.priors import Prior
 from copsim.studies.experiments import outcome_values
-from copsim.studies.posterior import with_values
+from copsim.studies.posterior import WEIGHT, Posterior, plan_draws, with_values
 from copsim.studies.targets import Calibration, TrialStatistic
 from copsim.studies.trial_design import CONTROL, TrialPlan
 from copsim.studies.trial_job import run_replicate
@@ -290,7 +290,7 @@ def posterior_frame(calibration: Calibration, history: Any) -> pd.DataFrame:
     frame, weights = history.get_distribution(m=0, t=history.max_t)
     frame = pd.DataFrame({key: [from_abc(prior, float(v)) for v in frame[abc_name(key, prior)]]
                           for key, prior in calibration.priors.items()})
-    frame["weight"] = np.asarray(weights, dtype=float) / float(np.sum(weights))
+    frame[WEIGHT] = np.asarray(weights, dtype=float) / float(np.sum(weights))
     return frame
 
 
@@ -310,18 +310,14 @@ def diagnostics(history: Any) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def posterior_draws(posterior: pd.DataFrame, n: int, seed: int) -> list[dict[str, float]]:
-    """``n`` parameter sets drawn from the weighted posterior (with replacement)."""
-    rng = np.random.default_rng(seed)
-    rows = rng.choice(len(posterior), size=n, p=posterior["weight"].to_numpy())
-    params = [c for c in posterior.columns if c != "weight"]
-    return [{k: float(posterior.iloc[i][k]) for k in params} for i in rows]
-
-
 def predictive_check(calibration: Calibration, model: TargetModel, posterior: pd.DataFrame,
                      draws: int, workers: int, seed: int) -> pd.DataFrame:
-    """Every target simulated at ``draws`` posterior draws, each with its own seed."""
-    sets = posterior_draws(posterior, draws, seed)
+    """Every target simulated at ``draws`` posterior draws (comparisons' draws: a weighted
+    row each, from the root seed and its index), each with its own seed."""
+    keys = tuple(calibration.parameters)
+    sample = Posterior("posterior", keys, posterior[list(keys)].to_numpy(dtype=float),
+                       posterior[WEIGHT].to_numpy(dtype=float))
+    sets = plan_draws(sample, seed, draws, seeds_per_draw=1).sets
     seeds = [seed * 1_000_003 + i for i in range(draws)]
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
