@@ -33,7 +33,6 @@ import numpy as np
 
 from copsim.dtypes import Activity, VentureKind
 from copsim.engine.choices import Decisions
-from copsim.engine.state import PAIR
 from copsim.engine.ventures import form_venture
 
 if TYPE_CHECKING:
@@ -51,12 +50,6 @@ def mark_raised(decisions: Decisions, raised: np.ndarray, value: int | None = No
     """Hook 2: write the raised topics into the kernel's ``raised`` array (or reset them)."""
     for row, topic in decisions.topic.items():
         raised[row] = topic if value is None else value
-
-
-def edge(model: ModelShape, i: int, j: int) -> int:
-    """The tie index of the pair (-1 if they never met)."""
-    key = min(i, j) * PAIR + max(i, j)
-    return int(model.ties.index[key]) if key in model.ties.index else -1
 
 
 def meeting_of(model: ModelShape, n_meet: int) -> dict[int, int]:
@@ -106,7 +99,7 @@ def conversations(model: ModelShape, decisions: Decisions, week: int, n_meet: in
             continue
         gid = int(sc.meet_group[q])
         topic = conversation_topic(model, decisions, i, j)
-        e = edge(model, i, j)
+        e = model.ties.edge(i, j)
         trust = max(float(model.ties.trust[e]) if e >= 0 else 0.0, p.stranger_trust)
         rivals = f.sector[i] == f.sector[j] and f.region[i] == f.region[j]
         weight = learning_factor(model, gid) * trust * (p.competitor_sharing if rivals else 1.0)
@@ -128,7 +121,7 @@ def conversation_trust(model: ModelShape, week: int, talked: list[tuple[int, int
     """Hook 3, trust: each pair that talked gains trust once more as for a meeting (7.7)."""
     t = model.ties
     for i, j, gain in talked:
-        e = edge(model, i, j)  # the pair met this week, so the tie exists
+        e = model.ties.edge(i, j)  # the pair met this week, so the tie exists
         t.trust[e] += min(gain, 1.0) * (1.0 - t.trust[e])
         t.last_week[e] = week
 
@@ -160,7 +153,7 @@ def agreed_ventures(model: ModelShape, decisions: Decisions, week: int, n_meet: 
         if a == b or q < 0 or where.get(b, -2) != q:
             decisions.outcomes.append({**outcome, "result": "not both at the meeting"})
             continue
-        e = edge(model, a, b)
+        e = model.ties.edge(a, b)
         obstacle = venture_obstacle(model, a, b, e)
         if obstacle is not None:
             decisions.outcomes.append({**outcome, "result": obstacle})

@@ -19,7 +19,6 @@ from copsim.engine import owner_time
 from copsim.engine.funding import covering_phases, phase_hourly_rate
 from copsim.engine.params import weekly_rate
 from copsim.engine.shape import ModelShape
-from copsim.engine.state import PAIR
 from copsim.engine.ventures import form_venture
 from copsim.engine.week import WeekResult
 
@@ -88,8 +87,8 @@ def _introduce(model: ModelShape, week: int, a: np.ndarray, b: np.ndarray, topic
     t.grow_to(t.n + n)
     t.n = k.strengthen_ties(week, n, pairs, np.full(n, s.brokering.trust_gain), 0.0,
                             t.columns(), t.index, t.n)
-    edges = np.array([t.index[int(min(i, j)) * PAIR + int(max(i, j))]
-                      for i, j in zip(a.tolist(), b.tolist(), strict=True)], dtype=INT)
+    edges = np.array([t.edge(i, j) for i, j in zip(a.tolist(), b.tolist(), strict=True)],
+                     dtype=INT)
     weight = s.learning.rate * s.brokering.learning_weight * t.trust[edges]
     mp = model.params.meeting
     k.exchange_knowledge(n, a, topic, level, weight, mp.peak_gap, mp.value_per_knowledge,

@@ -105,6 +105,11 @@ class TieTable(Table):
         super().__init__(capacity)
         self.index = index  # numba typed Dict (numba engine) or dict (python engine)
 
+    def edge(self, i: int, j: int) -> int:
+        """The tie index of the pair (-1 if they never met)."""
+        key = min(i, j) * PAIR + max(i, j)
+        return int(self.index[key]) if key in self.index else -1
+
 
 class VentureTable(Table):
     """Joint ventures of two or more firms; their members are rows

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from copsim.scenario.schema import Scenario
-from copsim.engine.decisions import Decisions, edge
+from copsim.engine.decisions import Decisions
 from copsim.engine.levers import BOUNDS
 from copsim.dtypes import Activity, EventKind
 from copsim.engine.model import CopModel
@@ -106,7 +106,7 @@ class Room:
         self._network: dict[str, Any] | None = None
         self._debrief: dict[str, Any] | None = None
         self._advance(1)  # week 0: the groups start and hold their first meeting
-        edge(self.model, 0, 1)  # compile the tie index's lookups now, not in a round
+        self.model.ties.edge(0, 1)  # compile the tie index's lookups now, not in a round
 
     # -- participants ------------------------------------------------------------------
 
