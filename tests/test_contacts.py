@@ -173,12 +173,14 @@ def scanned_at_each_turn(args: tuple) -> tuple[int, int, int, int]:
     performance = K.relative_performance(n, p, firms.revenue, firms.revenue_base, firms.employees)
     total = np.empty(n)
     for i in range(n):
-        K.scan_contacts(i, i + 1, p, slots, firms.alive, performance, met_firm, met_other, index,
-                        ties.trust, ties.met, ties.ventures, tied, firms.referral, total)
         only_i = np.where(np.arange(n) == i, u, 1.0)  # u = 1 never starts a partnership
+        starts = np.zeros(n, dtype=np.bool_)
+        K.scan_contacts(i, i + 1, p, slots, firms.alive, performance, met_firm, met_other, index,
+                        ties.trust, ties.met, ties.ventures, tied, firms.referral, total, only_i,
+                        starts)
         n_ties, ven_n, mem_n, ev_n = K.form_partnerships(
             week, n, p, slots, firms, performance, met_firm, met_other, ties, index, n_ties, tied,
-            only_i, total, (v, ven_n, vm, mem_n), (ev_cols, ev_n))
+            only_i, total, starts, (v, ven_n, vm, mem_n), (ev_cols, ev_n))
     return n_ties, ven_n, mem_n, ev_n
 
 
@@ -227,7 +229,8 @@ def test_link_firms_parity(seed: int, n: int, entrants: int) -> None:
         slots = np.full((n, 5), -1, dtype=np.int32)
         rows = np.arange(n - entrants if entrants < n else 0, n, dtype=np.int64)
         links = rng.integers(0, 6, len(rows)).astype(np.int64)
-        return get_kernels(engine).link_firms, (rows, links, 0, n, 0.3, region, sector, alive,
+        pool = np.flatnonzero(region == 0)
+        return get_kernels(engine).link_firms, (rows, links, pool, 0.3, region, sector, alive,
                                                 slots, np.random.default_rng(seed + 1), 60)
 
     both_engines(build)

@@ -362,7 +362,7 @@ def test_summaries_parity(seed: int, n: int) -> None:
         alive = np.ones(max(n, 1), dtype=np.bool_) if n == 0 else f["alive"]
 
         def summarise(*_: Any) -> tuple:
-            return (k.summarise_firms(n, f["alive"], f["group"], rng.integers(-1, 3, n).astype(WEEK),
+            return (k.summarise_firms(0, n, f["alive"], f["group"], rng.integers(-1, 3, n).astype(WEEK),
                                       f["knowledge"], f["revenue_base"], f["employees"],
                                       f["confidence"], f["wellbeing"]),
                     k.summarise_ties(t["n"], t["src"], t["dst"], t["trust"],

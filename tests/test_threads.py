@@ -22,8 +22,8 @@ def assert_same_run(a: RunResult, b: RunResult) -> None:
 
 
 def test_one_and_two_threads_give_every_output_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
-    one = simulate(SCENARIO, seed=4, threads=1)
     monkeypatch.setattr(rows, "CHUNK_ROWS", 64)  # ~15 chunks a week, two at a time on 2 threads
+    one = simulate(SCENARIO, seed=4, threads=1)
     two = simulate(SCENARIO, seed=4, threads=2)
     assert (one.events["kind"] == "exit").sum() > 10  # firms closed: the business week ran
     assert (one.events["kind"] == "partnership").sum() > 5  # the contact scan ran in chunks too
@@ -37,16 +37,27 @@ def test_chunked_plain_python_engine_equals_the_compiled_one(monkeypatch: pytest
                     simulate(scenario, seed=2, engine="numba", threads=2))
 
 
-def test_chunks_draw_the_uniforms_of_one_block() -> None:
-    """Uniforms drawn chunk by chunk are those of one draw for every row."""
-    seen = np.zeros((1000, 8))
+def chunk_uniforms(n: int, chunk_rows: int, threads: int) -> np.ndarray:
+    """The uniforms every row of ``n`` gets from run_in_chunks, 8 a row."""
+    seen = np.full((n, 8), np.nan)
 
     def keep(start: int, stop: int, u: np.ndarray) -> None:
         seen[start:stop] = u
 
-    old, rows.CHUNK_ROWS = rows.CHUNK_ROWS, 96
+    old, rows.CHUNK_ROWS = rows.CHUNK_ROWS, chunk_rows
     try:
-        rows.run_in_chunks(1000, np.random.default_rng(7), 8, 2, keep)
+        rows.run_in_chunks(n, np.random.default_rng(7), 8, threads, keep)
     finally:
         rows.CHUNK_ROWS = old
-    np.testing.assert_array_equal(seen, np.random.default_rng(7).random((1000, 8)))
+    return seen
+
+
+def test_a_rows_uniforms_depend_on_its_row_not_on_the_threads() -> None:
+    one, two = chunk_uniforms(1000, 96, 1), chunk_uniforms(1000, 96, 2)
+    np.testing.assert_array_equal(one, two)
+    assert not np.isnan(one).any()
+    # chunk 0 draws from the week's stream itself: a run within one chunk draws one block
+    np.testing.assert_array_equal(one[:96], np.random.default_rng(7).random((96, 8)))
+    np.testing.assert_array_equal(chunk_uniforms(96, 96, 2), one[:96])
+    # later chunks draw from streams of their own, not the block's continuation
+    assert not np.isin(one[96:], np.random.default_rng(7).random((1000, 8))).any()

@@ -17,6 +17,7 @@ and the same draws in a scenario and its counterfactual.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,7 @@ from copsim.dtypes import INT
 from copsim.engine import rows as chunks
 from copsim.engine.shape import ModelShape
 
-TRIES_PER_CONTACT = 20  # candidate draws per contact, per sector (and region) to search
+TRIES_PER_CONTACT = 20  # candidate draws per contact, per sector to search
 
 
 def links_wanted(mean: float, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -37,33 +38,42 @@ def links_wanted(mean: float, count: int, rng: np.random.Generator) -> np.ndarra
 
 def link_initial(model: ModelShape, rows: np.ndarray) -> None:
     """The initial firms' contacts: each starts half the mean degree with firms of its
-    region (so the mean degree is the parameter), region by region (rows of a region
-    are contiguous at initialisation)."""
-    c, f = model.scenario.contacts, model.firms
+    region (so the mean degree is the parameter)."""
     if model.contacts.slots.shape[1] == 0 or len(rows) == 0:
         return
     rng = model.streams.generator("contacts.init")
-    wanted = links_wanted(c.mean_degree / 2, len(rows), rng)
-    tries = TRIES_PER_CONTACT * len(model.scenario.environment.sectors)
-    regions = f.region[rows]
-    bounds = np.flatnonzero(np.diff(regions)) + 1
-    for block in np.split(np.arange(len(rows)), bounds):
-        lo, hi = int(rows[block[0]]), int(rows[block[-1]]) + 1
-        model.kernels.link_firms(rows[block], wanted[block], lo, hi, c.same_sector_share,
-                                 f.region, f.sector, f.alive, model.contacts.slots, rng, tries)
+    wanted = links_wanted(model.scenario.contacts.mean_degree / 2, len(rows), rng)
+    link_by_region(model, rows, wanted, rng)
 
 
 def link_entrants(model: ModelShape, rows: np.ndarray, week: int) -> None:
     """This week's entrants find their contacts: each starts the mean degree with living
     firms of its region (replacing contacts others lost when firms exited)."""
-    c, f, s = model.scenario.contacts, model.firms, model.scenario
     if model.contacts.slots.shape[1] == 0 or len(rows) == 0:
         return
     rng = model.streams.generator("contacts.entry", week)
-    wanted = links_wanted(c.mean_degree, len(rows), rng)
-    tries = TRIES_PER_CONTACT * len(s.environment.sectors) * len(s.regions)
-    model.kernels.link_firms(rows, wanted, 0, f.n, c.same_sector_share, f.region, f.sector,
-                             f.alive, model.contacts.slots, rng, tries)
+    wanted = links_wanted(model.scenario.contacts.mean_degree, len(rows), rng)
+    link_by_region(model, rows, wanted, rng)
+
+
+def link_by_region(model: ModelShape, rows: np.ndarray, wanted: np.ndarray,
+                   rng: np.random.Generator) -> None:
+    """Firms ``rows`` (ascending) start ``wanted`` contacts each, drawing candidates from
+    their region's firms only (``model.region_rows``, so a draw's cost does not grow with
+    the number of regions). Regions share no firm, so they link on the model's threads,
+    region ``r`` from stream ``r + 1`` of ``rng`` (:func:`copsim.engine.rows.jumped`)."""
+    c, f = model.scenario.contacts, model.firms
+    tries = TRIES_PER_CONTACT * len(model.scenario.environment.sectors)
+    regions = f.region[rows]
+
+    def link(region: int) -> Callable[[], None]:
+        mine = regions == region
+        pool, stream = model.region_rows[region], chunks.jumped(rng, region + 1)
+        return lambda: model.kernels.link_firms(rows[mine], wanted[mine], pool,
+                                                c.same_sector_share, f.region, f.sector, f.alive,
+                                                model.contacts.slots, stream, tries)
+
+    chunks.run_tasks([link(region) for region in np.unique(regions).tolist()], model.threads)
 
 
 def met_ties(model: ModelShape) -> tuple[np.ndarray, np.ndarray]:
@@ -82,7 +92,7 @@ def weekly(model: ModelShape, week: int) -> None:
     """Phase 5, before the ventures run: referrals and partnerships through contacts."""
     f, t, v, p = model.firms, model.ties, model.ventures, model.params.contacts
     n = f.n
-    u = model.streams.uniforms("contacts", week, n)
+    u = model.streams.uniforms("contacts", week, n, model.threads)
     met_firm, met_other = met_ties(model)
     # room: at most one partnership per firm whose draw is below the largest chance
     most = model.contacts.slots.shape[1] + (int(np.bincount(met_firm).max()) if len(met_firm) else 0)
@@ -120,15 +130,17 @@ def contact_week(week: int, n: int, p: Any, slots: np.ndarray, firms: Any, met_f
     performance = kernels.relative_performance(n, p, firms.revenue, firms.revenue_base,
                                                firms.employees)
     total = np.empty(n, dtype=np.float64)
+    starts = np.empty(n, dtype=np.bool_)
 
     def scan(start: int, stop: int, _u: None) -> None:
         kernels.scan_contacts(start, stop, p, slots, firms.alive, performance, met_firm, met_other,
                               tie_index, ties.trust, ties.met, ties.ventures, tied, firms.referral,
-                              total)
+                              total, u, starts)
 
     chunks.run_in_chunks(n, None, 0, threads, scan)
     return kernels.form_partnerships(week, n, p, slots, firms, performance, met_firm, met_other,
-                                     ties, tie_index, n_ties, tied, u, total, ventures, events)
+                                     ties, tie_index, n_ties, tied, u, total, starts, ventures,
+                                     events)
 
 
 def contacts_of(model: ModelShape, row: int) -> np.ndarray:

@@ -19,6 +19,7 @@ from copsim.dtypes import Activity, EventKind, VentureKind, VentureStatus, enum_
 from copsim.engine import ventures
 from copsim.engine.kernels import summary as sums
 from copsim.engine.population import SLICE_ROWS
+from copsim.engine.rows import run_in_chunks
 
 if TYPE_CHECKING:
     from copsim.engine.week import WeekResult
@@ -83,6 +84,27 @@ SUMMARY_NUMBERS = (
 )
 
 
+def firm_sums(model: ModelShape) -> np.ndarray:
+    """The summary kernel's sums over living firms, per chunk of rows on the model's
+    threads, added in row order (the maximum kept as a maximum): the same on any number
+    of threads, and one kernel call's sums when the firms fit in one chunk."""
+    f = model.firms
+    parts: dict[int, np.ndarray] = {}
+
+    def chunk(start: int, stop: int, _u: None) -> None:
+        parts[start] = model.kernels.summarise_firms(start, stop, f.alive, f.group, f.born_week,
+                                                     f.knowledge, f.revenue, f.employees,
+                                                     f.confidence, f.wellbeing)
+
+    run_in_chunks(f.n, None, 0, model.threads, chunk)
+    out = np.zeros(sums.N_FIRM_SUMS)
+    for start in sorted(parts):
+        most = max(out[sums.S_KNOWLEDGE_MAX], parts[start][sums.S_KNOWLEDGE_MAX])
+        out += parts[start]
+        out[sums.S_KNOWLEDGE_MAX] = most
+    return out
+
+
 def weekly_row(model: ModelShape, result: WeekResult,
                previous: dict[str, float] | None) -> dict[str, float]:
     """One row of timeseries.parquet, from the state at the end of the week and the
@@ -92,8 +114,7 @@ def weekly_row(model: ModelShape, result: WeekResult,
     """
     f, t, k = model.firms, model.ties, model.kernels
     week = result.week
-    fs = k.summarise_firms(f.n, f.alive, f.group, f.born_week, f.knowledge, f.revenue,
-                           f.employees, f.confidence, f.wellbeing)
+    fs = firm_sums(model)
     th = model.params.trust
     ts = k.summarise_ties(t.n, t.src, t.dst, t.trust, f.group, f.alive, th.tie_threshold,
                           th.strong_threshold)

@@ -14,6 +14,8 @@ import zlib
 
 import numpy as np
 
+from copsim.engine.rows import chunked_uniforms
+
 
 def stream_id(name: str) -> int:
     """A stable integer for a stream name (``hash()`` is salted per process)."""
@@ -30,9 +32,10 @@ class Streams:
         """A fresh generator for one decision in one week (week -1: initialisation)."""
         return np.random.default_rng([self.seed, stream_id(name), week + 1])
 
-    def uniforms(self, name: str, week: int, n: int) -> np.ndarray:
-        """``n`` uniforms on [0, 1), element ``row`` belonging to firm ``row``."""
-        return self.generator(name, week).random(n)
+    def uniforms(self, name: str, week: int, n: int, threads: int = 1) -> np.ndarray:
+        """``n`` uniforms on [0, 1), element ``row`` belonging to firm ``row``, drawn in
+        chunks of rows on ``threads`` threads (:func:`copsim.engine.rows.chunked_uniforms`)."""
+        return chunked_uniforms(n, self.generator(name, week), threads)
 
 
 def replicate_seeds(root_seed: int, n: int) -> list[int]:

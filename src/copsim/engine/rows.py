@@ -3,20 +3,20 @@
 A kernel whose rows are independent (row ``i`` reads and writes row ``i`` only and
 draws only row ``i``'s uniforms, like ``update_business``) gives the same result on
 any split of its rows. :func:`run_in_chunks` runs it over ``CHUNK_ROWS`` rows at a
-time: the calling thread draws each chunk's uniforms from the one stream in row
-order (the same numbers as a single draw for every row: a generator fills an array
-in order), and the compiled kernels, which release the GIL (``nogil``), run on a
-pool of threads meanwhile. So 1, 2 or N threads give bit-identical results, and the
-uniforms held at once are a few chunks, not one block per firm (64 bytes a firm at 8
-uniforms: 1.5 GB at 23 million firms).
+time on a pool of threads (the compiled kernels release the GIL: ``nogil``). Chunk
+``k`` draws its uniforms, in row order, from its own stream: the week's stream jumped
+``k`` times (:func:`jumped`; chunk 0 is the stream itself, so a run of at most
+``CHUNK_ROWS`` firms draws exactly what one block of uniforms would). A row's uniforms
+therefore depend on its row only, never on the number of threads, and each thread draws
+its own chunk's: the uniforms held at once are a few chunks, not one block per firm (64
+bytes a firm at 8 uniforms: 1.5 GB at 23 million firms).
 """
 
 from __future__ import annotations
 
 import os
-from collections import deque
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
 
@@ -41,27 +41,48 @@ def row_slice(columns: Any, start: int, stop: int) -> Any:
     return type(columns)(*(col[start:stop] for col in columns))
 
 
+def jumped(rng: np.random.Generator, k: int) -> np.random.Generator:
+    """Stream ``k`` of ``rng``: ``rng`` itself for 0, else a generator on ``rng``'s bit
+    generator jumped ``k`` times from its state now (streams 2**127 draws apart)."""
+    return rng if k == 0 else np.random.Generator(rng.bit_generator.jumped(k))
+
+
+def run_tasks(tasks: Sequence[Callable[[], None]], threads: int) -> None:
+    """Run ``tasks`` (independent of one another) on ``threads`` pool threads, or here in
+    order with one thread or one task; a task's error is raised here."""
+    if threads > 1 and len(tasks) > 1:
+        for future in [thread_pool(threads).submit(task) for task in tasks]:
+            future.result()
+    else:
+        for task in tasks:
+            task()
+
+
 def run_in_chunks(n: int, rng: np.random.Generator | None, width: int, threads: int,
                   kernel: Callable[[int, int, np.ndarray | None], None]) -> None:
     """Call ``kernel(start, stop, u)`` for consecutive chunks of rows ``0..n-1``, ``u`` the
-    chunk's ``(stop - start, width)`` uniforms from ``rng`` in row order (None without
-    ``rng``: a kernel that draws nothing).
-
-    With ``threads > 1`` and more than one chunk the calls run on ``threads`` pool threads
-    while this one draws the next chunks' uniforms (at most ``threads`` chunks in flight:
-    drawing is the lighter part, and a kernel that draws nothing leaves this thread idle);
-    otherwise here, in order (a single chunk gains nothing from a thread but the hand-off).
+    chunk's ``(stop - start, width)`` uniforms from stream ``k`` of ``rng`` for chunk ``k``
+    (:func:`jumped`; None without ``rng``: a kernel that draws nothing). Chunks run on
+    ``threads`` threads (:func:`run_tasks`), each drawing its own uniforms.
     """
-    pool = thread_pool(threads) if threads > 1 and n > CHUNK_ROWS else None
-    running: deque[Future] = deque()
-    for start in range(0, n, CHUNK_ROWS):
-        stop = min(n, start + CHUNK_ROWS)
-        u = rng.random((stop - start, width)) if rng is not None else None
-        if pool is None:
-            kernel(start, stop, u)
-            continue
-        if len(running) >= threads:
-            running.popleft().result()
-        running.append(pool.submit(kernel, start, stop, u))
-    while running:
-        running.popleft().result()
+    streams = [None if rng is None else jumped(rng, k) for k in range(-(-n // CHUNK_ROWS))]
+
+    def chunk(k: int) -> Callable[[], None]:
+        start, stop = k * CHUNK_ROWS, min(n, (k + 1) * CHUNK_ROWS)
+        stream = streams[k]
+        return lambda: kernel(start, stop,
+                              None if stream is None else stream.random((stop - start, width)))
+
+    run_tasks([chunk(k) for k in range(len(streams))], threads)
+
+
+def chunked_uniforms(n: int, rng: np.random.Generator, threads: int) -> np.ndarray:
+    """``n`` uniforms on [0, 1), row ``i``'s drawn by its chunk as in :func:`run_in_chunks`
+    (one draw of ``n`` from ``rng`` when ``n`` fits in one chunk)."""
+    u = np.empty(n)
+
+    def fill(start: int, stop: int, drawn: np.ndarray | None) -> None:
+        u[start:stop] = drawn[:, 0]
+
+    run_in_chunks(n, rng, 1, threads, fill)
+    return u

@@ -305,7 +305,7 @@ def joint_ventures(model: ModelShape, result: WeekResult) -> None:
     v, f, t, week = model.ventures, model.firms, model.ties, result.week
     f.venture_uplift[: f.n] = 0.0
     before = v.status[: v.n].copy()
-    u = model.streams.uniforms("ventures", week, v.n)
+    u = model.streams.uniforms("ventures", week, v.n, model.threads)
     result.venture_cost = model.kernels.update_ventures(
         week, v.n, model.params.trust, result.demand, v.columns(), model.venture_members.columns(),
         f.columns(), t.columns(), u)

@@ -45,16 +45,18 @@ def _free_slot(slots, alive, i):
 
 
 @jit
-def link_firms(rows, links, lo, hi, same_share, region, sector, alive, slots, rng, tries):
+def link_firms(rows, links, pool, same_share, region, sector, alive, slots, rng, tries):
     """Firm ``rows[k]`` starts up to ``links[k]`` contacts with living firms of its region
-    drawn from rows ``lo..hi-1``: each one of its own sector with probability
-    ``same_share``, else of another sector. A contact needs a free slot at both ends and
-    is not made twice; each contact gets up to ``tries`` candidate draws (a firm without
-    room left stops). Returns the
-    number of contacts made. Draws: per contact ``rng.random()``, then ``rng.integers``
-    per candidate.
+    drawn from ``pool`` (rows of the region's firms): each one of its own sector with
+    probability ``same_share``, else of another sector. A contact needs a free slot at both
+    ends and is not made twice; each contact gets up to ``tries`` candidate draws (a firm
+    without room left stops). Returns the number of contacts made. Draws: per contact
+    ``rng.random()``, then ``rng.integers(0, len(pool))`` per candidate.
     """
     made = 0
+    size = pool.shape[0]
+    if size == 0:
+        return made
     for k in range(rows.shape[0]):
         i = rows[k]
         for _ in range(links[k]):
@@ -63,7 +65,7 @@ def link_firms(rows, links, lo, hi, same_share, region, sector, alive, slots, rn
                 break
             same = rng.random() < same_share
             for _try in range(tries):
-                j = rng.integers(lo, hi)
+                j = pool[rng.integers(0, size)]
                 if (j == i or region[j] != region[i] or (sector[j] == sector[i]) != same
                         or not alive[j] or _has(slots, i, j)):
                     continue
@@ -112,10 +114,13 @@ def relative_performance(n, p, revenue, revenue_base, employees):
 
 @jit
 def scan_contacts(lo, hi, p, slots, alive, performance, met_firm, met_other, tie_index,
-                  tie_trust, tie_met, tie_ventures, tied, referral, total):
+                  tie_trust, tie_met, tie_ventures, tied, referral, total, u, starts):
     """For rows ``lo..hi-1``: ``referral[i]``, ``p.referral_effect`` times the mean relative
-    performance of the firm's living contacts weighted by strength, and ``total[i]``, the
-    strength of its contacts without a venture with it (0 for firms that exited).
+    performance of the firm's living contacts weighted by strength; ``total[i]``, the
+    strength of its contacts without a venture with it (0 for firms that exited); and
+    ``starts[i]``, whether its uniform ``u[i]`` starts a partnership (below
+    ``1 - exp(-p.partner_rate * total[i])``), so that the partnerships' pass in row order
+    only visits those rows.
 
     A firm's contacts are its slots, then its ties made in meetings (``met_other`` of its
     entries in the sorted ``met_firm``) that are not in a slot. A business contact has
@@ -142,6 +147,7 @@ def scan_contacts(lo, hi, p, slots, alive, performance, met_firm, met_other, tie
             end += 1
         referral[i] = 0.0
         total[i] = 0.0
+        starts[i] = False
         n_cand = 0
         if not alive[i]:
             continue
@@ -184,15 +190,18 @@ def scan_contacts(lo, hi, p, slots, alive, performance, met_firm, met_other, tie
         if refer_w > 0.0:
             referral[i] = p.referral_effect * refer_x / refer_w
         total[i] = free_w
+        # 1 - exp(-x) <= x: most rows are decided without exp (the margin covers rounding)
+        starts[i] = (free_w > 0.0 and u[i] < p.partner_rate * free_w + 1e-12
+                     and u[i] < 1.0 - math.exp(-p.partner_rate * free_w))
     return n_cand, cand_firm, cand_edge, cand_part
 
 
 @jit
 def form_partnerships(week, n, p, slots, firms, performance, met_firm, met_other, ties,
-                      tie_index, n_ties, tied, u, total, ventures, events):
-    """New partners through contacts, after :func:`scan_contacts` filled ``total`` (and the
-    firms' ``referral``) for rows ``0..n-1`` from the week's starting state (the week's
-    order: copsim.engine.contacts.contact_week).
+                      tie_index, n_ties, tied, u, total, starts, ventures, events):
+    """New partners through contacts, after :func:`scan_contacts` filled ``total``,
+    ``starts`` (and the firms' ``referral``) for rows ``0..n-1`` from the week's starting
+    state (the week's order: copsim.engine.contacts.contact_week).
 
     In row order, each living firm starts a partnership venture with probability
     ``1 - exp(-p.partner_rate * total[i])``, with one of its free contacts chosen by
@@ -211,17 +220,15 @@ def form_partnerships(week, n, p, slots, firms, performance, met_firm, met_other
     ev_n = events[1]
     touched = np.zeros(n, dtype=np.bool_)  # partner of a partnership formed earlier this week
     for i in range(n):
-        if not alive[i]:
-            continue
-        if touched[i]:
-            scan_contacts(i, i + 1, p, slots, alive, performance, met_firm, met_other,
-                          tie_index, tie_trust, tie_met, tie_ventures, tied, referral, total)
-        chance = 1.0 - math.exp(-p.partner_rate * total[i])
-        if total[i] <= 0.0 or u[i] >= chance:
+        if touched[i] and alive[i]:
+            scan_contacts(i, i + 1, p, slots, alive, performance, met_firm, met_other, tie_index,
+                          tie_trust, tie_met, tie_ventures, tied, referral, total, u, starts)
+        if not starts[i]:
             continue
         n_cand, cand_firm, cand_edge, cand_part = scan_contacts(
             i, i + 1, p, slots, alive, performance, met_firm, met_other, tie_index, tie_trust,
-            tie_met, tie_ventures, tied, referral, total)
+            tie_met, tie_ventures, tied, referral, total, u, starts)
+        chance = 1.0 - math.exp(-p.partner_rate * total[i])
         target = u[i] / chance * total[i]  # uniform on [0, total) given a partnership
         for k in range(n_cand):
             j, e = cand_firm[k], cand_edge[k]

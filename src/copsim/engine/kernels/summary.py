@@ -18,16 +18,17 @@ N_TIE_SUMS = 4
 
 
 @jit
-def summarise_firms(n, alive, group, born_week, knowledge, revenue, employees, confidence,
+def summarise_firms(lo, hi, alive, group, born_week, knowledge, revenue, employees, confidence,
                     wellbeing):
-    """Sums over living firms (sequential, so both engines agree to the bit).
+    """Sums over living firms of rows ``lo..hi-1`` (sequential, so both engines agree to the
+    bit; copsim.engine.metrics adds the sums of chunks of rows in row order).
 
     Knowledge is each firm's mean over topics; the cohort is firms alive at the
     start (``born_week < 0``); employment counts the owner plus employees.
     """
     out = np.zeros(N_FIRM_SUMS)
     n_topics = knowledge.shape[1]
-    for i in range(n):
+    for i in range(lo, hi):
         if not alive[i]:
             continue
         k = 0.0
