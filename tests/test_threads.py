@@ -61,3 +61,16 @@ def test_a_rows_uniforms_depend_on_its_row_not_on_the_threads() -> None:
     np.testing.assert_array_equal(chunk_uniforms(96, 96, 2), one[:96])
     # later chunks draw from streams of their own, not the block's continuation
     assert not np.isin(one[96:], np.random.default_rng(7).random((1000, 8))).any()
+
+
+@pytest.mark.parametrize("k", [1, 2, 13, 351])
+def test_a_kept_generator_jumped_into_draws_what_a_new_jumped_one_does(k: int) -> None:
+    rng = np.random.default_rng([5, k])
+    rng.integers(0, 10, 3)  # a buffered half-word left behind must not matter
+    kept = np.random.Generator(np.random.PCG64(99))
+    kept.random()
+    expected = rows.jumped(rng, k)
+    got = rows.jump_into(kept, rng, k)
+    assert got is kept
+    np.testing.assert_array_equal(got.integers(0, 1000, 64), expected.integers(0, 1000, 64))
+    np.testing.assert_array_equal(got.random(8), expected.random(8))

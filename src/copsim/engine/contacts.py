@@ -61,14 +61,14 @@ def link_by_region(model: ModelShape, rows: np.ndarray, wanted: np.ndarray,
     """Firms ``rows`` (ascending) start ``wanted`` contacts each, drawing candidates from
     their region's firms only (``model.region_rows``, so a draw's cost does not grow with
     the number of regions). Regions share no firm, so they link on the model's threads,
-    region ``r`` from stream ``r + 1`` of ``rng`` (:func:`copsim.engine.rows.jumped`)."""
+    region ``r`` from stream ``r + 1`` of ``rng`` (:meth:`copsim.engine.rng.Streams.jumped`)."""
     c, f = model.scenario.contacts, model.firms
     tries = TRIES_PER_CONTACT * len(model.scenario.environment.sectors)
     regions = f.region[rows]
 
     def link(region: int) -> Callable[[], None]:
         mine = regions == region
-        pool, stream = model.region_rows[region], chunks.jumped(rng, region + 1)
+        pool, stream = model.region_rows[region], model.streams.jumped(rng, region + 1)
         return lambda: model.kernels.link_firms(rows[mine], wanted[mine], pool,
                                                 c.same_sector_share, f.region, f.sector, f.alive,
                                                 model.contacts.slots, stream, tries)

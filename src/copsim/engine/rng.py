@@ -14,7 +14,7 @@ import zlib
 
 import numpy as np
 
-from copsim.engine.rows import chunked_uniforms
+from copsim.engine.rows import chunked_uniforms, jump_into
 
 
 def stream_id(name: str) -> int:
@@ -27,6 +27,15 @@ class Streams:
 
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
+        self._kept: dict[int, np.random.Generator] = {}
+
+    def jumped(self, rng: np.random.Generator, k: int) -> np.random.Generator:
+        """Stream ``k`` of ``rng`` (:func:`copsim.engine.rows.jumped`) for a kernel, in a
+        generator kept for ``k`` and reused week after week
+        (:func:`copsim.engine.rows.jump_into`): valid until the next call with the same ``k``."""
+        if k not in self._kept:
+            self._kept[k] = np.random.Generator(np.random.PCG64())
+        return jump_into(self._kept[k], rng, k)
 
     def generator(self, name: str, week: int = -1) -> np.random.Generator:
         """A fresh generator for one decision in one week (week -1: initialisation)."""

@@ -41,10 +41,23 @@ def row_slice(columns: Any, start: int, stop: int) -> Any:
     return type(columns)(*(col[start:stop] for col in columns))
 
 
+PCG64_JUMP = 0x9E3779B97F4A7C15F39CC0605CEDC835  # PCG64.jumped's step: (golden ratio - 1) * 2**128
+
+
 def jumped(rng: np.random.Generator, k: int) -> np.random.Generator:
     """Stream ``k`` of ``rng``: ``rng`` itself for 0, else a generator on ``rng``'s bit
     generator jumped ``k`` times from its state now (streams 2**127 draws apart)."""
     return rng if k == 0 else np.random.Generator(rng.bit_generator.jumped(k))
+
+
+def jump_into(target: np.random.Generator, rng: np.random.Generator, k: int) -> np.random.Generator:
+    """Make ``target`` (a PCG64 generator) stream ``k`` of ``rng``: the numbers of
+    ``jumped(rng, k)`` in a generator that already exists, because numba takes a generator
+    it has seen before about three times faster than a new one (7 against 20 µs a call)."""
+    bits = target.bit_generator
+    bits.state = rng.bit_generator.state
+    bits.advance((k * PCG64_JUMP) % (1 << 128))
+    return target
 
 
 def run_tasks(tasks: Sequence[Callable[[], None]], threads: int) -> None:
