@@ -5,22 +5,27 @@
 Runs exactly the measurements docs/validation.md ("How the figures were measured") and the
 README's measured blocks list, then prints the figures in the order the two documents quote
 them: first docs/validation.md (ten seeds 1-10 of three scenarios through the job runner,
-then the comparisons and the decomposition, all with the scenario files' values), then
-README.md (the default run, the comparison and the trial with the shipped posterior, the
-decomposition table). Every command's own output is kept under ``--out`` (``<name>.txt``
-beside the command's output directory); ``--reuse`` prints from what an earlier call left
-there instead of running a command again. About 4.5 minutes on the quiet 2-core
-development machine, most of it the decomposition and the trial.
+then the comparisons, the decomposition and the mentoring trial set beside Brooks, Donovan
+& Johnson (2018), once more without the mentors' advice, all with the scenario files'
+values), then README.md (the default run and the comparison with the shipped posterior, the
+decomposition table, the facilitation-vs-funding sweep and its analysis, the peer-group and
+pilot trials with the shipped posterior, the Python example). Every command's own output is
+kept under ``--out`` (``<name>.txt`` beside the command's output directory); ``--reuse``
+prints from what an earlier call left there instead of running a command again;
+``--no-trial`` leaves out the four trials. About 7.5 minutes on the 2-core development
+machine (3.5 of them the trials), most of the rest the decomposition.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -43,20 +48,59 @@ COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("decompose-microentre", ("decompose", "microentre", "--reps", "3", "--no-posterior")),
     ("run-default", ("run",)),
     ("readme-compare", ("compare", *FUNDING, "--reps", "20")),
+    ("sweep-fvf", ("sweep", "experiments/facilitation_vs_funding.toml")),
 )
-TRIAL = ("trial-peer-groups", ("trial", "trials/peer_groups_rct.toml"))
+# `copsim analyze DIR` takes no --out: it writes into the sweep's directory.
+ANALYZE = ("analyze-fvf", "sweep-fvf")
+# The README's Python example (copsim.simulate), run with out= so that --reuse can print it again.
+PYTHON_EXAMPLE = {"scenario": "microentre", "seed": 1, "overrides": {"learning.rate": 0.2},
+                  "population": 5000, "years": 3}
+
+# The trials (skipped by --no-trial): the README's two with the shipped posterior, as its
+# trial command runs by default; docs/validation.md's Brooks comparison with the trial file's
+# own values, and again without the mentors' specific advice (trial files take no --set, so
+# a copy with one more fixed value is written into --out).
+MENTORING = "trials/mentoring_rct.toml"
+NO_ADVICE = '"mentoring.advice_cost_saving" = 0.0'
 
 
-def run_command(name: str, args: Sequence[str], out: Path, reuse: bool) -> str:
-    """Run `copsim ARGS --out OUT/NAME` (unless reused) and return what it printed."""
+def trial_commands(out: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The trials in the order the documents quote them; writes the no-advice trial file."""
+    no_advice = out / "mentoring_rct_no_advice.toml"
+    text = Path(MENTORING).read_text()
+    if text.count("[fixed]\n") != 1:
+        raise SystemExit(f"{MENTORING}: expected one [fixed] table to add {NO_ADVICE} to")
+    no_advice.write_text(text.replace("[fixed]\n", f"[fixed]\n{NO_ADVICE}\n"))
+    return (("trial-mentoring", ("trial", MENTORING, "--no-posterior")),
+            ("trial-mentoring-no-advice", ("trial", str(no_advice), "--no-posterior")),
+            ("trial-peer-groups", ("trial", "trials/peer_groups_rct.toml")),
+            ("trial-pilot", ("trial", "trials/microentre_pilot.toml")))
+
+
+@contextmanager
+def timed(what: str) -> Iterator[None]:
+    """Say on stderr what runs now and, once it is done, how much wall time it took."""
+    print(f"# running: {what}", file=sys.stderr, flush=True)
+    start = time.perf_counter()
+    yield
+    print(f"# {what} took {time.perf_counter() - start:.0f} s of wall time", file=sys.stderr, flush=True)
+
+
+def run_command(name: str, args: Sequence[str], out: Path, reuse: bool, out_option: bool = True) -> str:
+    """Run `copsim ARGS --out OUT/NAME` (unless reused) and return what it printed.
+
+    Without out_option the command gets no --out (`copsim analyze` writes beside its input).
+    A fresh run starts from an empty OUT/NAME: sweeps and trials would otherwise resume
+    from what an earlier call left there and report the time of the runs still missing.
+    """
     printed = out / f"{name}.txt"
     if reuse and printed.exists():
         return printed.read_text()
-    print(f"# running: copsim {' '.join(args)}", file=sys.stderr, flush=True)
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "copsim.cli", *args, "--out", str(out / name)],
-                          capture_output=True, text=True, check=True)
-    print(f"# copsim {args[0]} took {time.perf_counter() - start:.0f} s of wall time", file=sys.stderr, flush=True)
+    shutil.rmtree(out / name, ignore_errors=True)
+    with timed(f"copsim {' '.join(args)}"):
+        done = subprocess.run([sys.executable, "-m", "copsim.cli", *args,
+                               *(("--out", str(out / name)) if out_option else ())],
+                              capture_output=True, text=True, check=True)
     printed.write_text(done.stdout)
     return done.stdout
 
@@ -155,6 +199,72 @@ def cost_by_payer(out: Path) -> None:
     print()
 
 
+def python_example(out: Path, reuse: bool) -> tuple[int, tuple[int, int]]:
+    """The README's Python example: participants_total and the shape of the weekly table."""
+    target = out / "python-simulate"
+    if not (reuse and (target / "summary.json").exists()):
+        import copsim
+
+        with timed(f"copsim.simulate(**{PYTHON_EXAMPLE})"):
+            copsim.simulate(**PYTHON_EXAMPLE, out=target)
+    summary = json.loads((target / "summary.json").read_text())
+    return summary["participants_total"], pd.read_parquet(target / "timeseries.parquet").shape
+
+
+def ran_line(printed: str) -> str:
+    """The line of a sweep's or trial's output that says how many runs took how long."""
+    return next((line for line in printed.splitlines() if line.startswith("Ran ")), "")
+
+
+def estimates(out: Path, name: str, outcome: str, estimators: Sequence[str]) -> pd.DataFrame:
+    """A trial's mean estimates of one outcome, with the mean interval's half-width."""
+    est = pd.read_csv(out / name / "analysis" / "estimates.csv")
+    rows = est[(est["outcome"] == outcome) & est["estimator"].isin(estimators)]
+    return rows.assign(half_width=(rows["hi"] - rows["lo"]) / 2, power=100 * rows["power"])
+
+
+def validation_mentoring(out: Path, printed: dict[str, str]) -> None:
+    """The Brooks, Donovan & Johnson section: profits by arm and horizon, advice's part, the rest."""
+    print(f"## docs/validation.md: copsim trial {MENTORING} --no-posterior; again with {NO_ADVICE}")
+    print(ran_line(printed["trial-mentoring"]))
+    print(ran_line(printed["trial-mentoring-no-advice"]))
+    profit = estimates(out, "trial-mentoring", "profit", ("ANCOVA", "TOT (Wald)"))
+    keys = ["arm", "estimator", "weeks"]
+    profit = profit.assign(share_of_control=100 * profit["estimate"] / profit["control_mean"])
+    profit = profit.sort_values(keys)
+    print("profit, EUR a week (share_of_control: % of the control group's mean profit; "
+          "power: % of trials significant):")
+    print(profit[[*keys, "estimate", "share_of_control", "half_width", "power", "control_mean"]]
+          .round(1).to_string(index=False))
+    compliance = pd.read_csv(out / "trial-mentoring" / "analysis" / "compliance.csv")
+    print(compliance[compliance["weeks"] == compliance["weeks"].min()].to_string(index=False))
+    both = profit.merge(estimates(out, "trial-mentoring-no-advice", "profit", ("ANCOVA",)), on=keys,
+                        suffixes=("", "_no_advice"))
+    both = both.assign(advice=both["estimate"] - both["estimate_no_advice"])
+    both = both.assign(advice_share=100 * both["advice"] / both["estimate"])
+    print("mentoring without advice (ANCOVA profit, EUR a week) and advice's part (the difference):")
+    print(both[[*keys, "estimate", "estimate_no_advice", "advice", "advice_share"]]
+          .round(1).to_string(index=False))
+    for outcome, estimator, scale in (("survival", "difference in means", 100), ("knowledge", "ANCOVA", 100),
+                                      ("revenue", "ANCOVA", 100)):
+        rows = estimates(out, "trial-mentoring", outcome, (estimator,))
+        print(f"{outcome} ({estimator}, x{scale}: points or log points): "
+              + ", ".join(f"{r.arm} {r.weeks} weeks {scale * r.estimate:+.1f}" for r in rows.itertuples()))
+    print()
+
+
+def extra_hours(analysis: Path) -> None:
+    """The README's reading of the sweep: which outcomes more than 20 funded hours a week change."""
+    changed = []
+    for table in sorted(analysis.glob("grid_*.csv")):
+        grid = pd.read_csv(table).pivot_table(index=["facilitator_skill", "shock"], columns="funded_hours",
+                                              values="mean")
+        if not (grid[30.0] == grid[20.0]).all():
+            changed.append(table.stem.removeprefix("grid_"))
+    print("outcomes whose mean differs between 20 and 30 funded hours in any cell: "
+          + (", ".join(changed) or "none"))
+
+
 def trial_details(analysis: Path) -> None:
     """The README's reading of the trial: power by trial size, crossover and spill-overs."""
     power = pd.read_csv(analysis / "power.csv")
@@ -166,7 +276,7 @@ def trial_details(analysis: Path) -> None:
     print(spill[spill["exposed"].astype(bool)].to_string(index=False))
 
 
-def readme(out: Path, printed: dict[str, str], trial: str | None) -> None:
+def readme(out: Path, printed: dict[str, str], example: tuple[int, tuple[int, int]]) -> None:
     """The README's measured blocks, as printed."""
     print("## README.md: Quick start, `copsim run`")
     print(printed["run-default"].strip())
@@ -176,27 +286,46 @@ def readme(out: Path, printed: dict[str, str], trial: str | None) -> None:
     print()
     print("## README.md: decompose (the table above; its timing line:)",
           next((line for line in printed["decompose-microentre"].splitlines() if " runs" in line), ""))
-    if trial is not None:
+    print()
+    print("## README.md: `copsim sweep experiments/facilitation_vs_funding.toml`, then `copsim analyze`")
+    print(printed["sweep-fvf"].strip())
+    print(printed["analyze-fvf"].strip())
+    extra_hours(out / "sweep-fvf" / "analysis")
+    if "trial-peer-groups" in printed:
         print()
         print("## README.md: `copsim trial trials/peer_groups_rct.toml`")
-        print(trial.strip())
-        trial_details(out / TRIAL[0] / "analysis")
+        print(printed["trial-peer-groups"].strip())
+        trial_details(out / "trial-peer-groups" / "analysis")
+        print()
+        print("## README.md: `copsim trial trials/microentre_pilot.toml`")
+        print(printed["trial-pilot"].strip())
+    print()
+    print(f"## README.md: Python example, copsim.simulate(**{PYTHON_EXAMPLE})")
+    print(f"participants_total {example[0]}; timeseries {example[1][0]} x {example[1][1]}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("runs/figures"))
     parser.add_argument("--reuse", action="store_true", help="print from earlier outputs where they exist")
-    parser.add_argument("--no-trial", action="store_true", help="skip the trial (about a minute)")
+    parser.add_argument("--no-trial", action="store_true", help="skip the four trials (about 3.5 minutes)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     seeds = ten_seed_results(args.out, args.reuse)
     printed = {name: run_command(name, cmd, args.out, args.reuse) for name, cmd in COMMANDS}
-    trial = None if args.no_trial else run_command(*TRIAL, args.out, args.reuse)
+    analysis, sweep = ANALYZE
+    printed[analysis] = run_command(analysis, ("analyze", str(args.out / sweep)), args.out, args.reuse,
+                                    out_option=False)
+    if not args.no_trial:
+        printed |= {name: run_command(name, cmd, args.out, args.reuse)
+                    for name, cmd in trial_commands(args.out)}
+    example = python_example(args.out, args.reuse)
     validation_ten_seeds(seeds)
     validation_comparisons(args.out, printed)
     cost_by_payer(args.out)
-    readme(args.out, printed, trial)
+    if not args.no_trial:
+        validation_mentoring(args.out, printed)
+    readme(args.out, printed, example)
 
 
 if __name__ == "__main__":
