@@ -6,10 +6,12 @@ An idiomatic Mesa 3.3.1 model, no numba and no vectorised tricks: every firm is 
 ``mesa.DataCollector`` with model reporters that loop over the agents. Groups of
 ``GROUP_SIZE`` members meet every ``cadence_weeks`` with attendance (7.3), a host and a
 theme (7.4), open discussion with absorptive-capacity learning (7.4, 7.6), pairwise
-trust that grows at meetings and decays without contact (7.7), and felt value and
-support from what attendees got (7.9). It has no Wenger activities besides the open
-discussion, no ventures, recruitment, entry or ledger: copsim does those in addition,
-so the comparison in ``benchmarks/bench.py`` favours this model.
+trust that grows at meetings and decays without contact (7.7), felt value and
+support from what attendees got (7.9), and referrals through business contacts in the
+firm's region (7.19: each week a firm reads its contacts' performance, weighted by
+strength, and its next week's revenue follows). It has no Wenger activities besides the
+open discussion, no ventures or partnerships, recruitment, entry or ledger: copsim does
+those in addition, so the comparison in ``benchmarks/bench.py`` favours this model.
 
 Parameters are read from a copsim scenario (the values of odd.md Appendix B), so the
 two models run the same numbers; the random draws differ (``model.random``, per use).
@@ -53,6 +55,26 @@ class Firm(mesa.Agent):
         self.group: CopGroup | None = None
         self.felt_value = model.scenario.membership.initial_felt_value
         self.last_hosted = -1
+        self.contacts: list[Firm] = []
+        self.referral = 0.0
+        self.alive = True
+
+    def performance(self) -> float:
+        """This week's revenue relative to the firm's normal revenue, minus 1."""
+        normal = self.revenue_base * (1.0 + self.employees * self.model.contact_p.revenue_per_employee)
+        return self.revenue / normal - 1.0 if normal > 0.0 else 0.0
+
+    def refer(self) -> None:
+        """Referrals (odd.md 7.19): the strength-weighted mean performance of the firm's
+        living contacts, its business contacts and the ties it made in meetings."""
+        p = self.model.contact_p
+        weights = {c: p.strength for c in self.contacts if c.alive}
+        for other, trust in self.model.trust.get(self, {}).items():
+            if other.alive and trust >= p.tie_threshold and trust > weights.get(other, 0.0):
+                weights[other] = trust
+        total = sum(weights.values())
+        self.referral = (p.referral_effect * sum(w * c.performance() for c, w in weights.items()) / total
+                         if total > 0.0 else 0.0)
 
     def step(self) -> None:
         """One business week (odd.md 7.1)."""
@@ -66,6 +88,7 @@ class Firm(mesa.Agent):
         noise = 1.0 + vol * math.sqrt(3.0) * (2.0 * rnd.random() - 1.0)
         rev = (self.revenue_base * (1.0 + self.employees * p.revenue_per_employee) * demand * noise
                * (1.0 + p.knowledge_effect * (k_mean - p.knowledge_reference)))
+        rev *= 1.0 + self.referral
         if self.problem_topic >= 0:
             rev *= 1.0 - p.problem_penalty * self.problem_severity
         self.revenue = max(rev, 0.0)
@@ -136,6 +159,7 @@ class ReferenceModel(mesa.Model):
         self.scenario = scenario
         params = build_params(scenario)
         self.business, self.meeting, self.trust_p = params.business, params.meeting, params.trust
+        self.contact_p = params.contacts
         self.week = 0
         self.demand = 1.0
         self.trust: dict[Firm, dict[Firm, float]] = {}  # trust[i][j], both directions
@@ -149,6 +173,7 @@ class ReferenceModel(mesa.Model):
                  self.random.choices(range(len(sectors)), sectors)[0],
                  self.random.choices(range(len(types)), types)[0])
         firms = list(self.agents_by_type[Firm])
+        self.link_contacts(firms)
         chosen = self.random.sample(firms, min(n_groups * GROUP_SIZE, len(firms)))
         self.groups = [CopGroup(chosen[g::n_groups], 4) for g in range(n_groups)]
         self.datacollector = mesa.DataCollector(model_reporters={
@@ -161,14 +186,37 @@ class ReferenceModel(mesa.Model):
                                   if tau >= m.trust_p.tie_threshold) // 2,
         })
 
+    def link_contacts(self, firms: list[Firm]) -> None:
+        """Business contacts (odd.md 5): each firm starts about half the mean degree with
+        firms of its region, of its own sector with the same-sector share, while both have room."""
+        c = self.scenario.contacts
+        room = math.ceil(c.mean_degree) + 4
+        by_region: dict[int, list[Firm]] = {}
+        for firm in firms:
+            by_region.setdefault(firm.region, []).append(firm)
+        for firm in firms:
+            wanted = int(c.mean_degree / 2) + (self.random.random() < c.mean_degree / 2 % 1)
+            for _ in range(wanted):
+                if len(firm.contacts) >= room:
+                    break
+                same = self.random.random() < c.same_sector_share
+                for _try in range(20 * len(self.scenario.environment.sectors)):
+                    other = self.random.choice(by_region[firm.region])
+                    if (other is not firm and (other.sector == firm.sector) == same
+                            and other not in firm.contacts and len(other.contacts) < room):
+                        firm.contacts.append(other)
+                        other.contacts.append(firm)
+                        break
+
     def step(self) -> None:
-        """Business, meetings, trust decay, outputs."""
+        """Business, meetings, trust decay, referrals, outputs."""
         self.agents_by_type[Firm].shuffle_do("step")
         for group in self.groups:
             if group.next_meeting <= self.week:
                 group.next_meeting = self.week + group.cadence
                 self.hold_meeting(group)
         self.decay_trust()
+        self.agents_by_type[Firm].do("refer")
         self.datacollector.collect(self)
         self.week += 1
 
@@ -176,6 +224,7 @@ class ReferenceModel(mesa.Model):
         """A firm closes: it leaves its group and the model."""
         if firm.group is not None:
             firm.group.members.remove(firm)
+        firm.alive = False
         firm.remove()
 
     def tau(self, i: Firm, j: Firm) -> float:
