@@ -177,7 +177,7 @@ def scanned_at_each_turn(args: tuple) -> tuple[int, int, int, int]:
         starts = np.zeros(n, dtype=np.bool_)
         K.scan_contacts(i, i + 1, p, slots, firms.alive, performance, met_firm, met_other, index,
                         ties.trust, ties.met, ties.ventures, tied, firms.referral, total, only_i,
-                        starts)
+                        starts, False)
         n_ties, ven_n, mem_n, ev_n = K.form_partnerships(
             week, n, p, slots, firms, performance, met_firm, met_other, ties, index, n_ties, tied,
             only_i, total, starts, (v, ven_n, vm, mem_n), (ev_cols, ev_n))

@@ -135,7 +135,7 @@ def contact_week(week: int, n: int, p: Any, slots: np.ndarray, firms: Any, met_f
     def scan(start: int, stop: int, _u: None) -> None:
         kernels.scan_contacts(start, stop, p, slots, firms.alive, performance, met_firm, met_other,
                               tie_index, ties.trust, ties.met, ties.ventures, tied, firms.referral,
-                              total, u, starts)
+                              total, u, starts, False)
 
     chunks.run_in_chunks(n, None, 0, threads, scan)
     return kernels.form_partnerships(week, n, p, slots, firms, performance, met_firm, met_other,

@@ -114,7 +114,7 @@ def relative_performance(n, p, revenue, revenue_base, employees):
 
 @jit
 def scan_contacts(lo, hi, p, slots, alive, performance, met_firm, met_other, tie_index,
-                  tie_trust, tie_met, tie_ventures, tied, referral, total, u, starts):
+                  tie_trust, tie_met, tie_ventures, tied, referral, total, u, starts, collect):
     """For rows ``lo..hi-1``: ``referral[i]``, ``p.referral_effect`` times the mean relative
     performance of the firm's living contacts weighted by strength; ``total[i]``, the
     strength of its contacts without a venture with it (0 for firms that exited); and
@@ -126,8 +126,9 @@ def scan_contacts(lo, hi, p, slots, alive, performance, met_firm, met_other, tie
     entries in the sorted ``met_firm``) that are not in a slot. A business contact has
     strength ``p.strength``; a tie made in meetings counts with its trust where its
     channel is on. Rows are independent: any split into ranges gives the same numbers.
-    Returns the last row's contacts free for a venture, in contact order, with their tie
-    (-1: none) and strength: ``(count, firms, edges, strengths)``.
+    With ``collect``, returns the last row's contacts free for a venture, in contact order,
+    with their tie (-1: none) and strength: ``(count, firms, edges, strengths)`` (count 0
+    without: the pass over every row needs none of them).
 
     Written out in one loop, not in helpers: a numba helper taking arrays costs a
     reference count per array per call, which made this loop 15x slower.
@@ -151,6 +152,7 @@ def scan_contacts(lo, hi, p, slots, alive, performance, met_firm, met_other, tie
         n_cand = 0
         if not alive[i]:
             continue
+        tied_i = tied[i]
         free_w = 0.0
         refer_w = 0.0
         refer_x = 0.0
@@ -166,7 +168,7 @@ def scan_contacts(lo, hi, p, slots, alive, performance, met_firm, met_other, tie
                 if in_slot:
                     continue
             e = -1
-            if tied[i] and tied[j]:
+            if tied_i and tied[j]:
                 key = (i * PAIR + j) if i < j else (j * PAIR + i)
                 if key in tie_index:
                     e = tie_index[key]
@@ -182,7 +184,7 @@ def scan_contacts(lo, hi, p, slots, alive, performance, met_firm, met_other, tie
                 refer_x += refer * performance[j]
             if e < 0 or tie_ventures[e] == 0:  # no venture on the pair yet
                 free_w += part
-                if part > 0.0:
+                if collect and part > 0.0:
                     cand_firm[n_cand] = j
                     cand_edge[n_cand] = e
                     cand_part[n_cand] = part
@@ -222,12 +224,13 @@ def form_partnerships(week, n, p, slots, firms, performance, met_firm, met_other
     for i in range(n):
         if touched[i] and alive[i]:
             scan_contacts(i, i + 1, p, slots, alive, performance, met_firm, met_other, tie_index,
-                          tie_trust, tie_met, tie_ventures, tied, referral, total, u, starts)
+                          tie_trust, tie_met, tie_ventures, tied, referral, total, u, starts,
+                          False)
         if not starts[i]:
             continue
         n_cand, cand_firm, cand_edge, cand_part = scan_contacts(
             i, i + 1, p, slots, alive, performance, met_firm, met_other, tie_index, tie_trust,
-            tie_met, tie_ventures, tied, referral, total, u, starts)
+            tie_met, tie_ventures, tied, referral, total, u, starts, True)
         chance = 1.0 - math.exp(-p.partner_rate * total[i])
         target = u[i] / chance * total[i]  # uniform on [0, total) given a partnership
         for k in range(n_cand):
