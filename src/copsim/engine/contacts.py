@@ -60,8 +60,9 @@ def link_by_region(model: ModelShape, rows: np.ndarray, wanted: np.ndarray,
                    rng: np.random.Generator) -> None:
     """Firms ``rows`` (ascending) start ``wanted`` contacts each, drawing candidates from
     their region's firms only (``model.region_rows``, so a draw's cost does not grow with
-    the number of regions). Regions share no firm, so they link on the model's threads,
-    region ``r`` from stream ``r + 1`` of ``rng`` (:meth:`copsim.engine.rng.Streams.jumped`)."""
+    the number of regions). Regions share no firm, so they link on the model's threads in
+    any order (the busiest first), region ``r`` from stream ``r + 1`` of ``rng``
+    (:meth:`copsim.engine.rng.Streams.jumped`)."""
     c, f = model.scenario.contacts, model.firms
     tries = TRIES_PER_CONTACT * len(model.scenario.environment.sectors)
     regions = f.region[rows]
@@ -73,7 +74,9 @@ def link_by_region(model: ModelShape, rows: np.ndarray, wanted: np.ndarray,
                                                 c.same_sector_share, f.region, f.sector, f.alive,
                                                 model.contacts.slots, stream, tries)
 
-    chunks.run_tasks([link(region) for region in np.unique(regions).tolist()], model.threads)
+    present, counts = np.unique(regions, return_counts=True)
+    busiest_first = present[np.argsort(-counts, kind="stable")].tolist()  # balances the threads
+    chunks.run_tasks([link(region) for region in busiest_first], model.threads)
 
 
 def met_ties(model: ModelShape) -> tuple[np.ndarray, np.ndarray]:
