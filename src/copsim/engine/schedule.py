@@ -99,15 +99,19 @@ def environment_and_business(model: ModelShape, result: WeekResult) -> None:
     model.kernels.tie_strength(n, t.n, t.src, t.dst, t.trust, t.met, f.alive,
                                model.params.trust.tie_threshold, ties)
     columns, flags = f.columns(), model.firm_scratch.flags
+    flagged: dict[int, np.ndarray] = {}  # rows with news, by chunk start
 
     def update_business(start: int, stop: int, u: np.ndarray) -> None:
         model.kernels.update_business(week, stop - start, model.params.business, result.demand, u,
                                       row_slice(columns, start, stop), ties[start:stop],
                                       flags[start:stop])
+        flagged[start] = start + np.flatnonzero(flags[start:stop])  # in the chunk's thread
 
     run_in_chunks(n, model.streams.generator("business", week), N_BUSINESS_UNIFORMS,
                   model.threads, update_business)
-    result.exited = log_business_events(model, week, n)
+    no_rows = np.zeros(0, dtype=np.int64)
+    touched = np.concatenate([no_rows, *(flagged[start] for start in sorted(flagged))])
+    result.exited = log_business_events(model, week, touched)
     membership.leave_on_exit(model, result.exited, week)
     regions = entrant_regions(model.scenario, model.streams.generator("entry", week))
     if len(regions):
@@ -116,11 +120,11 @@ def environment_and_business(model: ModelShape, result: WeekResult) -> None:
         contacts.link_entrants(model, rows, week)
 
 
-def log_business_events(model: ModelShape, week: int, n: int) -> np.ndarray:
-    """Events from the business flags: exits of every firm, other news of members.
-    Returns the rows of the firms that exited."""
-    f, flags, log = model.firms, model.firm_scratch.flags[:n], model.events
-    touched = np.flatnonzero(flags)  # one pass over the firms; the rest over the few flagged
+def log_business_events(model: ModelShape, week: int, touched: np.ndarray) -> np.ndarray:
+    """Events from the business flags of the rows ``touched`` (those with a flag, in row
+    order): exits of every firm, other news of members. Returns the rows of the firms
+    that exited."""
+    f, flags, log = model.firms, model.firm_scratch.flags, model.events
     what, group = flags[touched], f.group[touched]
     exits = touched[what & F_EXIT != 0]
     log.add_many(week, EventKind.EXIT, exits, group=f.group[exits], value=f.cash[exits],
