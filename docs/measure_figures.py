@@ -13,7 +13,8 @@ pilot trials with the shipped posterior, the Python example). Every command's ow
 kept under ``--out`` (``<name>.txt`` beside the command's output directory); ``--reuse``
 prints from what an earlier call left there instead of running a command again;
 ``--no-trial`` leaves out the four trials. About 7.5 minutes on the 2-core development
-machine (3.5 of them the trials), most of the rest the decomposition.
+machine, the sum of its parts' measured times (3 minutes the trials, most of the rest the
+decomposition); the whole script was not timed in one run.
 """
 
 from __future__ import annotations

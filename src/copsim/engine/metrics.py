@@ -89,18 +89,16 @@ def firm_sums(model: ModelShape) -> np.ndarray:
     threads, added in row order (the maximum kept as a maximum): the same on any number
     of threads, and one kernel call's sums when the firms fit in one chunk."""
     f = model.firms
-    parts: dict[int, np.ndarray] = {}
 
-    def chunk(start: int, stop: int, _u: None) -> None:
-        parts[start] = model.kernels.summarise_firms(start, stop, f.alive, f.group, f.born_week,
-                                                     f.knowledge, f.revenue, f.employees,
-                                                     f.confidence, f.wellbeing)
+    def chunk(start: int, stop: int, _u: None) -> np.ndarray:
+        return model.kernels.summarise_firms(start, stop, f.alive, f.group, f.born_week,
+                                             f.knowledge, f.revenue, f.employees, f.confidence,
+                                             f.wellbeing)
 
-    run_in_chunks(f.n, None, 0, model.threads, chunk)
     out = np.zeros(sums.N_FIRM_SUMS)
-    for start in sorted(parts):
-        most = max(out[sums.S_KNOWLEDGE_MAX], parts[start][sums.S_KNOWLEDGE_MAX])
-        out += parts[start]
+    for part in run_in_chunks(f.n, None, 0, model.threads, chunk):
+        most = max(out[sums.S_KNOWLEDGE_MAX], part[sums.S_KNOWLEDGE_MAX])
+        out += part
         out[sums.S_KNOWLEDGE_MAX] = most
     return out
 

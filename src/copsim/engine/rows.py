@@ -18,9 +18,11 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
 
 CHUNK_ROWS = 1 << 16  # 65,536 rows: 4 MiB of uniforms at 8 a row, in cache-friendly slices
 
@@ -60,33 +62,32 @@ def jump_into(target: np.random.Generator, rng: np.random.Generator, k: int) -> 
     return target
 
 
-def run_tasks(tasks: Sequence[Callable[[], None]], threads: int) -> None:
+def run_tasks(tasks: Sequence[Callable[[], T]], threads: int) -> list[T]:
     """Run ``tasks`` (independent of one another) on ``threads`` pool threads, or here in
-    order with one thread or one task; a task's error is raised here."""
+    order with one thread or one task; their results in task order (a task's error is
+    raised here)."""
     if threads > 1 and len(tasks) > 1:
-        for future in [thread_pool(threads).submit(task) for task in tasks]:
-            future.result()
-    else:
-        for task in tasks:
-            task()
+        return [future.result() for future in [thread_pool(threads).submit(task) for task in tasks]]
+    return [task() for task in tasks]
 
 
 def run_in_chunks(n: int, rng: np.random.Generator | None, width: int, threads: int,
-                  kernel: Callable[[int, int, np.ndarray | None], None]) -> None:
+                  kernel: Callable[[int, int, np.ndarray | None], T]) -> list[T]:
     """Call ``kernel(start, stop, u)`` for consecutive chunks of rows ``0..n-1``, ``u`` the
     chunk's ``(stop - start, width)`` uniforms from stream ``k`` of ``rng`` for chunk ``k``
     (:func:`jumped`; None without ``rng``: a kernel that draws nothing). Chunks run on
-    ``threads`` threads (:func:`run_tasks`), each drawing its own uniforms.
+    ``threads`` threads (:func:`run_tasks`), each drawing its own uniforms; returns what
+    the calls return, in row order.
     """
     streams = [None if rng is None else jumped(rng, k) for k in range(-(-n // CHUNK_ROWS))]
 
-    def chunk(k: int) -> Callable[[], None]:
+    def chunk(k: int) -> Callable[[], T]:
         start, stop = k * CHUNK_ROWS, min(n, (k + 1) * CHUNK_ROWS)
         stream = streams[k]
         return lambda: kernel(start, stop,
                               None if stream is None else stream.random((stop - start, width)))
 
-    run_tasks([chunk(k) for k in range(len(streams))], threads)
+    return run_tasks([chunk(k) for k in range(len(streams))], threads)
 
 
 def chunked_uniforms(n: int, rng: np.random.Generator, threads: int) -> np.ndarray:

@@ -99,18 +99,17 @@ def environment_and_business(model: ModelShape, result: WeekResult) -> None:
     model.kernels.tie_strength(n, t.n, t.src, t.dst, t.trust, t.met, f.alive,
                                model.params.trust.tie_threshold, ties)
     columns, flags = f.columns(), model.firm_scratch.flags
-    flagged: dict[int, np.ndarray] = {}  # rows with news, by chunk start
 
-    def update_business(start: int, stop: int, u: np.ndarray) -> None:
+    def update_business(start: int, stop: int, u: np.ndarray) -> np.ndarray:
+        """The chunk's business week; its rows with news, listed in its own thread."""
         model.kernels.update_business(week, stop - start, model.params.business, result.demand, u,
                                       row_slice(columns, start, stop), ties[start:stop],
                                       flags[start:stop])
-        flagged[start] = start + np.flatnonzero(flags[start:stop])  # in the chunk's thread
+        return start + np.flatnonzero(flags[start:stop])
 
-    run_in_chunks(n, model.streams.generator("business", week), N_BUSINESS_UNIFORMS,
-                  model.threads, update_business)
-    no_rows = np.zeros(0, dtype=np.int64)
-    touched = np.concatenate([no_rows, *(flagged[start] for start in sorted(flagged))])
+    flagged = run_in_chunks(n, model.streams.generator("business", week), N_BUSINESS_UNIFORMS,
+                            model.threads, update_business)
+    touched = np.concatenate([np.zeros(0, dtype=np.int64), *flagged])
     result.exited = log_business_events(model, week, touched)
     membership.leave_on_exit(model, result.exited, week)
     regions = entrant_regions(model.scenario, model.streams.generator("entry", week))
