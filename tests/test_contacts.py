@@ -180,7 +180,7 @@ def scanned_at_each_turn(args: tuple) -> tuple[int, int, int, int]:
                         starts, False)
         n_ties, ven_n, mem_n, ev_n = K.form_partnerships(
             week, n, p, slots, firms, performance, met_firm, met_other, ties, index, n_ties, tied,
-            only_i, total, starts, (v, ven_n, vm, mem_n), (ev_cols, ev_n))
+            only_i, total, starts, np.flatnonzero(starts), (v, ven_n, vm, mem_n), (ev_cols, ev_n))
     return n_ties, ven_n, mem_n, ev_n
 
 

@@ -60,6 +60,26 @@ def test_members_share_a_ventures_cost_to_the_euro() -> None:
     assert P.shared_cost / 10 + P.member_cost < P.shared_cost / 2 + P.member_cost
 
 
+def test_the_uplift_is_rebuilt_each_week_from_the_active_ventures_only() -> None:
+    """update_ventures zeroes no firm outside a venture (they hold zero already): a member
+    of an active venture gets this week's uplift, not last week's on top; a member of a
+    venture that ended keeps none."""
+    v = table_of(VentureTable, {"kind": np.array([VentureKind.JOINT_CAMPAIGN] * 2),
+                                "uplift": np.array([0.08, 0.05]), "size": np.array([2, 2]),
+                                "first": np.array([0, 2]),
+                                "status": np.array([VentureStatus.ACTIVE, VentureStatus.ENDED])}, 2)
+    m = table_of(VentureMemberTable, {"firm": np.array([0, 1, 2, 3]),
+                                      "edge": np.array([-1, 0, -1, 1])}, 4)
+    t = table_of(TieTable, {"trust": np.full(2, 0.8), "ventures": np.ones(2)}, 2, {})
+    for engine in ("numba", "python"):
+        f = table_of(FirmTable, {"alive": np.ones(5, dtype=np.bool_), "cash": np.full(5, 1e4),
+                                 "sector": np.zeros(5), "region": np.zeros(5),
+                                 "venture_uplift": np.array([0.3, 0.3, 0.0, 0.0, 0.0])}, 5)
+        get_kernels(engine).update_ventures(4, 2, P, np.ones((8, 1)), v.columns(), m.columns(),
+                                            f.columns(), t.columns(), np.array([0.5, 0.5]))
+        assert f.venture_uplift[:5].tolist() == [0.08, 0.08, 0.0, 0.0, 0.0]
+
+
 def test_a_partner_that_exits_leaves_and_the_venture_goes_on() -> None:
     alive = np.array([True, True, False, True])
     week = one_venture(4, np.full(4, 1000.0), alive=alive)

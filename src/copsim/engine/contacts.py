@@ -135,15 +135,18 @@ def contact_week(week: int, n: int, p: Any, slots: np.ndarray, firms: Any, met_f
     total = np.empty(n, dtype=np.float64)
     starts = np.empty(n, dtype=np.bool_)
 
-    def scan(start: int, stop: int, _u: None) -> None:
+    def scan(start: int, stop: int, _u: None) -> np.ndarray:
+        """The chunk's scan; its starting rows, listed in its own thread."""
         kernels.scan_contacts(start, stop, p, slots, firms.alive, performance, met_firm, met_other,
                               tie_index, ties.trust, ties.met, ties.ventures, tied, firms.referral,
                               total, u, starts, False)
+        return start + np.flatnonzero(starts[start:stop])
 
-    chunks.run_in_chunks(n, None, 0, threads, scan)
+    starting = np.concatenate([np.zeros(0, dtype=np.int64),
+                               *chunks.run_in_chunks(n, None, 0, threads, scan)])
     return kernels.form_partnerships(week, n, p, slots, firms, performance, met_firm, met_other,
-                                     ties, tie_index, n_ties, tied, u, total, starts, ventures,
-                                     events)
+                                     ties, tie_index, n_ties, tied, u, total, starts, starting,
+                                     ventures, events)
 
 
 def contacts_of(model: ModelShape, row: int) -> np.ndarray:

@@ -112,9 +112,10 @@ def start_due_groups(model: ModelShape, week: int) -> None:
     g = model.groups
     for gid in np.flatnonzero(~g.started[: g.n] & ~g.is_network[: g.n] & (g.start_week[: g.n] <= week)):
         start_group(model, int(gid), week)
-    for gid in model.alive_groups():
-        if 0 <= g.end_week[gid] <= week:  # the programme has ended: no meeting in its end week
-            dissolve_group(model, int(gid), week)
+    alive = model.alive_groups()
+    ending = alive[(g.end_week[alive] >= 0) & (g.end_week[alive] <= week)]
+    for gid in ending.tolist():  # the programme has ended: no meeting in its end week
+        dissolve_group(model, gid, week)
 
 
 def found_groups(model: ModelShape, week: int) -> None:

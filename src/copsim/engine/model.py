@@ -116,7 +116,7 @@ class CopModel(mesa.Model):
         self.network_group = self._add_network_group()
 
         self.timeseries: list[dict[str, float]] = []
-        self.snapshots: list[pd.DataFrame] = []
+        self.snapshots: list[dict[str, np.ndarray]] = []  # columns; one frame at the end
         self.snapshot_rows = self._snapshot_sample()
         self.week_result = WeekResult(-1, schedule.demand(self, 0))  # before the first week
         self.latest = weekly_row(self, self.week_result, None)
@@ -261,8 +261,10 @@ class CopModel(mesa.Model):
         followed = self.firms.group[rows] >= 0
         return followed if self.snapshot_rows is None else followed | np.isin(rows, self.snapshot_rows)
 
-    def snapshot(self, week: int) -> pd.DataFrame:
-        """Living firms' state this week (all firms, or members plus a fixed sample)."""
+    def snapshot(self, week: int) -> dict[str, np.ndarray]:
+        """Living firms' state this week (all firms, or members plus a fixed sample), as
+        columns: :meth:`agents_frame` makes one table of them all (a table per snapshot
+        took a hundredth of a small run)."""
         f = self.firms
         n = f.n
         if self.snapshot_rows is None:
@@ -271,7 +273,7 @@ class CopModel(mesa.Model):
             members = np.flatnonzero(f.alive[:n] & (f.group[:n] >= 0))
             sample = self.snapshot_rows[f.alive[self.snapshot_rows]]
             rows = np.union1d(members, sample)
-        return pd.DataFrame({
+        return {
             "week": np.full(len(rows), week, dtype=INT), "row": rows,
             "region": f.region[rows], "sector": f.sector[rows],
             "firm_type": f.firm_type[rows].astype(CODE), "employees": f.employees[rows],
@@ -279,7 +281,7 @@ class CopModel(mesa.Model):
             "confidence": f.confidence[rows], "wellbeing": f.wellbeing[rows], "cash": f.cash[rows],
             "revenue": f.revenue[rows], "group": f.group[rows], "felt_value": f.felt_value[rows],
             "meetings_attended": f.meetings_attended[rows], "venture_uplift": f.venture_uplift[rows],
-        })
+        }
 
     def timeseries_frame(self) -> pd.DataFrame:
         """The weekly table so far."""
@@ -287,7 +289,8 @@ class CopModel(mesa.Model):
 
     def agents_frame(self) -> pd.DataFrame:
         """All agent snapshots so far."""
-        return pd.concat(self.snapshots, ignore_index=True) if self.snapshots else self.snapshot(self.week)
+        taken = self.snapshots or [self.snapshot(self.week)]
+        return pd.DataFrame({name: np.concatenate([snap[name] for snap in taken]) for name in taken[0]})
 
     def summary(self) -> dict[str, Any]:
         """Per-run outcomes so far (see :func:`copsim.engine.metrics.run_summary`)."""

@@ -146,13 +146,17 @@ def support(model: ModelShape, result: WeekResult) -> None:
     levers = model.levers
     result.costs.extend(fixed_costs(model.scenario, week))
     supports: dict[tuple[int, ...], Support] = {}  # groups under the same phases get the same
-    for gid in model.alive_groups():
-        phases = covering_phases(model.scenario, week, week - int(g.start_week[gid]))
-        key = tuple(map(id, phases))
-        if key not in supports:
-            supports[key] = (group_support(model.scenario, phases, levers.hours_scale, levers.skill)
-                             if phases else NO_SUPPORT)
-        sup = supports[key]
+    by_age: dict[int, Support] = {}  # and so do groups of the same age
+    for gid in model.alive_groups().tolist():
+        age = week - int(g.start_week[gid])
+        if age not in by_age:
+            phases = covering_phases(model.scenario, week, age)
+            key = tuple(map(id, phases))
+            if key not in supports:
+                supports[key] = (group_support(model.scenario, phases, levers.hours_scale,
+                                               levers.skill) if phases else NO_SUPPORT)
+            by_age[age] = supports[key]
+        sup = by_age[age]
         g.facilitation[gid] = sup.facilitation
         g.outside_knowledge[gid] = sup.outside_knowledge
         g.recruitment_hours[gid] = sup.recruitment_hours
@@ -306,7 +310,6 @@ def joint_ventures(model: ModelShape, result: WeekResult) -> None:
     """Step 5: every active venture runs a week (failing more often in a crisis), its
     members paying their shares of its cost; log the ones that end."""
     v, f, t, week = model.ventures, model.firms, model.ties, result.week
-    f.venture_uplift[: f.n] = 0.0
     before = v.status[: v.n].copy()
     u = model.streams.uniforms("ventures", week, v.n, model.threads)
     result.venture_cost = model.kernels.update_ventures(

@@ -10,6 +10,7 @@ tie threshold) are contacts too: the programme adds them.
 
 from __future__ import annotations
 
+import heapq
 import math
 
 import numpy as np
@@ -200,19 +201,22 @@ def scan_contacts(lo, hi, p, slots, alive, performance, met_firm, met_other, tie
 
 @jit
 def form_partnerships(week, n, p, slots, firms, performance, met_firm, met_other, ties,
-                      tie_index, n_ties, tied, u, total, starts, ventures, events):
+                      tie_index, n_ties, tied, u, total, starts, starting, ventures, events):
     """New partners through contacts, after :func:`scan_contacts` filled ``total``,
     ``starts`` (and the firms' ``referral``) for rows ``0..n-1`` from the week's starting
-    state (the week's order: copsim.engine.contacts.contact_week).
+    state (the week's order: copsim.engine.contacts.contact_week); ``starting``: the rows
+    where ``starts`` holds, ascending.
 
     In row order, each living firm starts a partnership venture with probability
     ``1 - exp(-p.partner_rate * total[i])``, with one of its free contacts chosen by
     strength with the same uniform ``u[i]`` (rescaled). A pair without a tie gets one at
     trust ``p.strength`` (not made in meetings). A partnership changes only its own pair,
     so the later partner's row is scanned again at its turn: the numbers are those of
-    scanning every row at its turn. ``tied[row]``: the firm has a tie (kept up to date
-    here). Appends ventures (the firm their lead), their members and events; the caller
-    guarantees room. Returns ``(n_ties, ven_n, mem_n, ev_n)``.
+    scanning every row at its turn. Only the rows in ``starting`` and those partners are
+    visited, in row order (the turn of any other row changes nothing): the serial pass
+    costs what the week's partnerships cost, not a step per firm. ``tied[row]``: the firm
+    has a tie (kept up to date here). Appends ventures (the firm their lead), their members
+    and events; the caller guarantees room. Returns ``(n_ties, ven_n, mem_n, ev_n)``.
     """
     alive, referral, group = firms.alive, firms.referral, firms.group
     tie_src, tie_dst, tie_trust = ties.src, ties.dst, ties.trust
@@ -221,7 +225,18 @@ def form_partnerships(week, n, p, slots, firms, performance, met_firm, met_other
     ev_week, ev_kind, ev_group, ev_firm, ev_other, ev_activity, ev_topic, ev_value = events[0]
     ev_n = events[1]
     touched = np.zeros(n, dtype=np.bool_)  # partner of a partnership formed earlier this week
-    for i in range(n):
+    later = [np.int64(n)]  # a heap of partners whose turn is still to come; n: none
+    k_start = 0
+    while True:
+        i = starting[k_start] if k_start < starting.shape[0] else n
+        if later[0] < i:
+            i = later[0]
+        if i >= n:
+            break
+        if k_start < starting.shape[0] and starting[k_start] == i:
+            k_start += 1
+        while later[0] == i:
+            heapq.heappop(later)
         if touched[i] and alive[i]:
             scan_contacts(i, i + 1, p, slots, alive, performance, met_firm, met_other, tie_index,
                           tie_trust, tie_met, tie_ventures, tied, referral, total, u, starts,
@@ -255,6 +270,8 @@ def form_partnerships(week, n, p, slots, firms, performance, met_firm, met_other
             tie_last[e] = week
             tie_ventures[e] += 1
             touched[j] = True
+            if j > i:
+                heapq.heappush(later, j)
             ven_n, mem_n = _form_partnership(ven, ven_n, mem, mem_n, i, j, e, week, p.uplift)
             ev_week[ev_n] = week
             ev_kind[ev_n] = EV_PARTNERSHIP

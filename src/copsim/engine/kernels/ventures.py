@@ -29,7 +29,9 @@ def update_ventures(week, n_ventures, p, demand, ventures, members, firms, ties,
     contacts: always, their channel acts on how they form; others:
     ``ventures_channel``), adds its uplift to every member and charges its weekly cost,
     ``shared_cost`` split equally plus ``member_cost`` each, to their cash.
-    ``venture_uplift`` must be zero on entry. ``ventures``, ``members``, ``firms``,
+    ``venture_uplift`` starts from zero for every member of an active venture (only active
+    ventures add to it, so every other firm holds zero already: no pass over all firms).
+    ``ventures``, ``members``, ``firms``,
     ``ties``: the tables' columns; ``demand``: by sector and region. Draws: ``u[v]``
     for venture ``v``. Returns the euros the members paid this week.
     """
@@ -41,6 +43,10 @@ def update_ventures(week, n_ventures, p, demand, ventures, members, firms, ties,
     sector, region = firms.sector, firms.region
     trust, last_week, tie_ventures = ties.trust, ties.last_week, ties.ventures
     paid = 0.0
+    for v in range(n_ventures):
+        if status[v] == ACTIVE:
+            for r in range(first[v], first[v] + size[v]):
+                venture_uplift[member[r]] = 0.0
     for v in range(n_ventures):
         if status[v] != ACTIVE:
             continue
