@@ -51,7 +51,7 @@ def link_entrants(model: ModelShape, rows: np.ndarray, week: int) -> None:
     firms of its region (replacing contacts others lost when firms exited)."""
     if model.contacts.slots.shape[1] == 0 or len(rows) == 0:
         return
-    rng = model.streams.generator("contacts.entry", week)
+    rng = model.streams.weekly("contacts.entry", week)
     wanted = links_wanted(model.scenario.contacts.mean_degree, len(rows), rng)
     link_by_region(model, rows, wanted, rng)
 

@@ -186,7 +186,7 @@ def leave_at_meeting_dates(model: ModelShape, week: int, due: np.ndarray) -> Non
     not: 7.13)."""
     f, p = model.firms, model.scenario.membership
     members = np.flatnonzero(np.isin(f.group[: f.n], due)) if len(due) else np.zeros(0, dtype=INT)
-    u = model.streams.generator("membership.leave", week).random(len(members))
+    u = model.streams.weekly("membership.leave", week).random(len(members))
     leaving = members[(week - f.join_week[members] >= p.grace_weeks)
                       & (f.felt_value[members] < p.leave_threshold)
                       & (u < p.leave_probability_per_meeting)]
@@ -199,7 +199,7 @@ def recruit(model: ModelShape, week: int) -> None:
     """Funded recruiters invite random firms of the group's region; satisfied members
     invite their contacts (business contacts and firms they have a tie with)."""
     g, f, p = model.groups, model.firms, model.scenario.membership
-    rng = model.streams.generator("membership.recruit", week)
+    rng = model.streams.weekly("membership.recruit", week)
     for gid in model.alive_groups():
         expected = g.recruitment_hours[gid] * p.invitations_per_hour * model.levers.recruitment_scale
         invites = int(rng.poisson(expected)) if expected > 0 else 0

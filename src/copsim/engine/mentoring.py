@@ -131,7 +131,7 @@ def hold_due_sessions(model: ModelShape, result: WeekResult) -> None:
     if not len(mentees):
         return
     mentors = f.mentor[mentees].astype(INT)
-    u = model.streams.generator("mentoring.sessions", week).random((len(mentees), N_SESSION_UNIFORMS))
+    u = model.streams.weekly("mentoring.sessions", week).random((len(mentees), N_SESSION_UNIFORMS))
     held = np.zeros(len(mentees), dtype=np.bool_)
     solved = np.zeros(len(mentees), dtype=np.bool_)
     sc = model.scratch

@@ -72,7 +72,7 @@ class CopModel(mesa.Model):
         self.engine = engine
         self.threads = max(1, int(threads)) if engine == "numba" else 1  # plain Python holds the GIL
         self.kernels = get_kernels(engine)
-        self.streams = Streams(seed)
+        self.streams = Streams(seed, engine)
         self.params = build_params(scenario)
         self.levers = Levers()
         self.shocks: list[Shock] = list(scenario.environment.shocks)

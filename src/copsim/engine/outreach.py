@@ -46,7 +46,7 @@ def introductions(model: ModelShape, result: WeekResult) -> None:
     ptr, rows = model.rosters.lists(alive)
     if len(rows) < 2:
         return
-    rng = model.streams.generator("brokering", week)
+    rng = model.streams.weekly("brokering", week)
     n = int(rng.poisson(phase.introductions_per_year / 52))
     b = s.brokering
     seekers = rng.integers(0, len(rows), n)
@@ -123,7 +123,7 @@ def good_practice(model: ModelShape, week: int) -> None:
     if reach <= 0 or not docs.any():
         return
     gp = s.good_practice
-    rng = model.streams.generator("good_practice", week)
+    rng = model.streams.weekly("good_practice", week)
     drawn = rng.integers(0, f.n, rng.binomial(f.n, weekly_rate(reach)))
     readers = np.unique(drawn)
     readers = readers[f.alive[readers]]

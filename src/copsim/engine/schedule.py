@@ -107,14 +107,14 @@ def environment_and_business(model: ModelShape, result: WeekResult) -> None:
                                       flags[start:stop])
         return start + np.flatnonzero(flags[start:stop])
 
-    flagged = run_in_chunks(n, model.streams.generator("business", week), N_BUSINESS_UNIFORMS,
+    flagged = run_in_chunks(n, model.streams.weekly("business", week), N_BUSINESS_UNIFORMS,
                             model.threads, update_business)
     touched = np.concatenate([np.zeros(0, dtype=np.int64), *flagged])
     result.exited = log_business_events(model, week, touched)
     membership.leave_on_exit(model, result.exited, week)
-    regions = entrant_regions(model.scenario, model.streams.generator("entry", week))
+    regions = entrant_regions(model.scenario, model.streams.weekly("entry", week))
     if len(regions):
-        rows = add_firms(f, model.scenario, regions, week, model.streams.generator("entry.firms", week))
+        rows = add_firms(f, model.scenario, regions, week, model.streams.weekly("entry.firms", week))
         model.on_firms_added(rows, week)
         contacts.link_entrants(model, rows, week)
 
@@ -230,7 +230,7 @@ def hold(model: ModelShape, week: int, due: np.ndarray, ptr: np.ndarray, rows: n
     k = model.kernels
     p = model.params.meeting
     k.attend_meetings(p, roster, g.columns(), f.columns(), t.columns(), t.index,
-                      model.streams.generator(f"{stream}.attendance", week))
+                      model.streams.weekly(f"{stream}.attendance", week))
     human = model.decisions if stream == "meetings" and model.decisions.for_meetings() else None
     if human is not None:  # workshop mode (docs/odd.md 7.13); never in a plain run
         decisions.force_attendance(human, rows, roster.attend)
@@ -250,7 +250,7 @@ def hold(model: ModelShape, week: int, due: np.ndarray, ptr: np.ndarray, rows: n
     value[rows] = p.peer_value
     n_meet, n_les, v.n, vm.n, ev.n = k.hold_meetings(
         week, p, roster, g.columns(), f.columns(), model.firm_scratch.columns(), t.columns(),
-        t.index, model.streams.generator(f"{stream}.activities", week), sc.columns(),
+        t.index, model.streams.weekly(f"{stream}.activities", week), sc.columns(),
         (v.columns(), v.n, vm.columns(), vm.n), (ev.columns(), ev.n))
     model.events.take()
     talked: list[tuple[int, int, float]] = []
@@ -293,7 +293,7 @@ def between_meetings(model: ModelShape, result: WeekResult) -> None:
     p = model.params.meeting
     if len(groups):
         ptr, rows = model.rosters.lists(groups)
-        rng = model.streams.generator("channel", week)
+        rng = model.streams.weekly("channel", week)
         posters = rows[ptr[:-1] + rng.integers(0, np.diff(ptr))]
         sc = model.scratch
         sc.ensure_meetings(0, 0, len(rows))

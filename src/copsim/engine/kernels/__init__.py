@@ -19,7 +19,7 @@ from copsim.engine.kernels._jit import PLAIN_PREFIX
 Engine = Literal["numba", "python"]
 ENGINES: tuple[Engine, ...] = ("numba", "python")
 MODULES = ("business", "meetings", "exchange", "ties", "ventures", "summary", "outreach",
-           "contacts", "mentoring")
+           "contacts", "mentoring", "seeding")
 KERNELS = {
     "business": ("update_business",),
     "meetings": ("attend_meetings", "hold_meetings", "channel_lessons"),
@@ -30,6 +30,7 @@ KERNELS = {
     "outreach": ("match_introductions", "good_practice_lessons"),
     "contacts": ("link_firms", "relative_performance", "scan_contacts", "form_partnerships"),
     "mentoring": ("hold_sessions",),
+    "seeding": ("pcg64_seed",),
 }
 
 
