@@ -71,15 +71,21 @@ def run_tasks(tasks: Sequence[Callable[[], T]], threads: int) -> list[T]:
     return [task() for task in tasks]
 
 
+Jump = Callable[[np.random.Generator, int], np.random.Generator]
+
+
 def run_in_chunks(n: int, rng: np.random.Generator | None, width: int, threads: int,
-                  kernel: Callable[[int, int, np.ndarray | None], T]) -> list[T]:
+                  kernel: Callable[[int, int, np.ndarray | None], T],
+                  jump: Jump = jumped) -> list[T]:
     """Call ``kernel(start, stop, u)`` for consecutive chunks of rows ``0..n-1``, ``u`` the
     chunk's ``(stop - start, width)`` uniforms from stream ``k`` of ``rng`` for chunk ``k``
-    (:func:`jumped`; None without ``rng``: a kernel that draws nothing). Chunks run on
-    ``threads`` threads (:func:`run_tasks`), each drawing its own uniforms; returns what
-    the calls return, in row order.
+    (``jump(rng, k)``: :func:`jumped`, or the model's
+    :meth:`~copsim.engine.rng.Streams.jumped`, which reuses its generators; None without
+    ``rng``: a kernel that draws nothing). Chunks run on ``threads`` threads
+    (:func:`run_tasks`), each drawing its own uniforms; returns what the calls return, in
+    row order.
     """
-    streams = [None if rng is None else jumped(rng, k) for k in range(-(-n // CHUNK_ROWS))]
+    streams = [None if rng is None else jump(rng, k) for k in range(-(-n // CHUNK_ROWS))]
 
     def chunk(k: int) -> Callable[[], T]:
         start, stop = k * CHUNK_ROWS, min(n, (k + 1) * CHUNK_ROWS)
@@ -90,7 +96,8 @@ def run_in_chunks(n: int, rng: np.random.Generator | None, width: int, threads: 
     return run_tasks([chunk(k) for k in range(len(streams))], threads)
 
 
-def chunked_uniforms(n: int, rng: np.random.Generator, threads: int) -> np.ndarray:
+def chunked_uniforms(n: int, rng: np.random.Generator, threads: int,
+                     jump: Jump = jumped) -> np.ndarray:
     """``n`` uniforms on [0, 1), row ``i``'s drawn by its chunk as in :func:`run_in_chunks`
     (one draw of ``n`` from ``rng`` when ``n`` fits in one chunk)."""
     u = np.empty(n)
@@ -98,5 +105,5 @@ def chunked_uniforms(n: int, rng: np.random.Generator, threads: int) -> np.ndarr
     def fill(start: int, stop: int, drawn: np.ndarray | None) -> None:
         u[start:stop] = drawn[:, 0]
 
-    run_in_chunks(n, rng, 1, threads, fill)
+    run_in_chunks(n, rng, 1, threads, fill, jump)
     return u

@@ -108,7 +108,7 @@ def environment_and_business(model: ModelShape, result: WeekResult) -> None:
         return start + np.flatnonzero(flags[start:stop])
 
     flagged = run_in_chunks(n, model.streams.weekly("business", week), N_BUSINESS_UNIFORMS,
-                            model.threads, update_business)
+                            model.threads, update_business, model.streams.jumped)
     touched = np.concatenate([np.zeros(0, dtype=np.int64), *flagged])
     result.exited = log_business_events(model, week, touched)
     membership.leave_on_exit(model, result.exited, week)
