@@ -54,6 +54,17 @@ class EventLog:
         b.other[i], b.activity[i], b.topic[i], b.value[i] = other, activity, topic, value
         b.n += 1
 
+    def add_rows(self, week: int, kind: np.ndarray, firm: np.ndarray, *, group: np.ndarray,
+                 other: np.ndarray, value: np.ndarray) -> None:
+        """Append one event per entry of the arrays, in order, as :meth:`add` would one by
+        one (vectorised: a week can end hundreds of ventures)."""
+        b = self.buffer
+        b.room_for(len(kind))
+        rows = slice(b.n, b.n + len(kind))
+        b.week[rows], b.kind[rows], b.group[rows], b.firm[rows] = week, kind, group, firm
+        b.other[rows], b.activity[rows], b.topic[rows], b.value[rows] = other, -1, -1, value
+        b.n += len(kind)
+
     def add_many(self, week: int, kind: EventKind, firm: np.ndarray, *,
                  group: np.ndarray | int = -1, value: np.ndarray | float = 0.0,
                  keep: np.ndarray | None = None) -> None:

@@ -85,11 +85,13 @@ def partner_pairs(model: ModelShape, *, active_only: bool = False) -> np.ndarray
 
 def log_endings(model: ModelShape, week: int, before: np.ndarray) -> None:
     """``venture_ended``/``venture_failed`` events for ventures whose status changed from
-    ``before``: the lead, its partner if it had one only, the kind."""
-    v, group = model.ventures, model.firms.group
-    for vid in np.flatnonzero(before != v.status[: v.n]):
-        kind = (EventKind.VENTURE_FAILED if v.status[vid] == VentureStatus.FAILED
-                else EventKind.VENTURE_ENDED)
-        firms = firms_of(model, int(vid))
-        model.events.add(week, kind, group=int(group[firms[0]]), firm=int(firms[0]),
-                         other=int(firms[1]) if len(firms) == 2 else -1, value=float(v.kind[vid]))
+    ``before``, in venture order: the lead, its partner if it had one only, the kind."""
+    v, m = model.ventures, model.venture_members
+    vids = np.flatnonzero(before != v.status[: v.n])
+    lead = m.firm[v.first[vids]]
+    pair = v.size[vids] == 2
+    other = np.where(pair, m.firm[np.where(pair, v.first[vids] + 1, 0)], -1)
+    kind = np.where(v.status[vids] == VentureStatus.FAILED, EventKind.VENTURE_FAILED,
+                    EventKind.VENTURE_ENDED)
+    model.events.add_rows(week, kind, lead, group=model.firms.group[lead], other=other,
+                          value=v.kind[vids].astype(float))
