@@ -66,16 +66,19 @@ def link_by_region(model: ModelShape, rows: np.ndarray, wanted: np.ndarray,
     c, f = model.scenario.contacts, model.firms
     tries = TRIES_PER_CONTACT * len(model.scenario.environment.sectors)
     regions = f.region[rows]
+    by_region = np.argsort(regions, kind="stable")  # each region's rows stay ascending
+    counts = np.bincount(regions)
+    ends = np.cumsum(counts)
 
     def link(region: int) -> Callable[[], None]:
-        mine = regions == region
+        mine = by_region[ends[region] - counts[region]: ends[region]]
         pool, stream = model.region_rows[region], model.streams.jumped(rng, region + 1)
         return lambda: model.kernels.link_firms(rows[mine], wanted[mine], pool,
                                                 c.same_sector_share, f.region, f.sector, f.alive,
                                                 model.contacts.slots, stream, tries)
 
-    present, counts = np.unique(regions, return_counts=True)
-    busiest_first = present[np.argsort(-counts, kind="stable")].tolist()  # balances the threads
+    present = np.flatnonzero(counts)
+    busiest_first = present[np.argsort(-counts[present], kind="stable")].tolist()  # balance
     chunks.run_tasks([link(region) for region in busiest_first], model.threads)
 
 

@@ -97,8 +97,7 @@ def asset_masks(rng: np.random.Generator, n: int, probability: float) -> np.ndar
 
     def masks(start: int, stop: int) -> None:
         bits = rng.random((stop - start, N_ASSETS)) < probability
-        for a in range(N_ASSETS):
-            assets[start:stop] |= bits[:, a].astype(np.int64) << a
+        assets[start:stop] = (bits.astype(np.int64) << np.arange(N_ASSETS)).sum(axis=1)
 
     in_slices(n, masks)
     return assets

@@ -88,6 +88,8 @@ def log_endings(model: ModelShape, week: int, before: np.ndarray) -> None:
     ``before``, in venture order: the lead, its partner if it had one only, the kind."""
     v, m = model.ventures, model.venture_members
     vids = np.flatnonzero(before != v.status[: v.n])
+    if len(vids) == 0:
+        return
     lead = m.firm[v.first[vids]]
     pair = v.size[vids] == 2
     other = np.where(pair, m.firm[np.where(pair, v.first[vids] + 1, 0)], -1)
