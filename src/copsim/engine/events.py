@@ -47,22 +47,21 @@ class EventLog:
         other: int = -1, activity: int = -1, topic: int = -1, value: float = 0.0,
     ) -> None:
         """Append one event from Python code."""
-        b = self.buffer
-        b.room_for(1)
-        i = b.n
-        b.week[i], b.kind[i], b.group[i], b.firm[i] = week, kind, group, firm
-        b.other[i], b.activity[i], b.topic[i], b.value[i] = other, activity, topic, value
-        b.n += 1
+        self.add_rows(week, np.array([kind]), np.array([firm]), group=group, other=other,
+                      activity=activity, topic=topic, value=value)
 
-    def add_rows(self, week: int, kind: np.ndarray, firm: np.ndarray, *, group: np.ndarray,
-                 other: np.ndarray, value: np.ndarray) -> None:
-        """Append one event per entry of the arrays, in order, as :meth:`add` would one by
-        one (vectorised: a week can end hundreds of ventures)."""
+    def add_rows(self, week: int, kind: np.ndarray, firm: np.ndarray, *,
+                 group: np.ndarray | int = -1, other: np.ndarray | int = -1,
+                 activity: np.ndarray | int = -1, topic: np.ndarray | int = -1,
+                 value: np.ndarray | float = 0.0) -> None:
+        """Append one event per entry of ``kind`` and ``firm``, in order (the other fields
+        arrays of the same length, or one value for all): a week can end hundreds of
+        ventures."""
         b = self.buffer
         b.room_for(len(kind))
         rows = slice(b.n, b.n + len(kind))
         b.week[rows], b.kind[rows], b.group[rows], b.firm[rows] = week, kind, group, firm
-        b.other[rows], b.activity[rows], b.topic[rows], b.value[rows] = other, -1, -1, value
+        b.other[rows], b.activity[rows], b.topic[rows], b.value[rows] = other, activity, topic, value
         b.n += len(kind)
 
     def add_many(self, week: int, kind: EventKind, firm: np.ndarray, *,

@@ -224,7 +224,6 @@ def form_partnerships(week, n, p, slots, firms, performance, met_firm, met_other
     ven, ven_n, mem, mem_n = ventures
     ev_week, ev_kind, ev_group, ev_firm, ev_other, ev_activity, ev_topic, ev_value = events[0]
     ev_n = events[1]
-    touched = np.zeros(n, dtype=np.bool_)  # partner of a partnership formed earlier this week
     later = [np.int64(n)]  # a heap of partners whose turn is still to come; n: none
     k_start = 0
     while True:
@@ -235,9 +234,11 @@ def form_partnerships(week, n, p, slots, firms, performance, met_firm, met_other
             break
         if k_start < starting.shape[0] and starting[k_start] == i:
             k_start += 1
+        touched = False  # partner of a partnership formed earlier this week
         while later[0] == i:
             heapq.heappop(later)
-        if touched[i] and alive[i]:
+            touched = True
+        if touched and alive[i]:
             scan_contacts(i, i + 1, p, slots, alive, performance, met_firm, met_other, tie_index,
                           tie_trust, tie_met, tie_ventures, tied, referral, total, u, starts,
                           False)
@@ -269,8 +270,7 @@ def form_partnerships(week, n, p, slots, firms, performance, met_firm, met_other
                 tie_trust[e] = p.strength
             tie_last[e] = week
             tie_ventures[e] += 1
-            touched[j] = True
-            if j > i:
+            if j > i:  # a partner whose turn has passed is not scanned again
                 heapq.heappush(later, j)
             ven_n, mem_n = _form_partnership(ven, ven_n, mem, mem_n, i, j, e, week, p.uplift)
             ev_week[ev_n] = week
