@@ -12,14 +12,15 @@ import pytest
 from copsim.dtypes import VentureKind, VentureStatus
 from copsim.engine import ventures
 from copsim.engine.kernels import get_kernels
+from copsim.engine.kernels.business import N_BUSINESS_UNIFORMS, U_EXIT
 from copsim.engine.model import CopModel
-from copsim.engine.params import trust_params
+from copsim.engine.params import business_params, trust_params
 from copsim.engine.state import FirmTable, TieTable, VentureMemberTable, VentureTable
 from copsim.scenario.schema import Scenario
 from copsim.studies.trial_job import partner_counts
 from copsim.viz import feed
 from copsim.workshop.debrief import measure
-from test_kernels import table_of
+from test_kernels import firm_arrays, table_of
 from test_mechanisms import only_activity, scenario
 from test_model import early_groups, small
 
@@ -78,6 +79,35 @@ def test_the_uplift_is_rebuilt_each_week_from_the_active_ventures_only() -> None
         get_kernels(engine).update_ventures(4, 2, P, np.ones((8, 1)), v.columns(), m.columns(),
                                             f.columns(), t.columns(), np.array([0.5, 0.5]))
         assert f.venture_uplift[:5].tolist() == [0.08, 0.08, 0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("engine", ["numba", "python"])
+def test_jv_revenue_is_what_the_uplift_adds_to_the_firms_still_alive(engine: str) -> None:
+    """What the business kernel reports as ventures' revenue (``jv_revenue_eur``) is the
+    revenue of the firms alive at the end of the week less their revenue on the same
+    draws without any venture uplift: not revenue times uplift, which counts the uplift
+    inside revenue again and ignores its diminishing returns."""
+    rng = np.random.default_rng(7)
+    n = 300
+    f = firm_arrays(rng, n)
+    uplift = np.where(rng.random(n) < 0.5, rng.uniform(0.01, 0.4, n), 0.0)
+    u, demand = rng.random((n, N_BUSINESS_UNIFORMS)), np.ones((8, 2))
+    u[::10, U_EXIT] = 0.0  # every tenth firm exits this week
+    p = business_params(Scenario())
+
+    def week(venture_uplift: np.ndarray) -> tuple[float, Any]:
+        table = table_of(FirmTable, {**f, "venture_uplift": venture_uplift}, n)
+        added = get_kernels(engine).update_business(3, n, p, demand, u, table.columns(),
+                                                    np.zeros(n), np.zeros(n, dtype=np.uint8))
+        return added, table
+
+    added, lifted = week(uplift)
+    none, plain = week(np.zeros(n))
+    alive = lifted.alive[:n]
+    assert 0 < alive.sum() < f["alive"].sum()  # some firms exited this week
+    assert none == 0.0
+    assert added == pytest.approx((lifted.revenue[:n] - plain.revenue[:n])[alive].sum(), rel=1e-9)
+    assert added < (lifted.revenue[:n] * uplift)[alive].sum()
 
 
 def test_a_partner_that_exits_leaves_and_the_venture_goes_on() -> None:

@@ -50,7 +50,8 @@ TIMESERIES = {
     "jv_formed": "joint ventures formed this week",
     "jv_formed_to_date": "joint ventures formed since the start (the sum of jv_formed so far)",
     "jv_active": "joint ventures active at the end of the week",
-    "jv_revenue_eur": "extra weekly revenue from active joint ventures, EUR",
+    "jv_revenue_eur": ("revenue joint ventures added this week, EUR (living firms' revenue "
+                       "less the same revenue without their venture uplift)"),
     "jv_cost_eur": ("what members paid this week for their active joint ventures, EUR "
                     "(not programme spending)"),
     "survival": "share of the initial firms still alive",
@@ -125,8 +126,6 @@ def weekly_row(model: ModelShape, result: WeekResult,
     mean = fs[sums.S_KNOWLEDGE] / alive
     v = model.ventures
     active = v.status[: v.n] == 0
-    venture, firm = ventures.memberships(model, active_only=True)
-    jv_revenue = float((model.firms.revenue[firm] * v.uplift[venture]).sum())
     so_far = previous or dict.fromkeys(FLOWS, 0)
     return {
         "week": week,
@@ -152,7 +151,7 @@ def weekly_row(model: ModelShape, result: WeekResult,
         "jv_formed": result.ventures_formed,
         "jv_formed_to_date": so_far["jv_formed_to_date"] + result.ventures_formed,
         "jv_active": int(active.sum()),
-        "jv_revenue_eur": jv_revenue,
+        "jv_revenue_eur": result.venture_revenue,
         "jv_cost_eur": result.venture_cost,
         "survival": fs[sums.S_COHORT_ALIVE] / model.cohort_size,
         "revenue_eur": fs[sums.S_REVENUE],

@@ -100,16 +100,18 @@ def environment_and_business(model: ModelShape, result: WeekResult) -> None:
                                model.params.trust.tie_threshold, ties)
     columns, flags = f.columns(), model.firm_scratch.flags
 
-    def update_business(start: int, stop: int, u: np.ndarray) -> np.ndarray:
-        """The chunk's business week; its rows with news, listed in its own thread."""
-        model.kernels.update_business(week, stop - start, model.params.business, result.demand, u,
-                                      row_slice(columns, start, stop), ties[start:stop],
-                                      flags[start:stop])
-        return start + np.flatnonzero(flags[start:stop])
+    def update_business(start: int, stop: int, u: np.ndarray) -> tuple[np.ndarray, float]:
+        """The chunk's business week: its rows with news (listed in its own thread) and the
+        revenue its firms' ventures added."""
+        added = model.kernels.update_business(week, stop - start, model.params.business,
+                                              result.demand, u, row_slice(columns, start, stop),
+                                              ties[start:stop], flags[start:stop])
+        return start + np.flatnonzero(flags[start:stop]), added
 
-    flagged = run_in_chunks(n, model.streams.weekly("business", week), N_BUSINESS_UNIFORMS,
-                            model.threads, update_business, model.streams.jumped)
-    touched = np.concatenate([np.zeros(0, dtype=np.int64), *flagged])
+    chunks = run_in_chunks(n, model.streams.weekly("business", week), N_BUSINESS_UNIFORMS,
+                           model.threads, update_business, model.streams.jumped)
+    touched = np.concatenate([np.zeros(0, dtype=np.int64), *(rows for rows, _ in chunks)])
+    result.venture_revenue = sum(float(added) for _, added in chunks)  # in row order
     result.exited = log_business_events(model, week, touched)
     membership.leave_on_exit(model, result.exited, week)
     regions = entrant_regions(model.scenario, model.streams.weekly("entry", week))

@@ -29,6 +29,7 @@ class WeekResult:
     ventures_formed: int = 0
     meetings: int = 0
     venture_cost: float = 0.0  # what members paid for their active ventures, EUR (not programme spending)
+    venture_revenue: float = 0.0  # revenue ventures added to living firms this week, EUR
 
     @property
     def cost(self) -> float:

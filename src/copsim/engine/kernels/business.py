@@ -27,6 +27,10 @@ def update_business(week, n, p, demand, u, firms, ties, flags):
     ``u[row, :]`` only, so a firm's draws depend neither on other firms nor on the
     programme (CRN). With the knowledge channel off (``p.knowledge_channel``) the
     business uses the firm's starting knowledge, as it would without the programme.
+
+    Returns the revenue that ventures add this week, EUR: over the firms still alive at
+    the end of the week, each one's revenue less the same revenue without its venture
+    uplift (what ``jv_revenue_eur`` reports; docs/odd.md 7.8).
     """
     region, sector, firm_type, employees = firms.region, firms.sector, firms.firm_type, firms.employees
     knowledge, knowledge_start = firms.knowledge, firms.knowledge_start
@@ -37,6 +41,7 @@ def update_business(week, n, p, demand, u, firms, ties, flags):
     hire_readiness, innovation_boost = firms.hire_readiness, firms.innovation_boost
     venture_uplift, referral, advice = firms.venture_uplift, firms.referral, firms.advice
     n_topics = knowledge.shape[1]
+    added = 0.0
     for i in range(n):
         flags[i] = 0
         if not alive[i]:
@@ -58,8 +63,10 @@ def update_business(week, n, p, demand, u, firms, ties, flags):
         capacity = revenue_base[i] * (1.0 + employees[i] * p.revenue_per_employee)
         rev = capacity * demand[sector[i], region[i]] * noise
         rev *= 1.0 + p.knowledge_effect * (k_mean - p.knowledge_reference)
+        lift = 1.0
         if venture_uplift[i] > 0.0:  # diminishing returns up to the firm's ceiling
-            rev *= 1.0 + p.max_uplift * (1.0 - math.exp(-venture_uplift[i] / p.max_uplift))
+            lift = 1.0 + p.max_uplift * (1.0 - math.exp(-venture_uplift[i] / p.max_uplift))
+            rev *= lift
         rev *= 1.0 + referral[i]  # customers following the contacts' markets (phase 5)
         if problem_topic[i] >= 0:
             rev *= 1.0 - p.problem_penalty * problem_severity[i]
@@ -82,6 +89,8 @@ def update_business(week, n, p, demand, u, firms, ties, flags):
             exit_week[i] = week
             flags[i] = F_EXIT
             continue
+        if lift > 1.0:
+            added += rev - rev / lift
 
         # Problems: arrive (more often while demand is down), or get solved alone with the
         # firm's own knowledge.
@@ -149,3 +158,4 @@ def update_business(week, n, p, demand, u, firms, ties, flags):
                 flag |= F_INNOVATION_OK
         innovation_boost[i] *= p.innovation_boost_retention
         flags[i] = flag
+    return added
