@@ -21,11 +21,13 @@ from scipy import stats
 from test_cli import Proc, copsim_cli, error_line, snapshot
 
 from copsim.studies.compare import (
-    METRICS, NO_PROGRAMME, interval, metrics_for, per, prepare, recovery_weeks, run_comparison,
+    METRICS, NO_PROGRAMME, interval, metrics_for, per, prepare, recovery_weeks,
+    replicate_outcomes, run_comparison,
 )
 from copsim.scenario.io import load_scenario
 from copsim.scenario.schema import Scenario
 
+SPILLOVERS = ("spillover_surviving_firms", "spillover_revenue_eur_per_year", "spillover_employment")
 OUTPUTS = {"table.md", "table.csv", "replicates.csv", "timeseries.parquet", "timeseries_bands.png",
            "cost_vs_outcome.png", "report.html", "compare.json"}
 SMALL = f"""\
@@ -134,7 +136,9 @@ def test_no_programme_row_costs_nothing_and_has_no_effect(runs: dict[str, Proc],
                                                           workdir: Path) -> None:
     row = table(workdir, "w2").loc[NO_PROGRAMME]
     for key in ("participants", "cost_total_eur", "additional_surviving_firms", "joint_ventures",
-                "additional_revenue_eur_per_year", "additional_employment", "groups_active_end"):
+                "additional_revenue_eur_per_year", "additional_employment", "groups_active_end",
+                "spillover_surviving_firms", "spillover_revenue_eur_per_year",
+                "spillover_employment"):
         assert row[f"{key}_mean"] == 0, key
     assert row["cost_per_participant_eur_defined"] == 0  # nothing per nobody: n/a, not 0
 
@@ -203,9 +207,24 @@ def test_replicates_share_seeds_and_non_participants_live_the_same_life(workdir:
         for column in ("alive", "revenue_eur", "employment", "knowledge", "born_week"):
             np.testing.assert_array_equal(prog[column].to_numpy()[outside],
                                           without[column].to_numpy()[outside])
+        spill = replicate_outcomes(p)
+        assert [spill[k] for k in SPILLOVERS] == [0.0, 0.0, 0.0]
         if p.label != NO_PROGRAMME:
             assert prog["ever_member"].sum() > 0
 
+
+
+def test_spillovers_are_what_other_firms_gain_through_their_contacts(runs: dict[str, Proc],
+                                                                    workdir: Path) -> None:
+    """With referrals and partnerships through business contacts (the default), the
+    programme reaches firms that never joined: their revenue differs from the same firms'
+    without it. (Closed to contacts, they live the same life: the test above.)"""
+    reps = replicates(workdir, "w2")
+    small = reps[reps["scenario"] == "small"]
+    assert (small["spillover_revenue_eur_per_year"] != 0).all()
+    assert (reps[reps["scenario"] == NO_PROGRAMME][list(SPILLOVERS)] == 0).all().all()
+    report = (workdir / "w2" / "report.html").read_text()
+    assert report.count("Among the other firms (spill-overs") == 2  # small and self
 
 # --- shocks ---------------------------------------------------------------------------------
 
@@ -262,7 +281,7 @@ def test_undefined_ratios_are_reported_not_dropped() -> None:
 
 
 def test_every_metric_has_a_label_and_unit() -> None:
-    assert len({m.key for m in METRICS}) == len(METRICS) == 26
+    assert len({m.key for m in METRICS}) == len(METRICS) == 29
     assert all(m.label and m.unit for m in METRICS)
 
 

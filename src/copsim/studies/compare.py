@@ -89,6 +89,12 @@ METRICS: tuple[Metric, ...] = (
            "Additional revenue of participants (EUR a year, at the end)", "effect"),
     Metric("additional_employment", "Additional employment of participants (persons, at the end)",
            "effect"),
+    Metric("spillover_surviving_firms", "Spill-over: additional surviving non-participants",
+           "effect"),
+    Metric("spillover_revenue_eur_per_year",
+           "Spill-over: additional revenue of non-participants (EUR a year, at the end)", "effect"),
+    Metric("spillover_employment",
+           "Spill-over: additional employment of non-participants (persons, at the end)", "effect"),
     Metric("joint_ventures", "Joint ventures formed", "count"),
     Metric("knowledge_gain", "Knowledge gain of participants against the same firms (0-1)", "gain"),
     Metric("strong_tie_pct", "Participants with at least one new strong tie (%)", "pct"),
@@ -355,15 +361,18 @@ def replicate_outcomes(pair: Pair) -> dict[str, float]:
     summary = pair.programme.summary
     cost = float(summary["cost_total_eur"])
     time = float(summary["participants_time_cost_eur"])
+    others = ~p  # every other firm (entrants included): the same rows in both runs
     alive, alive_without = prog["alive"].to_numpy()[p], without["alive"].to_numpy()[p]
-    extra = float(alive.sum() - alive_without.sum())
     jv = float(summary["joint_ventures_formed"])
 
     def share(x: np.ndarray) -> float:
         return 100.0 * float(x.mean()) if n else math.nan
 
-    def gain(column: str) -> float:
-        return float(prog[column].to_numpy()[p].sum() - without[column].to_numpy()[p].sum())
+    def gain(column: str, rows: np.ndarray = p) -> float:
+        """The column's sum over ``rows`` with the programme less without it."""
+        return float(prog[column].to_numpy()[rows].sum() - without[column].to_numpy()[rows].sum())
+
+    extra = gain("alive")
 
     out = {
         "years": summary["weeks"] / 52,
@@ -378,6 +387,9 @@ def replicate_outcomes(pair: Pair) -> dict[str, float]:
         "additional_surviving_firms": extra,
         "additional_revenue_eur_per_year": 52.0 * gain("revenue_eur"),
         "additional_employment": gain("employment"),
+        "spillover_surviving_firms": gain("alive", others),
+        "spillover_revenue_eur_per_year": 52.0 * gain("revenue_eur", others),
+        "spillover_employment": gain("employment", others),
         "joint_ventures": jv,
         "knowledge_gain": gain("knowledge") / n if n else math.nan,
         "strong_tie_pct": share(prog["strong_tie"].to_numpy()[p]),
@@ -536,8 +548,11 @@ def table_notes(table: pd.DataFrame, shock: bool, root_seed: int,
     notes = [
         first,
         "Effects compare the participants (firms that were ever members) with the same firms in "
-        "the no-programme run of the same replicate. Ratios are computed per replicate, then "
-        "averaged; n/a means the ratio is not defined in some replicate.",
+        "the no-programme run of the same replicate. Spill-overs compare every other firm "
+        "(entrants included) in the same way: what the programme carries to non-participants "
+        "through business contacts (referrals, partnerships with members) and published good "
+        "practice; costs per outcome count participants' effects only. Ratios are computed per "
+        "replicate, then averaged; n/a means the ratio is not defined in some replicate.",
         "Funders' cost: every euro of the funding phases and venues (the ledger). Participants' "
         "time: every hour firms spend in meetings, travel, network meetings, introductions, "
         "reading the good practice and mentoring sessions (mentors and mentees), priced at each "

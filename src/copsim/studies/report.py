@@ -268,6 +268,11 @@ def paragraph(row: Mapping[str, Any], scenario: Scenario | None) -> str:
         f"Participants learnt: {knowledge_words(row)}. At the end of the run their revenue "
         f"differed by {value(row, 'additional_revenue_eur_per_year', ' EUR a year')} and their "
         f"employment by {value(row, 'additional_employment', ' people')}.")
+    text.append(
+        f"Among the other firms (spill-overs through business contacts and published good "
+        f"practice), survival changed by {value(row, 'spillover_surviving_firms', ' firms')}, "
+        f"revenue by {value(row, 'spillover_revenue_eur_per_year', ' EUR a year')} and employment "
+        f"by {value(row, 'spillover_employment', ' people')}.")
     if "recovery_weeks_mean" in row:
         text.append(f"After the shock, the revenue per surviving member "
                     f"{recovery(row, 'recovery_weeks')}"
