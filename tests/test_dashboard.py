@@ -3,13 +3,14 @@ Solara components rendered with Solara's own test helpers (``solara.render``).""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import ipyvuetify as v
 import pytest
 import solara
 
-from copsim.viz import feed
+from copsim.viz import compare_page, feed
 from copsim.viz.explore import ExplorePage, LeverField
 from copsim.viz.layout import CANVAS
 from copsim.viz.session import LABEL_HEIGHT, ExploreSession
@@ -124,3 +125,21 @@ def test_group_names_stay_on_the_canvas() -> None:
         labels = session.network()["groups"]
         assert labels, scenario
         assert all(LABEL_HEIGHT <= g["y"] <= CANVAS for g in labels), (scenario, labels)
+
+
+def test_a_comparison_stops_when_its_page_is_gone(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Compare page whose tab went away stops its comparison at the next finished run:
+    an error in the (gone) page, no run counted, nothing written."""
+    monkeypatch.setattr(compare_page, "OUT", tmp_path / "out")
+    gone, progress = threading.Event(), solara.reactive(0.0)
+    gone.set()
+    with pytest.raises(compare_page.PageGone):
+        compare_page.run_from_dashboard(["microentre", "self_organised"], 2, 0.5, 600,
+                                        compare_page.NO_SHOCK, progress, gone)
+    assert progress.value == 0.0
+    assert not (tmp_path / "out").exists()
+    gone.clear()  # the same comparison with the page still there runs and writes its outputs
+    out = compare_page.run_from_dashboard(["microentre", "self_organised"], 2, 0.5, 600,
+                                          compare_page.NO_SHOCK, progress, gone)
+    assert progress.value == 1.0 and (out / "table.md").exists()

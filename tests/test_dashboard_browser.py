@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -248,6 +249,14 @@ class Tab:
         field.fill(value)
         field.press("Enter")
 
+    def start_comparison(self, reps: int, years: float, population: int) -> None:
+        """On the Compare page, run the default scenarios with these settings."""
+        self.page.get_by_role("tab", name="Compare").click()
+        for label, value in (("Replicates", reps), ("Years", years),
+                             ("Entrepreneurs (population of every scenario)", population)):
+            self.set_lever(label, str(value))
+        self.page.click(".copsim-compare-run")
+
     def close(self) -> None:
         self.context.close()
 
@@ -362,12 +371,7 @@ def test_compare_page_runs_a_tiny_comparison(dashboard: str, browser: object) ->
     tab = Tab(browser, dashboard)
     try:
         page = tab.page
-        page.get_by_role("tab", name="Compare").click()
-        for label, value in (("Replicates", "2"), ("Years", "1"),
-                             ("Entrepreneurs (population of every scenario)", "1200")):
-            page.get_by_label(label).fill(value)
-            page.get_by_label(label).press("Enter")
-        page.click(".copsim-compare-run")
+        tab.start_comparison(2, 1, 1200)
         page.wait_for_selector(".copsim-compare-done", timeout=180_000)
         text = page.inner_text("body")
         for expected in ("Participants reached", "Cost per participant", "microentre",
@@ -386,6 +390,33 @@ def test_compare_page_runs_a_tiny_comparison(dashboard: str, browser: object) ->
         tab.console.assert_quiet()
     finally:
         tab.close()
+
+
+
+def compare_outputs() -> set[Path]:
+    """The comparisons the dashboard has written (it runs in this directory)."""
+    return set((Path("runs") / "dashboard").glob("compare-*"))
+
+
+def test_a_closed_tab_stops_its_comparison(dashboard_server: Server, browser: object) -> None:
+    """A comparison whose tab closes stops at its next finished run: the threads it started
+    in the app (the page's task, the worker pool's) end and nothing is written; without the
+    stop they would run every remaining replicate and then write the outputs."""
+    pid = dashboard_server.app_pid()
+    tab = Tab(browser, dashboard_server.url)
+    page = tab.page
+    written, before = compare_outputs(), set(thread_cpu(pid))
+    tab.start_comparison(10, 5, 30000)
+    page.get_by_text(re.compile(r"^[1-9]\d*% of the runs done")).wait_for(timeout=120_000)
+    started = set(thread_cpu(pid)) - before
+    assert started  # the page's task and the pool's threads
+    page.goto("about:blank")  # leaving the page sends the close beacon
+    tab.close()
+    deadline = time.monotonic() + 120
+    while started & set(thread_cpu(pid)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not started & set(thread_cpu(pid)), "the comparison of a closed tab still runs"
+    assert compare_outputs() == written
 
 
 TINY_GRID = """

@@ -7,6 +7,7 @@ the report downloads from the page; all files stay in runs/dashboard/.
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -19,15 +20,22 @@ from copsim.scenario.shocks import known_shocks, load_shocks
 from copsim.studies.compare import job_count, prepare, results, run_comparison
 from copsim.studies.jobs import default_workers
 from copsim.studies.report import comparison_provenance, write_comparison
+from copsim.viz.lifetime import use_page_gone
 from copsim.viz.session import scenario_names
 
 NO_SHOCK = "none"
 OUT = Path("runs") / "dashboard"
 
 
+class PageGone(Exception):
+    """The page that started a comparison went away: its runs stop, nothing is written."""
+
+
 def run_from_dashboard(names: list[str], reps: int, years: float, population: int, shock: str,
-                       progress: solara.Reactive[float]) -> Path:
-    """Run a comparison as ``copsim compare`` does; return its output directory."""
+                       progress: solara.Reactive[float], gone: threading.Event) -> Path:
+    """Run a comparison as ``copsim compare`` does; return its output directory. Once
+    ``gone`` is set (the tab closed) the next finished run stops the others (their worker
+    processes end) and nothing is written."""
     if not 2 <= len(names) <= 4:
         raise CopsimError(f"scenarios: pick 2 to 4 (picked {len(names)})")
     scenarios = [scale_population(load_scenario(name), population) for name in names]
@@ -38,6 +46,8 @@ def run_from_dashboard(names: list[str], reps: int, years: float, population: in
 
     def advance(_: object) -> None:
         nonlocal done
+        if gone.is_set():
+            raise PageGone("the page was closed: comparison stopped")
         done += 1
         progress.value = done / total
 
@@ -58,11 +68,12 @@ def ComparePage() -> None:
     population = solara.use_reactive(3000)
     shock = solara.use_reactive(NO_SHOCK)
     progress = solara.use_reactive(0.0)
+    gone = use_page_gone()
 
     def run() -> Path:
         progress.value = 0.0
         return run_from_dashboard(list(names.value), reps.value, years.value, population.value,
-                                  shock.value, progress)
+                                  shock.value, progress, gone)
 
     # raise_error=False: a failure shows in the page's error box below, not as a
     # traceback in place of the whole app.

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 import json
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import solara
 
 from copsim.dtypes import MODE_NAMES
+from copsim.viz.lifetime import use_page_gone
 from copsim.viz.session import (KNOWLEDGE_SCALE, LEVER_NAMES, ExploreSession, knowledge_colour,
                                 scenario_names)
 
@@ -189,10 +189,7 @@ def ExplorePage() -> None:
             session.step()
         redraw()
 
-    # Set when this page goes away (its browser tab closed, or its kernel culled after the
-    # connection was lost), so a playing simulation stops with it instead of running on.
-    gone = solara.use_memo(threading.Event, dependencies=[])
-    solara.use_effect(lambda: gone.set, dependencies=[])
+    gone = use_page_gone()  # a playing simulation stops with its tab
 
     def play_loop() -> None:
         while playing.value and not gone.is_set():
