@@ -79,6 +79,17 @@ def test_simulate_writes_what_copsim_run_writes(tmp_path: Path) -> None:
     assert ours.firms["ever_member"].sum() == summary["participants_total"]
 
 
+
+def test_simulate_without_the_firm_table_changes_nothing_else() -> None:
+    """``firms=False`` (what ``copsim run`` asks for: no file holds the table) leaves out
+    the end state of every firm and only that."""
+    full = copsim.simulate("microentre", seed=5, population=400, years=0.25)
+    lean = copsim.simulate("microentre", seed=5, population=400, years=0.25, firms=False)
+    assert lean.firms is None and len(full.firms) >= 400
+    assert lean.summary == full.summary
+    for name in ("timeseries", "events", "agents"):
+        pd.testing.assert_frame_equal(getattr(lean, name), getattr(full, name))
+
 def test_compare_returns_what_copsim_compare_writes(tmp_path: Path) -> None:
     ours = copsim.compare(["microentre", "self_organised"], reps=2, years=0.25, population=500,
                           workers=1, out=tmp_path / "api")

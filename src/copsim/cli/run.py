@@ -63,7 +63,7 @@ def action(args: argparse.Namespace) -> int:
                f"a run of {scenario.population:,} firms over {scenario.run.years:g} years")
     out = args.out or Path("runs") / f"{scenario.name}-seed{args.seed}"
     result = simulate(scenario, seed=args.seed, engine=args.engine, out=out, threads=args.threads,
-                      progress=not args.quiet)
+                      progress=not args.quiet, firms=False)  # no file holds the firm table
     if not args.quiet:
         print(describe(result.summary))
         print(f"Outputs in {out}/: {', '.join(RUN_OUTPUT.files)}")

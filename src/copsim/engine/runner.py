@@ -35,7 +35,7 @@ class RunResult:
     events: pd.DataFrame
     agents: pd.DataFrame
     summary: dict[str, Any]
-    firms: pd.DataFrame  # end state of every firm (metrics.firm_outcomes)
+    firms: pd.DataFrame | None  # end state of every firm (metrics.firm_outcomes); None if not asked
     tracked_rows: np.ndarray | None
     provenance: dict[str, Any] = field(default_factory=dict)
 
@@ -55,11 +55,14 @@ def provenance(scenario: Scenario, seed: int, engine: Engine) -> dict[str, Any]:
 def simulate(scenario: Scenario, *, seed: int, engine: Engine = "numba",
              progress: Callable[[int], None] | None = None, agent_views: bool = False,
              track_rows: np.ndarray | None = None, track_members_at: int | None = None,
-             threads: int = 1) -> RunResult:
+             threads: int = 1, firms: bool = True) -> RunResult:
     """Run a scenario to its horizon and collect its outputs (tracking: see CopModel).
 
     Mesa agent views are off by default: outputs come from the arrays, and creating
-    and removing a view costs microseconds per entering or exiting firm.
+    and removing a view costs microseconds per entering or exiting firm. ``firms=False``
+    leaves out the end state of every firm, which no output file holds (``copsim run``):
+    built while the model still holds its state, it was the run's peak memory (about 100
+    bytes a firm more).
     """
     model = CopModel(scenario, seed=seed, engine=engine, agent_views=agent_views,
                      track_rows=track_rows, track_members_at=track_members_at, threads=threads)
@@ -70,7 +73,7 @@ def simulate(scenario: Scenario, *, seed: int, engine: Engine = "numba",
             events=model.events.to_frame(),
             agents=model.agents_frame(),
             summary=model.summary(),
-            firms=firm_outcomes(model),
+            firms=firm_outcomes(model) if firms else None,
             tracked_rows=model.tracked_rows,
             provenance=provenance(scenario, seed, engine),
         )

@@ -63,6 +63,7 @@ def run_job(job: Job) -> JobResult:
 
     rows = None if job.track_rows is None else np.array(job.track_rows, dtype=np.int64)
     result = simulate(job.scenario, seed=job.seed, engine=job.engine, track_rows=rows, track_members_at=job.track_members_at)
+    assert result.firms is not None  # simulate's default: clients compare firms across runs
     return JobResult(job, result.summary, result.timeseries, result.firms, result.tracked_rows)
 
 
