@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 CASES = [(20_000, 1), (100_000, 1), (400_000, 1), (1_000_000, 1), (2_000_000, 1),
-         (200_000, 5), (1_000_000, 5), (500_000, 10)]
+         (200_000, 5), (1_000_000, 5), (2_000_000, 5), (500_000, 10), (1_500_000, 10)]
 RESULTS = Path(__file__).with_name("memory_results.json")
 CHILD = """
 import json, resource, sys

@@ -328,6 +328,24 @@ def test_a_run_that_would_not_fit_in_memory_is_refused_before_it_starts(tmp_path
     assert not (tmp_path / "out").exists()
 
 
+
+def test_the_memory_estimate_errs_high_on_every_measured_run() -> None:
+    """benchmarks/memory_results.json: peak resident memory of real runs (the firm table
+    built at the end) from 20,000 firms to 2,000,000, 1 to 10 years, with and without the
+    full event log; the estimate covers each, and is lower for ``copsim run``, which builds
+    no firm table."""
+    from copsim.engine.memory import run_bytes
+    from copsim.scenario.io import load_scenario, scale_population, with_years
+
+    measured = json.loads((DEFAULT_FILE.parents[1] / "benchmarks" / "memory_results.json")
+                          .read_text())
+    assert {r["years"] for r in measured} == {1, 5, 10}
+    assert any(r["firms"] > Scenario().run.events_max_firms for r in measured)
+    for r in measured:
+        scenario = with_years(scale_population(load_scenario(), r["firms"]), r["years"])
+        assert run_bytes(scenario) >= r["process_bytes"] + r["run_bytes"], r
+        assert run_bytes(scenario, firms=False) < run_bytes(scenario)
+
 def test_validate_prints_the_memory_estimate(tmp_path: Path, small_scenario_file: Path) -> None:
     proc = copsim_cli("validate", small_scenario_file, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr

@@ -58,7 +58,7 @@ def action(args: argparse.Namespace) -> int:
         print(f"copsim: note: --population {args.population}: simulating "
               f"{scenario.population:,} firms, at least one in each of the scenario's "
               f"{len(scenario.regions)} regions", file=sys.stderr)
-    check_fits(run_bytes(scenario), str(resolve_scenario_path(args.scenario)),
+    check_fits(run_bytes(scenario, firms=False), str(resolve_scenario_path(args.scenario)),
                "regions" if args.population is None else "--population",
                f"a run of {scenario.population:,} firms over {scenario.run.years:g} years")
     out = args.out or Path("runs") / f"{scenario.name}-seed{args.seed}"

@@ -1,33 +1,41 @@
 """The memory a run needs, estimated before it starts, against what the machine has.
 
-A run holds one row per firm that ever lived (the firm table grows by doubling),
-the event log and the agent snapshots, which grow with firms and weeks. The
-coefficients are measured (``benchmarks/memory_per_firm.py``: peak resident memory
-of a process running the MicroENTRE scenario scaled to 20,000 - 2,000,000 firms over
-1 - 10 years, minus the same process after its imports) and rounded up, so the
-estimate errs on the side of too much (``copsim run``, which leaves out the end state of
-every firm, needs about 100 bytes a firm less).
+A run holds one row per firm that will ever live (the firm table is sized for the
+run's expected entrants at the start: :func:`copsim.engine.population.expected_rows`),
+with its contact slots, scratch columns and a week's temporaries; the event log, which
+follows every entry and exit up to ``run.events_max_firms`` firms (members and a sample
+above), grows with firms and years; snapshots are bounded (members and a sample above
+``run.snapshot_max_firms``). The coefficients are measured
+(``benchmarks/memory_per_firm.py``: peak resident memory of a process running the
+MicroENTRE scenario scaled to 20,000 - 2,000,000 firms over 1 - 10 years, minus the same
+process after its imports) and rounded up, so the estimate errs on the side of too much.
 """
 
 from __future__ import annotations
 
 import psutil
 
+from copsim.engine.population import expected_rows
 from copsim.scenario.schema import Scenario
 from copsim.errors import ScenarioError
 
-PROCESS_BYTES = 300 * 2**20  # interpreter, NumPy, numba, pandas and the kernels (measured 215 MB)
-RUN_BYTES = 150 * 2**20  # what a run holds whatever its size (measured 77 MB at one year)
-# measured 500 over one year before business contacts; their arrays add about 70 (10 int32
-# slots and a float per row at 1.25 rows a firm, the weekly draws and tie flags)
-PER_FIRM_BYTES = 640
-PER_FIRM_YEAR_BYTES = 110  # measured 100 more per firm and year (events, snapshots, entries)
+PROCESS_BYTES = 300 * 2**20  # interpreter, NumPy, numba, pandas and the kernels (measured 215-225 MB)
+RUN_BYTES = 150 * 2**20  # what a run holds whatever its size (measured about 90 MB)
+# measured 560-610 a row (1.07 to 1.73 rows a firm over 1 to 10 years) with the end state
+# of every firm built at the end, about 100 a row, which comparisons, trials and sweeps
+# build and `copsim run` does not
+PER_ROW_BYTES = 520
+FIRM_TABLE_ROW_BYTES = 100
+PER_LOGGED_FIRM_YEAR_BYTES = 30  # measured 5-13 more per firm and year while every entry and exit is logged
 
 
-def run_bytes(scenario: Scenario) -> int:
-    """Estimated peak memory of one process simulating ``scenario``."""
-    per_firm = PER_FIRM_BYTES + PER_FIRM_YEAR_BYTES * scenario.run.years
-    return int(PROCESS_BYTES + RUN_BYTES + scenario.population * per_firm)
+def run_bytes(scenario: Scenario, *, firms: bool = True) -> int:
+    """Estimated peak memory of one process simulating ``scenario`` (``firms``: building
+    the end state of every firm, as every client but ``copsim run`` does)."""
+    per_row = PER_ROW_BYTES + (FIRM_TABLE_ROW_BYTES if firms else 0)
+    logged = min(scenario.population, scenario.run.events_max_firms) * scenario.run.years
+    return int(PROCESS_BYTES + RUN_BYTES + expected_rows(scenario) * per_row
+               + logged * PER_LOGGED_FIRM_YEAR_BYTES)
 
 
 def available_bytes() -> int:
