@@ -26,7 +26,10 @@ def summarise_firms(lo, hi, alive, group, born_week, knowledge, revenue, employe
     Knowledge is each firm's mean over topics; the cohort is firms alive at the
     start (``born_week < 0``); employment counts the owner plus employees.
     """
-    out = np.zeros(N_FIRM_SUMS)
+    # Scalars, not slots of ``out``: numba keeps them in registers (an array slot is
+    # stored and loaded again every row); the additions are the same, in the same order.
+    n_alive = members = k_sum = k_sq = k_members = revenue_sum = employment = 0.0
+    confidence_sum = wellbeing_sum = cohort = member_revenue = k_max = 0.0
     n_topics = knowledge.shape[1]
     for i in range(lo, hi):
         if not alive[i]:
@@ -35,21 +38,34 @@ def summarise_firms(lo, hi, alive, group, born_week, knowledge, revenue, employe
         for t in range(n_topics):
             k += knowledge[i, t]
         k /= n_topics
-        out[S_ALIVE] += 1.0
-        out[S_KNOWLEDGE] += k
-        out[S_KNOWLEDGE_SQ] += k * k
-        if k > out[S_KNOWLEDGE_MAX]:
-            out[S_KNOWLEDGE_MAX] = k
-        out[S_REVENUE] += revenue[i]
-        out[S_EMPLOYMENT] += 1.0 + employees[i]
-        out[S_CONFIDENCE] += confidence[i]
-        out[S_WELLBEING] += wellbeing[i]
+        n_alive += 1.0
+        k_sum += k
+        k_sq += k * k
+        if k > k_max:
+            k_max = k
+        revenue_sum += revenue[i]
+        employment += 1.0 + employees[i]
+        confidence_sum += confidence[i]
+        wellbeing_sum += wellbeing[i]
         if born_week[i] < 0:
-            out[S_COHORT_ALIVE] += 1.0
+            cohort += 1.0
         if group[i] >= 0:
-            out[S_MEMBERS] += 1.0
-            out[S_KNOWLEDGE_MEMBERS] += k
-            out[S_MEMBER_REVENUE] += revenue[i]
+            members += 1.0
+            k_members += k
+            member_revenue += revenue[i]
+    out = np.zeros(N_FIRM_SUMS)
+    out[S_ALIVE] = n_alive
+    out[S_MEMBERS] = members
+    out[S_KNOWLEDGE] = k_sum
+    out[S_KNOWLEDGE_SQ] = k_sq
+    out[S_KNOWLEDGE_MEMBERS] = k_members
+    out[S_REVENUE] = revenue_sum
+    out[S_EMPLOYMENT] = employment
+    out[S_CONFIDENCE] = confidence_sum
+    out[S_WELLBEING] = wellbeing_sum
+    out[S_COHORT_ALIVE] = cohort
+    out[S_MEMBER_REVENUE] = member_revenue
+    out[S_KNOWLEDGE_MAX] = k_max
     return out
 
 
