@@ -166,6 +166,31 @@ def test_stopping_a_comparison_stops_its_workers(tmp_path: Path, how: signal.Sig
             process.kill()
 
 
+STOP_WHILE_A_RESULT_IS_WRITTEN = textwrap.dedent("""
+    import time
+    from pathlib import Path
+    from copsim.studies.jobs import LocalPool
+
+    pool = LocalPool(1)
+    pool.submit(int, 0).result()  # the worker is up
+    pool.submit(bytes, 300_000_000)  # its result takes the worker a while to write
+    wchan = Path(f"/proc/{next(iter(pool.pool._processes))}/wchan")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not wchan.read_text().endswith(("pipe_write", "pipe_wait")):
+        time.sleep(0.001)  # until the worker waits on the result pipe
+    pool.stop()
+    print("stopped")
+""")
+
+
+def test_a_worker_stopped_while_it_writes_its_result_does_not_hold_up_the_exit() -> None:
+    """The half-written result in the pipe: the pool's manager thread used to wait for the rest
+    forever, and the interpreter's exit for it (an interrupted ``compare`` then hung)."""
+    proc = subprocess.run([sys.executable, "-c", STOP_WHILE_A_RESULT_IS_WRITTEN],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "stopped\n", "")
+
+
 CALIBRATION_TARGETS = """\
 scenario = "microentre"
 population = 3000

@@ -154,12 +154,21 @@ class LocalPool:
 
         Without this the interpreter would wait at exit for the running jobs, which
         can take minutes. ``ProcessPoolExecutor`` has no public way before Python 3.14.
+
+        A worker killed while it wrote its result leaves half a message in the result
+        pipe, and the pool's manager thread would wait for the rest forever (and the
+        interpreter's exit for that thread). So this process's write end of the pipe is
+        closed too: once the killed workers' ends are gone, the manager reads end-of-file
+        and winds the pool up.
         """
         processes = list(getattr(self.pool, "_processes", None) or {}).copy()
+        results = getattr(self.pool, "_result_queue", None)
         self.pool.shutdown(wait=False, cancel_futures=True)
         for pid in processes:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
+        if results is not None:
+            results._writer.close()
 
 
 _WARM = "COPSIM_WORKERS_FORKSERVER"
