@@ -187,6 +187,8 @@ def test_outputs_count_each_venture_and_each_member_once() -> None:
     ended = summary["events"]["venture_ended"] + summary["events"]["venture_failed"]
     assert int(model.latest["jv_active"]) == v.n - ended
     assert summary["joint_venture_cost_eur"] > 0
+    revenue = model.timeseries_frame()["jv_revenue_eur"]
+    assert summary["joint_venture_revenue_eur"] == round(float(revenue.sum()), 2) > 0
     # partners per firm: every co-member once, however many ventures two firms share
     pairs = ventures.partner_pairs(model)
     assert len(pairs) == len(np.unique(pairs, axis=0))

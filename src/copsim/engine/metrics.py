@@ -79,7 +79,7 @@ SUMMARY_NUMBERS = (
     "annual_exit_rate",
     "knowledge_gain_members", "participants_with_strong_tie", "participants_with_partner",
     "cost_total_eur", "cost_per_participant_eur", "cost_per_joint_venture_eur",
-    "joint_venture_memberships", "joint_venture_cost_eur",
+    "joint_venture_memberships", "joint_venture_cost_eur", "joint_venture_revenue_eur",
     "participants_time_hours", "participants_time_cost_eur", "cost_with_time_eur",
     "cost_with_time_per_participant_eur",
 )
@@ -252,6 +252,7 @@ def run_summary(model: ModelShape, timeseries: pd.DataFrame) -> dict[str, Any]:
         "partnerships_formed": model.events.count(EventKind.PARTNERSHIP),
         "joint_venture_memberships": _meeting_venture_memberships(model),
         "joint_venture_cost_eur": round(float(timeseries["jv_cost_eur"].sum()), 2),
+        "joint_venture_revenue_eur": round(float(timeseries["jv_revenue_eur"].sum()), 2),
         "survival_rate": float(f.alive[:n][cohort].mean()) if cohort.any() else math.nan,
         "participant_survival_rate": float(f.alive[:n][ever].mean()) if participants else math.nan,
         "annual_exit_rate": _annual_exit_rate(model),

@@ -109,7 +109,8 @@ def describe(summary: dict[str, Any]) -> str:
         f"Joint ventures formed: {summary['joint_ventures_formed']} ({summary['joint_ventures_failed']} failed), "
         f"{summary['joint_venture_memberships']} firm memberships; partnerships through business contacts, "
         f"all firms: {summary['partnerships_formed']:,}; members of ventures and partnerships paid "
-        f"{eur(summary['joint_venture_cost_eur'])} for them.",
+        f"{eur(summary['joint_venture_cost_eur'])} for them and gained "
+        f"{eur(summary['joint_venture_revenue_eur'])} of revenue from them.",
         f"Survival of the initial firms: {summary['survival_rate']:.1%}; of participants: "
         f"{summary['participant_survival_rate']:.1%} (annual exit rate {summary['annual_exit_rate']:.1%}).",
         f"Knowledge gain of participants: {summary['knowledge_gain_members']:+.3f} (0-1 scale).",
