@@ -95,6 +95,21 @@ def test_entrants_find_contacts_and_replace_those_that_exited() -> None:
     assert living.mean() > 0.85 * model.scenario.contacts.mean_degree
 
 
+def test_the_slots_in_use_are_a_prefix_of_each_firms_slots() -> None:
+    """The weekly scan stops at a firm's first empty slot: it relies on link_firms filling
+    the first free slot and on no slot ever being emptied, through two years of entries and
+    exits (slots of firms that exited are reused, not cleared)."""
+    model = CopModel(small(years=2.0, population=1500, groups=[], funding={"phases": []}),
+                     seed=3, agent_views=False)
+    model.run()
+    f, slots = model.firms, model.contacts.slots[: model.firms.n]
+    used = slots >= 0
+    assert np.all(used[:, :-1] >= used[:, 1:])  # no slot in use after an empty one
+    assert used.all(axis=1).any() and (~used).any()  # some firms full, some with room
+    dead_held = used & ~f.alive[np.maximum(slots, 0)]
+    assert dead_held.any()  # exits leave their slots in use until a newcomer takes them
+
+
 def test_a_firms_contacts_are_listed_once() -> None:
     model = CopModel(small(years=1.0, population=1500, groups=early_groups(small())), seed=5,
                      agent_views=False)
