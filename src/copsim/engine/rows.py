@@ -99,13 +99,11 @@ def run_in_chunks(n: int, rng: np.random.Generator | None, width: int, threads: 
 def chunked_uniforms(n: int, rng: np.random.Generator, threads: int,
                      jump: Jump = jumped) -> np.ndarray:
     """``n`` uniforms on [0, 1), row ``i``'s drawn by its chunk as in :func:`run_in_chunks`
-    (one draw of ``n`` from ``rng`` when ``n`` fits in one chunk), each chunk straight into
-    its rows."""
+    (one draw of ``n`` from ``rng`` when ``n`` fits in one chunk)."""
     u = np.empty(n)
 
-    def fill(k: int) -> Callable[[], np.ndarray]:
-        stream = jump(rng, k)  # jumped here, in chunk order, before any chunk draws
-        return lambda: stream.random(out=u[k * CHUNK_ROWS: (k + 1) * CHUNK_ROWS])
+    def fill(start: int, stop: int, drawn: np.ndarray | None) -> None:
+        u[start:stop] = drawn[:, 0]
 
-    run_tasks([fill(k) for k in range(-(-n // CHUNK_ROWS))], threads)
+    run_in_chunks(n, rng, 1, threads, fill, jump)
     return u
