@@ -116,6 +116,14 @@ def bandwidth_floor(nbytes: int, repeats: int = 5) -> float:
     return best
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """``text`` into ``path`` through a temporary file beside it: an interrupted bench
+    leaves the last results whole."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def national_programme(copies: int) -> Scenario:
     """The default scenario's 13 regions and groups, repeated ``copies`` times:
     a national programme with groups everywhere, launched over the first 4 years."""
@@ -380,9 +388,9 @@ def main() -> None:
         "threads": threads, "load_at_end": load(),
         "targets": targets(runs, national, compiled, reference, default, threads),
     }
-    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    write_atomically(HERE / "results.json", json.dumps(results, indent=2) + "\n")
     table = markdown(results)
-    (HERE / "results.md").write_text(table)
+    write_atomically(HERE / "results.md", table)
     print(table)
 
 
