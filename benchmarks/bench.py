@@ -50,6 +50,7 @@ import numpy as np
 
 import copsim
 from copsim.engine.model import CopModel
+from copsim.outputs.files import write_text_atomic
 from copsim.scenario.schema import Scenario
 from copsim.scenario.io import load_scenario, scale_population, validate_scenario, with_years
 
@@ -114,14 +115,6 @@ def bandwidth_floor(nbytes: int, repeats: int = 5) -> float:
         np.copyto(dst, src)
         best = min(best, time.perf_counter() - start)
     return best
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """``text`` into ``path`` through a temporary file beside it: an interrupted bench
-    leaves the last results whole."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def national_programme(copies: int) -> Scenario:
@@ -388,9 +381,9 @@ def main() -> None:
         "threads": threads, "load_at_end": load(),
         "targets": targets(runs, national, compiled, reference, default, threads),
     }
-    write_atomically(HERE / "results.json", json.dumps(results, indent=2) + "\n")
+    write_text_atomic(HERE / "results.json", json.dumps(results, indent=2) + "\n")
     table = markdown(results)
-    write_atomically(HERE / "results.md", table)
+    write_text_atomic(HERE / "results.md", table)
     print(table)
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 import copsim
 from copsim.studies.calibration import TargetModel, calibrate
 from copsim.studies.targets import load_targets
+from copsim.outputs.files import write_text_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = ROOT / "calibration" / "targets.toml"
@@ -94,7 +95,7 @@ def main() -> int:
               "load_average": os.getloadavg(), "workers": WORKERS, "throughput": rate,
               "profile": profile()}
     path = ROOT / "benchmarks" / "calibration_results.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
+    write_text_atomic(path, json.dumps(result, indent=2) + "\n")
     t, p = result["throughput"], result["profile"]
     print(f"{t['simulations']} simulations in {t['population_wall_seconds']} s of populations on "
           f"{WORKERS} workers: {t['simulations_per_hour']:,} simulations per hour "

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from copsim.outputs.files import write_text_atomic
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from test_dashboard_browser import BROWSER_ARGS, CHROMIUM, serve  # noqa: E402
 
@@ -58,7 +60,7 @@ def main() -> None:
               "median_ms": round(statistics.median(ms), 1),
               "p95_ms": round(ms[int(0.95 * len(ms)) - 1], 1), "max_ms": round(ms[-1], 1),
               "target_ms": 250, "meets_target": statistics.median(ms) < 250}
-    (Path(__file__).with_name("dashboard_frame.json")).write_text(json.dumps(result, indent=2) + "\n")
+    write_text_atomic(Path(__file__).with_name("dashboard_frame.json"), json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
 

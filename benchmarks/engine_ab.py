@@ -22,6 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from copsim.outputs.files import write_text_atomic
+
 ROOT = Path(__file__).resolve().parents[1]
 STORE = Path(__file__).with_name("engine_ab.json")
 
@@ -84,7 +86,7 @@ def main() -> None:
               for n in sizes}
     record = {"old": args.old, "new": args.new, "ns_per_agent_week_median": medians,
               "relative_change": change, "rounds": results, "load_average": os.getloadavg()}
-    STORE.write_text(json.dumps(record, indent=1) + "\n")
+    write_text_atomic(STORE, json.dumps(record, indent=1) + "\n")
     print(json.dumps({"median": medians, "change": change}, indent=1))
 
 

@@ -36,13 +36,14 @@ from typing import Any
 import numba
 
 from copsim.engine.model import CopModel
+from copsim.outputs.files import write_text_atomic
 from copsim.scenario.io import load_scenario, scale_population, with_years
 from copsim.scenario.schema import Scenario
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from bench import (  # noqa: E402  (a script beside this one)
-    bandwidth_floor, matched_scenario, reference_groups, state_bytes, write_atomically,
+    bandwidth_floor, matched_scenario, reference_groups, state_bytes,
 )
 from mesa_reference import run_reference  # noqa: E402
 
@@ -168,7 +169,7 @@ def main() -> None:
         row("default scenario, 5 years", f"{DEFAULT_TARGET_S} s", DEFAULT_TARGET_S,
             load_scenario()),
     ]
-    write_atomically(HERE / "kernel_time.json", json.dumps({"rows": rows, "repeats": REPEATS,
+    write_text_atomic(HERE / "kernel_time.json", json.dumps({"rows": rows, "repeats": REPEATS,
                                                             "load": os.getloadavg()[0]}, indent=2) + "\n")
     print(markdown(rows))
 

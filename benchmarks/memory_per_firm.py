@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from copsim.outputs.files import write_text_atomic
+
 CASES = [(20_000, 1), (100_000, 1), (400_000, 1), (1_000_000, 1), (2_000_000, 1),
          (200_000, 5), (1_000_000, 5), (2_000_000, 5), (500_000, 10), (1_500_000, 10)]
 RESULTS = Path(__file__).with_name("memory_results.json")
@@ -41,7 +43,7 @@ def main() -> None:
         print(f"{firms:>9,} firms {years:>2} years: process {row['process_bytes'] / 2**20:.0f} MB, "
               f"run {row['run_bytes'] / 2**20:.0f} MB ({row['run_bytes'] / firms:.0f} B/firm), "
               f"estimate {row['estimate_bytes'] / 2**20:.0f} MB in all", flush=True)
-    RESULTS.write_text(json.dumps(rows, indent=1) + "\n")
+    write_text_atomic(RESULTS, json.dumps(rows, indent=1) + "\n")
 
 
 if __name__ == "__main__":

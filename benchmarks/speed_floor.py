@@ -21,6 +21,7 @@ from pathlib import Path
 import copsim
 from copsim.engine.runner import simulate
 from copsim.scenario.io import load_scenario
+from copsim.outputs.files import write_text_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNEL_CACHE = Path(copsim.__file__).parent / "engine" / "kernels" / "__pycache__"
@@ -66,7 +67,7 @@ def main() -> None:
         "machine": f"{platform.processor() or platform.machine()}, Python {platform.python_version()}",
         "copsim_version": copsim.__version__,
     }
-    (ROOT / "benchmarks" / "speed_floor.json").write_text(json.dumps(results, indent=2) + "\n")
+    write_text_atomic(ROOT / "benchmarks" / "speed_floor.json", json.dumps(results, indent=2) + "\n")
     print("| measure | seconds |\n|---|---|")
     for key in ("command_s", "simulation_only_s", "setup_compile_s",
                 "command_without_setup_compile_s"):

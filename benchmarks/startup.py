@@ -35,6 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from copsim.outputs.files import write_text_atomic
+
 ROOT = Path(__file__).resolve().parents[1]
 STORE = Path(__file__).with_suffix(".json")
 COPSIM = Path(sys.executable).parent / "copsim"
@@ -137,7 +139,7 @@ def main() -> None:
         "machine": f"{platform.processor() or platform.machine()}, Python {platform.python_version()}",
     }
     results["meets_targets"] = all(results[key] < limit for key, limit in TARGETS.items())
-    STORE.write_text(json.dumps(results, indent=2) + "\n")
+    write_text_atomic(STORE, json.dumps(results, indent=2) + "\n")
     print("| measure | wall s (median) | CPU s (median) | target s |\n|---|---|---|---|")
     for key in ("help", "first_week"):
         print(f"| {key} | {results[key + '_s']} | {results[key + '_cpu_s']} | {TARGETS[key + '_s']} |")

@@ -39,6 +39,7 @@ import copsim
 from copsim.studies.experiments import Plan, load_experiment
 from copsim.studies.jobs import JOBS_PER_WORKER
 from copsim.studies.sweep import run_sweep
+from copsim.outputs.files import write_text_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 SECOND_RUNS = 16
@@ -248,7 +249,7 @@ def main() -> None:
                           f"Python {platform.python_version()}; load average at the end "
                           f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min)")
     results["copsim_version"] = copsim.__version__
-    (ROOT / "benchmarks" / "sweep_results.json").write_text(json.dumps(results, indent=2) + "\n")
+    write_text_atomic(ROOT / "benchmarks" / "sweep_results.json", json.dumps(results, indent=2) + "\n")
     print(table(results))
 
 

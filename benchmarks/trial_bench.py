@@ -23,6 +23,7 @@ from copsim.studies.trial_analysis import analyse
 from copsim.studies.trial_design import load_trial
 from copsim.studies.trial_job import read_firm_tables, run_trial
 from copsim.studies.trial_report import write_trial_outputs
+from copsim.outputs.files import write_text_atomic
 
 TRIAL = Path(__file__).resolve().parents[1] / "trials" / "peer_groups_rct.toml"
 RESULTS = Path(__file__).with_name("trial_results.json")
@@ -51,7 +52,7 @@ def main() -> None:
         "target_seconds": 600, "cpus": os.cpu_count(), "python": sys.version.split()[0],
         "machine": platform.machine(), "copsim_version": copsim.__version__,
     }
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    write_text_atomic(RESULTS, json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 
 

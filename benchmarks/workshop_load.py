@@ -18,6 +18,7 @@ import statistics
 from pathlib import Path
 
 from copsim.workshop import loadtest
+from copsim.outputs.files import write_text_atomic
 
 CLIENTS = 40
 REPEATS = 3
@@ -47,7 +48,7 @@ def main() -> None:
         "full_round_seconds_median": statistics.median(s for r in runs for s in r["round_seconds"][:2]),
         "runs": runs,
     }
-    OUT.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    write_text_atomic(OUT, json.dumps(summary, indent=2) + "\n")
     print("| run | requests | p50 ms | p95 ms | max ms | rounds (s, open to closed) | closed by "
           "| decisions |")
     print("|---|---|---|---|---|---|---|---|")

@@ -214,6 +214,19 @@ def atomic_directory(out: Path, kind: OutputKind) -> Iterator[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def temporary_file(path: Path) -> Path:
+    """Where a file is written before it replaces ``path``: ``.NAME.tmp-PID`` beside it."""
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """``text`` into ``path`` through :func:`temporary_file`: a reader, or a writer
+    killed half-way, never leaves a half-written file at ``path``."""
+    tmp = temporary_file(path)
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def write_json(path: Path, data: Any) -> None:
     """Pretty, valid JSON with a trailing newline: NaN and infinities become null."""
     text = json.dumps(_finite(data), indent=2, sort_keys=False, allow_nan=False)

@@ -50,7 +50,7 @@ from copsim.errors import OutputError
 from copsim.studies.experiments import Outcome, Plan, Task, outcome_values
 from copsim.studies.jobs import Job, LocalPool, default_workers, run_job
 from copsim.engine.kernels import Engine
-from copsim.outputs.files import check_writable, refuse_special
+from copsim.outputs.files import check_writable, refuse_special, temporary_file, write_text_atomic
 
 TIMING_COLUMNS = ("wall_s", "attempts")
 DEFAULT_RETRIES = 2
@@ -165,7 +165,7 @@ class SweepDirectory:
         path = self.out / "manifest.json"
         if not path.exists():
             self._refuse_foreign()
-            _write_text_atomic(path, json.dumps(manifest, indent=1, default=str) + "\n")
+            write_text_atomic(path, json.dumps(manifest, indent=1, default=str) + "\n")
             return
         try:
             old = json.loads(path.read_text())
@@ -226,19 +226,9 @@ def read_parts(out: Path) -> pd.DataFrame:
     return table.to_pandas().sort_values("run_id", kind="stable").reset_index(drop=True)
 
 
-def _temporary(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
-
-
 def _write_atomic(table: pa.Table, path: Path) -> None:
-    tmp = _temporary(path)
+    tmp = temporary_file(path)
     pq.write_table(table, tmp)
-    os.replace(tmp, path)
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    tmp = _temporary(path)
-    tmp.write_text(text)
     os.replace(tmp, path)
 
 
