@@ -162,7 +162,7 @@ def contact_args(m: dict[str, Any], p: Any) -> tuple:
     tied = np.zeros(n, dtype=np.bool_)
     tied[ties.src[: ties.n]] = tied[ties.dst[: ties.n]] = True
     return (7, n, p, m["slots"], table_of(FirmTable, m["f"], n).columns(), firm[order],
-            other[order], ties.columns(), m["index"], ties.n, tied, m["u"],
+            other[order], ties.columns(), m["index"], ties.n, tied, m["u"], np.empty(n),
             (v.columns(), 0, vm.columns(), 0), (ev.columns(), 0))
 
 
@@ -183,9 +183,10 @@ def test_contact_week_parity(seed: int, n: int, channels: tuple[bool, bool]) -> 
 def scanned_at_each_turn(args: tuple) -> tuple[int, int, int, int]:
     """The contact week as its rule reads: firm by firm, each firm's contacts scanned at its
     turn (after the partnerships of the firms before it), then its own partnership drawn."""
-    week, n, p, slots, firms, met_firm, met_other, ties, index, n_ties, tied, u, ven, ev = args
+    (week, n, p, slots, firms, met_firm, met_other, ties, index, n_ties, tied, u, performance, ven,
+     ev) = args
     (v, ven_n, vm, mem_n), (ev_cols, ev_n) = ven, ev
-    performance = K.relative_performance(n, p, firms.revenue, firms.revenue_base, firms.employees)
+    K.relative_performance(n, p, firms.revenue, firms.revenue_base, firms.employees, performance)
     total = np.empty(n)
     for i in range(n):
         only_i = np.where(np.arange(n) == i, u, 1.0)  # u = 1 never starts a partnership
@@ -269,7 +270,7 @@ def partner_chance(p: Any, met_trust: float, met: bool) -> tuple[float, int]:
              "index": tie_index("numba", {3: 0}), "u": np.random.default_rng(week).random(4)}
         args = contact_args(m, p)
         _, n_ven, _, _ = contact_week(*args, kernels=K)
-        members = args[12][2].firm[:2]
+        members = args[13][2].firm[:2]
         if n_ven and 0 in members:
             formed += 1
             partner = int(members[1] if members[0] == 0 else members[0])

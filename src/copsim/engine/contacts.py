@@ -114,27 +114,29 @@ def weekly(model: ModelShape, week: int) -> None:
     tied[t.dst[: t.n]] = True
     t.n, v.n, vm.n, ev.n = contact_week(
         week, n, p, model.contacts.slots, f.columns(), met_firm, met_other, t.columns(), t.index,
-        t.n, tied, u, (v.columns(), v.n, vm.columns(), vm.n), (ev.columns(), ev.n),
+        t.n, tied, u, model.firm_scratch.performance, (v.columns(), v.n, vm.columns(), vm.n),
+        (ev.columns(), ev.n),
         kernels=model.kernels, threads=model.threads)
     model.events.take()
 
 
 def contact_week(week: int, n: int, p: Any, slots: np.ndarray, firms: Any, met_firm: np.ndarray,
                  met_other: np.ndarray, ties: Any, tie_index: Any, n_ties: int, tied: np.ndarray,
-                 u: np.ndarray, ventures: tuple, events: tuple, *, kernels: Any,
-                 threads: int = 1) -> tuple[int, int, int, int]:
+                 u: np.ndarray, performance: np.ndarray, ventures: tuple, events: tuple, *,
+                 kernels: Any, threads: int = 1) -> tuple[int, int, int, int]:
     """Referrals and new partners through contacts for rows ``0..n-1``: every firm's contacts
     scanned from the week's starting state (in chunks of rows on ``threads`` kernel threads:
     rows are independent), then the partnerships in row order on this thread
     (docs/odd.md 7.19; the kernels' docstrings say what each step does).
 
     ``met_firm``/``met_other``: both ends of every tie made in meetings at or above the tie
-    threshold, sorted by ``met_firm``. ``tied[row]``: the firm has a tie. Appends ventures,
+    threshold, sorted by ``met_firm``. ``tied[row]``: the firm has a tie. ``performance``:
+    scratch of at least ``n`` rows for the firms' relative performance. Appends ventures,
     their members and events; the caller guarantees room. Returns ``(n_ties, ven_n, mem_n,
     ev_n)``.
     """
-    performance = kernels.relative_performance(n, p, firms.revenue, firms.revenue_base,
-                                               firms.employees)
+    kernels.relative_performance(n, p, firms.revenue, firms.revenue_base, firms.employees,
+                                 performance)
     total = np.empty(n, dtype=np.float64)
     starts = np.empty(n, dtype=np.bool_)
 

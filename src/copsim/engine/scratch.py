@@ -16,10 +16,11 @@ from copsim.engine.tables import Column, Table
 
 class FirmScratch(Table):
     """Per-firm scratch: business flags, value got from this week's meetings, raised topics,
-    and the trust-weighted ties a firm has at the start of the week (for well-being)."""
+    the trust-weighted ties a firm has at the start of the week (for well-being) and its
+    relative performance (for its contacts' referrals)."""
 
     COLUMNS = {"flags": Column(np.uint8), "value": Column(FLOAT), "raised": Column(CODE, -1),
-               "ties": Column(FLOAT)}
+               "ties": Column(FLOAT), "performance": Column(FLOAT)}
 
     def fit(self, capacity: int) -> None:
         """As long as the firm table (fresh arrays when it grew)."""

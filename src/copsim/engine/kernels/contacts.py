@@ -103,14 +103,14 @@ def _form_partnership(ven, ven_n, mem, mem_n, lead, partner, edge, week, uplift)
 
 
 @jit
-def relative_performance(n, p, revenue, revenue_base, employees):
-    """Each firm's revenue this week relative to its normal revenue, minus 1 (0 where the
-    normal revenue is not positive): what its contacts read through referrals."""
-    performance = np.empty(n, dtype=np.float64)
+def relative_performance(n, p, revenue, revenue_base, employees, performance):
+    """``performance[j]`` for rows ``j < n``: the firm's revenue this week relative to its
+    normal revenue, minus 1 (0 where the normal revenue is not positive), what its contacts
+    read through referrals. Written into the caller's scratch array: a new one every week
+    cost a page fault per 4 KiB at millions of firms (numba's allocations get no huge pages)."""
     for j in range(n):
         normal = revenue_base[j] * (1.0 + employees[j] * p.revenue_per_employee)
         performance[j] = revenue[j] / normal - 1.0 if normal > 0.0 else 0.0
-    return performance
 
 
 @jit
